@@ -1,0 +1,60 @@
+#include "authz/token_hash.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace authd::authz {
+
+TokenDigest DigestToken(absl::string_view token) {
+  TokenDigest digest;
+  // The one-shot SHA256 works on a stack context: no heap allocation on the Authorize path.
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest.data());
+  return digest;
+}
+
+std::string EncodeTokenHash(const TokenDigest& digest) {
+  std::string body;
+  absl::WebSafeBase64Escape(
+      absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()), &body);
+  while (body.size() % 4 != 0) body.push_back('=');
+  return absl::StrCat("$", kSha256Variant, "$", body);
+}
+
+std::string HashToken(absl::string_view token) { return EncodeTokenHash(DigestToken(token)); }
+
+absl::StatusOr<TokenDigest> DecodeTokenHash(absl::string_view phc) {
+  absl::string_view rest = phc;
+  if (!absl::ConsumePrefix(&rest, "$")) {
+    return absl::InvalidArgumentError("token hash: not a $variant$ string");
+  }
+  size_t dollar = rest.find('$');
+  if (dollar == absl::string_view::npos) {
+    return absl::InvalidArgumentError("token hash: not a $variant$ string");
+  }
+  absl::string_view variant = rest.substr(0, dollar);
+  absl::string_view body = rest.substr(dollar + 1);
+  if (variant != kSha256Variant) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token hash: unknown variant \"", absl::CHexEscape(variant), "\""));
+  }
+  while (absl::ConsumeSuffix(&body, "=")) {
+  }
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(body, &raw) || raw.size() != 32) {
+    return absl::InvalidArgumentError("token hash: malformed digest");
+  }
+  TokenDigest digest;
+  std::memcpy(digest.data(), raw.data(), digest.size());
+  return digest;
+}
+
+bool DigestEquals(const TokenDigest& a, const TokenDigest& b) {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace authd::authz

@@ -1,0 +1,70 @@
+#include "authz/token_index.h"
+
+namespace authd::authz {
+
+void TokenIndex::Put(const TokenDigest& digest, TokenGrant grant) {
+  Shard& s = shards_[ShardOf(digest)];
+  absl::MutexLock lock(&s.mu);
+  s.map.insert_or_assign(digest, Entry{digest, std::move(grant)});
+}
+
+void TokenIndex::Erase(const TokenDigest& digest) {
+  Shard& s = shards_[ShardOf(digest)];
+  absl::MutexLock lock(&s.mu);
+  s.map.erase(digest);
+}
+
+void TokenIndex::SetUserActive(Id user_id, bool active) {
+  absl::MutexLock lock(&users_mu_);
+  if (active) {
+    active_users_.insert(user_id);
+  } else {
+    active_users_.erase(user_id);
+  }
+}
+
+void TokenIndex::Clear() {
+  for (Shard& s : shards_) {
+    absl::MutexLock lock(&s.mu);
+    s.map.clear();
+  }
+  absl::MutexLock lock(&users_mu_);
+  active_users_.clear();
+}
+
+bool TokenIndex::UserActive(Id user_id) const {
+  absl::ReaderMutexLock lock(&users_mu_);
+  return active_users_.contains(user_id);
+}
+
+Decision TokenIndex::Authorize(const TokenDigest& digest, const Permission& requested) const {
+  const Shard& s = shards_[ShardOf(digest)];
+  absl::ReaderMutexLock lock(&s.mu);
+  auto it = s.map.find(digest);
+  if (it == s.map.end() || !DigestEquals(it->second.digest, digest)) {
+    return Decide(nullptr, false, requested);
+  }
+  const TokenGrant& grant = it->second.grant;
+  // Lock order is always shard, then users; writers never hold both.
+  bool user_active = !grant.active || UserActive(grant.user_id);
+  return Decide(&grant, user_active, requested);
+}
+
+std::optional<TokenGrant> TokenIndex::Find(const TokenDigest& digest) const {
+  const Shard& s = shards_[ShardOf(digest)];
+  absl::ReaderMutexLock lock(&s.mu);
+  auto it = s.map.find(digest);
+  if (it == s.map.end() || !DigestEquals(it->second.digest, digest)) return std::nullopt;
+  return it->second.grant;
+}
+
+size_t TokenIndex::size() const {
+  size_t n = 0;
+  for (const Shard& s : shards_) {
+    absl::ReaderMutexLock lock(&s.mu);
+    n += s.map.size();
+  }
+  return n;
+}
+
+}  // namespace authd::authz
