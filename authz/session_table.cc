@@ -36,14 +36,12 @@ void SessionTable::EvictOneLocked() {
   if (sessions_.size() >= max_sessions_ && oldest != sessions_.end()) sessions_.erase(oldest);
 }
 
-std::optional<Session> SessionTable::Find(const TokenDigest& digest) {
-  absl::MutexLock lock(&mu_);
+std::optional<Session> SessionTable::Find(const TokenDigest& digest) const {
+  // A shared lock: Authorize falls back here for every unknown token. Expired sessions are
+  // dropped by Create when the table is full, not here.
+  absl::ReaderMutexLock lock(&mu_);
   auto it = sessions_.find(digest);
-  if (it == sessions_.end()) return std::nullopt;
-  if (it->second.expires_at <= clock_->Now()) {
-    sessions_.erase(it);
-    return std::nullopt;
-  }
+  if (it == sessions_.end() || it->second.expires_at <= clock_->Now()) return std::nullopt;
   return it->second;
 }
 

@@ -32,8 +32,8 @@ class SessionTable {
   // Starts a session; returns the new session token (shown once) and fills `*session`.
   std::string Create(Id user_id, std::vector<Permission> permissions, Session* session);
 
-  // The live session for `digest`, or nullopt (unknown or expired; expired ones are dropped).
-  std::optional<Session> Find(const TokenDigest& digest);
+  // The live session for `digest`, or nullopt (unknown or expired).
+  std::optional<Session> Find(const TokenDigest& digest) const;
 
   // Ends the session for `digest`; returns whether one existed.
   bool Erase(const TokenDigest& digest);
@@ -46,7 +46,7 @@ class SessionTable {
   const Clock* clock_;
   const absl::Duration ttl_;
   const size_t max_sessions_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   absl::flat_hash_map<TokenDigest, Session, TokenDigestHash> sessions_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -1,0 +1,180 @@
+#include "services/authorization_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "authz/authorization_rules.h"
+#include "authz/canned.h"
+#include "authz/token.h"
+#include "base/log.h"
+#include "base/status_macros.h"
+#include "services/api_convert.h"
+#include "services/input_rules.h"
+#include "services/with_caller.h"
+
+namespace authd::services {
+namespace {
+
+using authz::Action;
+using authz::Principal;
+using authz::ResourceType;
+
+// The two permissions InfluxDB requires to see (read) or change (write) a token.
+absl::Status RequireOnToken(const Principal& caller, Action action,
+                            const spb::AuthorizationRecord& auth) {
+  AUTHD_RETURN_IF_ERROR(authz::Require(
+      caller, authz::OrgIdPermission(action, ResourceType::kAuthorizations, auth.org_id(), auth.id())));
+  return authz::Require(caller, authz::IdPermission(action, ResourceType::kUsers, auth.user_id()));
+}
+
+bool MayRead(const Principal& caller, const spb::AuthorizationRecord& auth) {
+  return RequireOnToken(caller, Action::kRead, auth).ok();
+}
+
+}  // namespace
+
+grpc::Status AuthorizationServiceImpl::CreateAuthorization(
+    grpc::ServerContext* c, const authd::v1::CreateAuthorizationRequest* req,
+    authd::v1::Authorization* resp) {
+  return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
+    if (req->org_id().empty()) return absl::InvalidArgumentError("org id required");
+    AUTHD_ASSIGN_OR_RETURN(authz::Id org_id, authz::ParseId(req->org_id(), "org_id"));
+    AUTHD_ASSIGN_OR_RETURN(authz::Id user_id, authz::ParseOptionalId(req->user_id(), "user_id"));
+    if (user_id == 0) user_id = caller.user_id;
+    if (user_id == 0) return absl::InvalidArgumentError("unable to create token: no user");
+    AUTHD_RETURN_IF_ERROR(ValidateDescription(req->description(), "description"));
+    AUTHD_ASSIGN_OR_RETURN(bool active, authz::ParseActiveStatus(req->status()));
+
+    std::vector<authz::Permission> permissions;
+    switch (req->preset()) {
+      case authd::v1::PRESET_UNSPECIFIED: {
+        AUTHD_ASSIGN_OR_RETURN(permissions, ParsePermissions(req->permissions()));
+        break;
+      }
+      case authd::v1::PRESET_OPERATOR:
+      case authd::v1::PRESET_ALL_ACCESS:
+        if (req->permissions_size() > 0) {
+          return absl::InvalidArgumentError(
+              "preset: cannot compose other permissions with a preset");
+        }
+        permissions = req->preset() == authd::v1::PRESET_OPERATOR
+                          ? authz::OperatorPermissions()
+                          : authz::AllAccessPermissions(org_id, user_id);
+        break;
+      default:
+        return absl::InvalidArgumentError("preset: unknown preset");
+    }
+    AUTHD_RETURN_IF_ERROR(authz::ValidateNewAuthorization(org_id, permissions));
+
+    AUTHD_RETURN_IF_ERROR(authz::Require(
+        caller, authz::OrgPermission(Action::kWrite, ResourceType::kAuthorizations, org_id)));
+    AUTHD_RETURN_IF_ERROR(
+        authz::Require(caller, authz::IdPermission(Action::kWrite, ResourceType::kUsers, user_id)));
+    AUTHD_RETURN_IF_ERROR(authz::CheckGrantable(caller, permissions));
+
+    storage::NewAuthorization request;
+    request.org_id = org_id;
+    request.user_id = user_id;
+    request.description = req->description();
+    request.active = active;
+    request.permissions = std::move(permissions);
+    request.token = authz::GenerateToken();
+    AUTHD_ASSIGN_OR_RETURN(auto auth, deps_.store->CreateAuthorization(ActorOf(caller), request));
+    *resp = ApiRenderer(deps_.store).Authorization(auth, request.token);
+    LogInfo(absl::StrCat("authorization created: id=", authz::FormatId(auth.id()),
+                         " by=", authz::FormatId(caller.authorization_id)));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AuthorizationServiceImpl::GetAuthorization(
+    grpc::ServerContext* c, const authd::v1::GetAuthorizationRequest* req,
+    authd::v1::Authorization* resp) {
+  return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
+    AUTHD_ASSIGN_OR_RETURN(authz::Id id, authz::ParseId(req->id(), "id"));
+    AUTHD_ASSIGN_OR_RETURN(auto auth, deps_.store->GetAuthorization(id));
+    AUTHD_RETURN_IF_ERROR(RequireOnToken(caller, Action::kRead, auth));
+    *resp = ApiRenderer(deps_.store).Authorization(auth);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AuthorizationServiceImpl::ListAuthorizations(
+    grpc::ServerContext* c, const authd::v1::ListAuthorizationsRequest* req,
+    authd::v1::ListAuthorizationsResponse* resp) {
+  return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
+    AUTHD_ASSIGN_OR_RETURN(authz::Id id, authz::ParseOptionalId(req->id(), "id"));
+    AUTHD_ASSIGN_OR_RETURN(authz::Id user_id, authz::ParseOptionalId(req->user_id(), "user_id"));
+    AUTHD_ASSIGN_OR_RETURN(authz::Id org_id, authz::ParseOptionalId(req->org_id(), "org_id"));
+    if (!req->user().empty()) {
+      AUTHD_ASSIGN_OR_RETURN(auto user, deps_.store->FindUserByName(req->user()));
+      if (user_id != 0 && user_id != user.id()) return absl::OkStatus();
+      user_id = user.id();
+    }
+    if (!req->org().empty()) {
+      AUTHD_ASSIGN_OR_RETURN(auto org, deps_.store->FindOrgByName(req->org()));
+      if (org_id != 0 && org_id != org.id()) return absl::OkStatus();
+      org_id = org.id();
+    }
+    std::vector<spb::AuthorizationRecord> auths;
+    if (id != 0) {
+      auto one = deps_.store->GetAuthorization(id);
+      if (one.ok()) {
+        auths.push_back(*std::move(one));
+      } else if (!absl::IsNotFound(one.status())) {
+        return one.status();
+      }
+    } else {
+      AUTHD_ASSIGN_OR_RETURN(auths, deps_.store->ListAuthorizations(user_id, org_id));
+    }
+    ApiRenderer render(deps_.store);
+    for (const auto& auth : auths) {
+      if (user_id != 0 && auth.user_id() != user_id) continue;
+      if (org_id != 0 && auth.org_id() != org_id) continue;
+      if (!MayRead(caller, auth)) continue;
+      // InfluxDB skips tokens whose user or org no longer exists.
+      if (!deps_.store->GetUser(auth.user_id()).ok() || !deps_.store->GetOrg(auth.org_id()).ok()) {
+        continue;
+      }
+      *resp->add_authorizations() = render.Authorization(auth);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AuthorizationServiceImpl::UpdateAuthorization(
+    grpc::ServerContext* c, const authd::v1::UpdateAuthorizationRequest* req,
+    authd::v1::Authorization* resp) {
+  return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
+    AUTHD_ASSIGN_OR_RETURN(authz::Id id, authz::ParseId(req->id(), "id"));
+    std::optional<bool> active;
+    std::optional<std::string> description;
+    if (req->has_status()) {
+      AUTHD_ASSIGN_OR_RETURN(active, ParseRequiredStatus(req->status()));
+    }
+    if (req->has_description()) {
+      AUTHD_RETURN_IF_ERROR(ValidateDescription(req->description(), "description"));
+      description = req->description();
+    }
+    AUTHD_ASSIGN_OR_RETURN(auto auth, deps_.store->GetAuthorization(id));
+    AUTHD_RETURN_IF_ERROR(RequireOnToken(caller, Action::kWrite, auth));
+    AUTHD_ASSIGN_OR_RETURN(auth,
+                           deps_.store->UpdateAuthorization(ActorOf(caller), id, active, description));
+    *resp = ApiRenderer(deps_.store).Authorization(auth);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AuthorizationServiceImpl::DeleteAuthorization(
+    grpc::ServerContext* c, const authd::v1::DeleteAuthorizationRequest* req,
+    authd::v1::DeleteAuthorizationResponse*) {
+  return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
+    AUTHD_ASSIGN_OR_RETURN(authz::Id id, authz::ParseId(req->id(), "id"));
+    AUTHD_ASSIGN_OR_RETURN(auto auth, deps_.store->GetAuthorization(id));
+    AUTHD_RETURN_IF_ERROR(RequireOnToken(caller, Action::kWrite, auth));
+    AUTHD_RETURN_IF_ERROR(deps_.store->DeleteAuthorization(ActorOf(caller), id));
+    LogInfo(absl::StrCat("authorization deleted: id=", authz::FormatId(id),
+                         " by=", authz::FormatId(caller.authorization_id)));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace authd::services

@@ -1,0 +1,34 @@
+// AuthorizeServiceImpl: the hot path (authd.v1.AuthorizeService), on gRPC's callback API. Validates
+// the request, rejects impossible tokens by shape (no lookup), then decides from memory only:
+// authz::TokenIndex, then the SessionTable. Never touches RocksDB; never logs the token.
+// Thread-safe.
+#ifndef AUTHD_SERVICES_AUTHORIZE_SERVICE_H_
+#define AUTHD_SERVICES_AUTHORIZE_SERVICE_H_
+
+#include "absl/status/status.h"
+#include "authd/v1/authorize_service.grpc.pb.h"
+#include "authz/decision.h"
+#include "services/service_deps.h"
+
+namespace authd::services {
+
+// The decision for one request, as the RPC computes it (exposed for benchmarks and tests).
+// Errors: kInvalidArgument for a malformed request.
+absl::Status AuthorizeOnce(const ServiceDeps& deps, const authd::v1::AuthorizeRequest& request,
+                           authd::v1::AuthorizeResponse* response);
+
+class AuthorizeServiceImpl final : public authd::v1::AuthorizeService::CallbackService {
+ public:
+  explicit AuthorizeServiceImpl(ServiceDeps deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* Authorize(grpc::CallbackServerContext* context,
+                                      const authd::v1::AuthorizeRequest* request,
+                                      authd::v1::AuthorizeResponse* response) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
+}  // namespace authd::services
+
+#endif  // AUTHD_SERVICES_AUTHORIZE_SERVICE_H_

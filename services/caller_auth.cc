@@ -1,0 +1,86 @@
+#include "services/caller_auth.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "authz/token.h"
+#include "authz/token_hash.h"
+#include "base/log.h"
+
+namespace authd::services {
+namespace {
+
+absl::Status Fail(absl::string_view reason, absl::string_view peer, authz::Id auth_id,
+                  absl::Status status) {
+  std::string line = absl::StrCat("authentication failed: ", reason, " peer=", peer);
+  if (auth_id != 0) absl::StrAppend(&line, " authorization_id=", authz::FormatId(auth_id));
+  LogWarning(line);
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<absl::string_view> TokenFromHeader(absl::string_view header) {
+  size_t space = header.find(' ');
+  if (space == absl::string_view::npos) {
+    return absl::UnauthenticatedError("authorization metadata scheme is invalid");
+  }
+  absl::string_view scheme = header.substr(0, space);
+  if (!absl::EqualsIgnoreCase(scheme, "token") && !absl::EqualsIgnoreCase(scheme, "bearer")) {
+    return absl::UnauthenticatedError("authorization metadata scheme is invalid");
+  }
+  absl::string_view token = header.substr(space + 1);
+  if (token.empty()) return absl::UnauthenticatedError("authorization metadata has no token");
+  return token;
+}
+
+absl::StatusOr<std::string> TokenFromContext(const grpc::ServerContext& context) {
+  const auto& md = context.client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) {
+    return absl::UnauthenticatedError("authorization metadata is missing");
+  }
+  absl::string_view header(it->second.data(), it->second.size());
+  auto token = TokenFromHeader(header);
+  if (!token.ok()) return token.status();
+  return std::string(*token);
+}
+
+absl::StatusOr<authz::Principal> CallerAuthenticator::Authenticate(
+    const grpc::ServerContext& context) const {
+  auto token = TokenFromContext(context);
+  if (!token.ok()) return Fail(token.status().message(), context.peer(), 0, token.status());
+  return AuthenticateToken(*token, context.peer());
+}
+
+absl::StatusOr<authz::Principal> CallerAuthenticator::AuthenticateToken(
+    absl::string_view token, absl::string_view peer) const {
+  const absl::Status unknown = absl::UnauthenticatedError("unauthorized access");
+  if (authz::ClassifyToken(token) == authz::TokenShape::kImpossible) {
+    return Fail("malformed token", peer, 0, unknown);
+  }
+  authz::TokenDigest digest = authz::DigestToken(token);
+  if (auto grant = index_->Find(digest)) {
+    if (!grant->active) {
+      return Fail("token is inactive", peer, grant->authorization_id,
+                  absl::UnauthenticatedError("token is inactive"));
+    }
+    if (!index_->UserActive(grant->user_id)) {
+      return Fail("user is inactive", peer, grant->authorization_id,
+                  absl::PermissionDeniedError("user is inactive"));
+    }
+    return authz::Principal{grant->authorization_id, grant->user_id, grant->org_id, false,
+                            std::move(grant->permissions)};
+  }
+  if (auto session = sessions_->Find(digest)) {
+    if (!index_->UserActive(session->user_id)) {
+      return Fail("user is inactive", peer, session->id,
+                  absl::PermissionDeniedError("user is inactive"));
+    }
+    return authz::Principal{session->id, session->user_id, 0, true,
+                            std::move(session->permissions)};
+  }
+  return Fail("unknown token", peer, 0, unknown);
+}
+
+}  // namespace authd::services

@@ -1,0 +1,47 @@
+// CallerAuthenticator: turns a call's `authorization: Token <t>` / `Bearer <t>` metadata into an
+// authz::Principal, reading only memory (the TokenIndex and the SessionTable). Failures are
+// logged with the peer address and, when known, the authorization ID, never the token.
+// Borrows the index and the session table; thread-safe.
+#ifndef AUTHD_SERVICES_CALLER_AUTH_H_
+#define AUTHD_SERVICES_CALLER_AUTH_H_
+
+#include <grpcpp/server_context.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "authz/principal.h"
+#include "authz/session_table.h"
+#include "authz/token_index.h"
+
+namespace authd::services {
+
+// Extracts the token from an `authorization` metadata value: "<scheme> <token>" with scheme Token
+// or Bearer, case-insensitive. Errors: kUnauthenticated.
+absl::StatusOr<absl::string_view> TokenFromHeader(absl::string_view header);
+
+// The token in the call's `authorization` metadata. Errors: kUnauthenticated.
+absl::StatusOr<std::string> TokenFromContext(const grpc::ServerContext& context);
+
+class CallerAuthenticator {
+ public:
+  CallerAuthenticator(const authz::TokenIndex* index, authz::SessionTable* sessions)
+      : index_(index), sessions_(sessions) {}
+
+  // Errors: kUnauthenticated "unauthorized access" (missing, malformed or unknown token),
+  // kUnauthenticated "token is inactive", kPermissionDenied "user is inactive".
+  absl::StatusOr<authz::Principal> Authenticate(const grpc::ServerContext& context) const;
+
+  // The same for a bare token (no metadata); `peer` is for the log.
+  absl::StatusOr<authz::Principal> AuthenticateToken(absl::string_view token,
+                                                     absl::string_view peer) const;
+
+ private:
+  const authz::TokenIndex* index_;
+  authz::SessionTable* sessions_;
+};
+
+}  // namespace authd::services
+
+#endif  // AUTHD_SERVICES_CALLER_AUTH_H_

@@ -1,0 +1,59 @@
+// authd: the server binary. Reads options (flags > env > defaults), starts AuthdServer, and shuts
+// down gracefully on SIGTERM or SIGINT.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "services/server.h"
+#include "services/server_options.h"
+
+int main(int argc, char** argv) {
+  using authd::services::LoadServerOptions;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto loaded = LoadServerOptions(args, [](const char* name) { return std::getenv(name); });
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "authd: %s\n", std::string(loaded.status().message()).c_str());
+    return 2;
+  }
+  if (loaded->action == authd::services::OptionsAction::kHelp) {
+    std::fputs(authd::services::ServerUsage().c_str(), stdout);
+    return 0;
+  }
+  if (loaded->action == authd::services::OptionsAction::kVersion) {
+    std::printf("authd %s\n", authd::services::kAuthdVersion);
+    return 0;
+  }
+  const authd::services::ServerOptions& options = loaded->options;
+  authd::SetLogLevel(*authd::ParseLogLevel(options.log_level));
+  authd::SetLogJson(options.log_format == "json");
+
+  // Block the shutdown signals in every thread; the main thread waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  authd::RealClock clock;
+  auto server = authd::services::AuthdServer::Start(options, &clock);
+  if (!server.ok()) {
+    authd::LogError(absl::StrCat("authd failed to start: ", server.status().message()));
+    return 1;
+  }
+  authd::LogInfo(absl::StrCat("authd ", authd::services::kAuthdVersion, " listening on ",
+                              (*server)->address()));
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  authd::LogInfo(absl::StrCat("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                              ", shutting down"));
+  (*server)->Shutdown(absl::Seconds(10));
+  authd::LogInfo("authd stopped");
+  return 0;
+}

@@ -1,0 +1,96 @@
+#include "services/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/strings/str_cat.h"
+#include "base/log.h"
+#include "base/status_macros.h"
+#include "grpc/health/v1/health.pb.h"
+#include "services/admin_service.h"
+#include "services/authorization_service.h"
+#include "services/authorize_service.h"
+#include "services/session_service.h"
+#include "services/setup_service.h"
+#include "services/tenant_service.h"
+
+namespace authd::services {
+
+const std::vector<std::string>& AuthdServiceNames() {
+  static const auto* const kNames = new std::vector<std::string>{
+      "authd.v1.SetupService",         "authd.v1.SessionService",   "authd.v1.TenantService",
+      "authd.v1.AuthorizationService", "authd.v1.AuthorizeService", "authd.v1.AdminService"};
+  return *kNames;
+}
+
+absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOptions& options,
+                                                                const Clock* clock) {
+  std::unique_ptr<AuthdServer> s(new AuthdServer());
+  s->clock_ = clock;
+  s->index_ = std::make_unique<authz::TokenIndex>();
+  s->sessions_ = std::make_unique<authz::SessionTable>(clock, options.session_ttl);
+
+  storage::TokenStoreOptions store_options;
+  store_options.data_dir = options.data_dir;
+  store_options.use_hashed_tokens = options.use_hashed_tokens;
+  absl::Time opened = clock->Now();
+  AUTHD_ASSIGN_OR_RETURN(s->store_, storage::TokenStore::Open(store_options, clock, s->index_.get()));
+  LogInfo(absl::StrCat("store open: data_dir=", options.data_dir,
+                       " last_sequence=", s->store_->LastSequence(),
+                       " tokens=", s->index_->size(),
+                       " took=", absl::FormatDuration(clock->Now() - opened)));
+
+  s->auth_ = std::make_unique<CallerAuthenticator>(s->index_.get(), s->sessions_.get());
+  s->info_.version = kAuthdVersion;
+  s->info_.data_dir = options.data_dir;
+  s->info_.use_hashed_tokens = options.use_hashed_tokens;
+  s->info_.log_level = options.log_level;
+  s->info_.session_ttl = options.session_ttl;
+
+  ServiceDeps deps{s->store_.get(), s->index_.get(), s->sessions_.get(), s->auth_.get(), clock,
+                   &s->info_};
+  s->services_.push_back(std::make_unique<SetupServiceImpl>(deps));
+  s->services_.push_back(std::make_unique<SessionServiceImpl>(deps));
+  s->services_.push_back(std::make_unique<TenantServiceImpl>(deps));
+  s->services_.push_back(std::make_unique<AuthorizationServiceImpl>(deps));
+  s->services_.push_back(std::make_unique<AuthorizeServiceImpl>(deps));
+  s->services_.push_back(std::make_unique<AdminServiceImpl>(deps));
+
+  // Reflection clients can describe grpc.health.v1.Health only if its descriptor is linked in.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  for (auto& service : s->services_) builder.RegisterService(service.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  }
+  std::string host = options.listen.substr(0, options.listen.rfind(':'));
+  s->info_.listen = absl::StrCat(host, ":", s->port_);
+
+  grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
+  health->SetServingStatus("", true);
+  for (const std::string& name : AuthdServiceNames()) health->SetServingStatus(name, true);
+  return s;
+}
+
+void AuthdServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(clock_->Now() + grace));
+  server_->Wait();
+  absl::Status flushed = store_->Flush();
+  if (!flushed.ok()) LogError(absl::StrCat("flushing the store at shutdown: ", flushed.message()));
+  store_.reset();
+}
+
+AuthdServer::~AuthdServer() { Shutdown(absl::Seconds(5)); }
+
+}  // namespace authd::services

@@ -1,0 +1,62 @@
+// AuthdServer: assembles authd: the TokenStore on RocksDB, the in-memory index and sessions, the
+// gRPC services, health and reflection; then serves until Shutdown. Owns everything it builds.
+// Thread-safe: Shutdown may be called from any thread, once.
+#ifndef AUTHD_SERVICES_SERVER_H_
+#define AUTHD_SERVICES_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "authz/session_table.h"
+#include "authz/token_index.h"
+#include "base/clock.h"
+#include "services/server_options.h"
+#include "services/service_deps.h"
+#include "storage/token_store.h"
+
+namespace authd::services {
+
+inline constexpr char kAuthdVersion[] = "0.1.0";
+
+// The fully qualified names of authd's gRPC services (also their health-check names).
+const std::vector<std::string>& AuthdServiceNames();
+
+class AuthdServer {
+ public:
+  // Opens the store (failing fast if another process holds the data dir), loads the index, binds
+  // and starts serving. Errors: those of TokenStore::Open; kUnavailable if the address cannot be
+  // bound.
+  static absl::StatusOr<std::unique_ptr<AuthdServer>> Start(const ServerOptions& options,
+                                                            const Clock* clock);
+  ~AuthdServer();
+
+  // The bound address, e.g. "127.0.0.1:43211".
+  const std::string& address() const { return info_.listen; }
+  int port() const { return port_; }
+
+  // Reports NOT_SERVING, stops accepting, lets in-flight calls finish until `deadline`, then
+  // flushes and closes the store.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  AuthdServer() = default;
+
+  ServerInfo info_;
+  int port_ = 0;
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<authz::TokenIndex> index_;
+  std::unique_ptr<authz::SessionTable> sessions_;
+  std::unique_ptr<storage::TokenStore> store_;
+  std::unique_ptr<CallerAuthenticator> auth_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Server> server_;
+  bool shut_down_ = false;
+};
+
+}  // namespace authd::services
+
+#endif  // AUTHD_SERVICES_SERVER_H_

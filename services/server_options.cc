@@ -1,0 +1,175 @@
+#include "services/server_options.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "base/log.h"
+
+namespace authd::services {
+namespace {
+
+using Setter = std::function<absl::Status(ServerOptions*, const std::string&)>;
+
+struct OptionSpec {
+  const char* name;  // flag name without dashes; env var is AUTHD_ + upper(name with '-' -> '_')
+  bool is_bool;
+  const char* help;
+  Setter set;
+};
+
+absl::StatusOr<bool> ParseBool(const std::string& v) {
+  std::string lower = absl::AsciiStrToLower(v);
+  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return true;
+  if (lower == "false" || lower == "0" || lower == "no" || lower == "off") return false;
+  return absl::InvalidArgumentError("want true or false");
+}
+
+const std::vector<OptionSpec>& Specs() {
+  static const auto* const kSpecs = new std::vector<OptionSpec>{
+      {"listen", false, "host:port to listen on; port 0 picks a free port (default 127.0.0.1:50051)",
+       [](ServerOptions* o, const std::string& v) {
+         if (v.empty() || v.rfind(':') == std::string::npos) {
+           return absl::InvalidArgumentError("want host:port");
+         }
+         o->listen = v;
+         return absl::OkStatus();
+       }},
+      {"data-dir", false, "RocksDB data dir (default $HOME/.authd/data)",
+       [](ServerOptions* o, const std::string& v) {
+         if (v.empty()) return absl::InvalidArgumentError("must not be empty");
+         o->data_dir = v;
+         return absl::OkStatus();
+       }},
+      {"use-hashed-tokens", true, "store new tokens as SHA-256 hashes (default true)",
+       [](ServerOptions* o, const std::string& v) {
+         auto b = ParseBool(v);
+         if (!b.ok()) return b.status();
+         o->use_hashed_tokens = *b;
+         return absl::OkStatus();
+       }},
+      {"log-level", false, "debug, info, warn or error (default info)",
+       [](ServerOptions* o, const std::string& v) {
+         if (!ParseLogLevel(v)) return absl::InvalidArgumentError("want debug, info, warn or error");
+         o->log_level = v;
+         return absl::OkStatus();
+       }},
+      {"log-format", false, "text or json (default text)",
+       [](ServerOptions* o, const std::string& v) {
+         if (v != "text" && v != "json") return absl::InvalidArgumentError("want text or json");
+         o->log_format = v;
+         return absl::OkStatus();
+       }},
+      {"session-ttl", false, "lifetime of sign-in sessions, e.g. 30m or 1h (default 1h)",
+       [](ServerOptions* o, const std::string& v) {
+         absl::Duration d;
+         if (!absl::ParseDuration(v, &d) || d <= absl::ZeroDuration()) {
+           return absl::InvalidArgumentError("want a positive duration such as 30m or 1h");
+         }
+         o->session_ttl = d;
+         return absl::OkStatus();
+       }},
+      {"max-receive-message-bytes", false, "largest request accepted (default 1048576)",
+       [](ServerOptions* o, const std::string& v) {
+         int n;
+         if (!absl::SimpleAtoi(v, &n) || n < 1024) {
+           return absl::InvalidArgumentError("want an integer >= 1024");
+         }
+         o->max_receive_message_bytes = n;
+         return absl::OkStatus();
+       }},
+  };
+  return *kSpecs;
+}
+
+std::string EnvName(const char* name) {
+  std::string env = absl::StrCat("AUTHD_", name);
+  for (char& c : env) c = c == '-' ? '_' : absl::ascii_toupper(c);
+  return env;
+}
+
+const OptionSpec* FindSpec(absl::string_view name) {
+  for (const OptionSpec& s : Specs()) {
+    if (name == s.name) return &s;
+  }
+  return nullptr;
+}
+
+absl::Status Apply(const OptionSpec& spec, ServerOptions* o, const std::string& value,
+                   absl::string_view source) {
+  absl::Status s = spec.set(o, value);
+  if (s.ok()) return s;
+  return absl::InvalidArgumentError(absl::StrCat(source, ": ", s.message()));
+}
+
+}  // namespace
+
+std::string ServerUsage() {
+  std::string out =
+      "usage: authd [flags]\n\nServes authd's gRPC API. Every flag can also be set by the "
+      "environment variable shown;\nflags win over the environment.\n\nflags:\n";
+  for (const OptionSpec& s : Specs()) {
+    absl::StrAppend(&out, "  --", s.name, s.is_bool ? "[=true|false]" : "=VALUE", "  (", EnvName(s.name),
+                    ")\n      ", s.help, "\n");
+  }
+  absl::StrAppend(&out, "  --help     show this text\n  --version  print the version\n");
+  return out;
+}
+
+absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& args,
+                                                const EnvLookup& getenv) {
+  LoadedOptions loaded;
+  ServerOptions& o = loaded.options;
+  if (const char* home = getenv("HOME"); home != nullptr && *home != '\0') {
+    o.data_dir = absl::StrCat(home, "/.authd/data");
+  }
+  // Environment first, then flags over it.
+  for (const OptionSpec& spec : Specs()) {
+    std::string env = EnvName(spec.name);
+    if (const char* v = getenv(env.c_str()); v != nullptr) {
+      absl::Status s = Apply(spec, &o, v, absl::StrCat(env, " (env)"));
+      if (!s.ok()) return s;
+    }
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      loaded.action = OptionsAction::kHelp;
+      return loaded;
+    }
+    if (arg == "--version") {
+      loaded.action = OptionsAction::kVersion;
+      return loaded;
+    }
+    if (!absl::ConsumePrefix(&arg, "--")) {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
+    }
+    std::string name(arg);
+    std::optional<std::string> value;
+    if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
+      name = std::string(arg.substr(0, eq));
+      value = std::string(arg.substr(eq + 1));
+    }
+    const OptionSpec* spec = FindSpec(name);
+    if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    if (!value) {
+      if (spec->is_bool) {
+        value = "true";
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " (flag): needs a value"));
+      }
+    }
+    absl::Status s = Apply(*spec, &o, *value, absl::StrCat("--", name, " (flag)"));
+    if (!s.ok()) return s;
+  }
+  if (o.data_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--data-dir: required when $HOME is not set (or set AUTHD_DATA_DIR)");
+  }
+  return loaded;
+}
+
+}  // namespace authd::services

@@ -1,0 +1,54 @@
+// ServerOptions: every setting of the authd server, and the one place they are read from the
+// command line and the environment (precedence: flag > env > default). Each option has a flag
+// `--name` and an env var `AUTHD_NAME`. Pure apart from the injected env lookup; thread-compatible.
+#ifndef AUTHD_SERVICES_SERVER_OPTIONS_H_
+#define AUTHD_SERVICES_SERVER_OPTIONS_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace authd::services {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port (the bound address is logged).
+  // Default: 127.0.0.1:50051.
+  std::string listen = "127.0.0.1:50051";
+  // The RocksDB data dir. Default: $HOME/.authd/data.
+  std::string data_dir;
+  // Store new tokens hashed (SHA-256). Default: true.
+  bool use_hashed_tokens = true;
+  // debug, info, warn, error. Default: info.
+  std::string log_level = "info";
+  // text or json (one object per line). Default: text.
+  std::string log_format = "text";
+  // Lifetime of SignIn sessions. Default: 1h.
+  absl::Duration session_ttl = absl::Hours(1);
+  // Largest request accepted, in bytes. Default: 1 MiB.
+  int max_receive_message_bytes = 1 << 20;
+};
+
+// What the command line asked for besides serving.
+enum class OptionsAction { kServe, kHelp, kVersion };
+
+struct LoadedOptions {
+  ServerOptions options;
+  OptionsAction action = OptionsAction::kServe;
+};
+
+using EnvLookup = std::function<const char*(const char*)>;
+
+// Parses `args` (without argv[0]) and the environment. Errors: kInvalidArgument naming the option
+// and its source ("--use-hashed-tokens (flag): want true or false"), unknown flags, missing values.
+absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& args,
+                                                const EnvLookup& getenv);
+
+// The --help text.
+std::string ServerUsage();
+
+}  // namespace authd::services
+
+#endif  // AUTHD_SERVICES_SERVER_OPTIONS_H_

@@ -1,0 +1,76 @@
+#include "services/setup_service.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "authz/password.h"
+#include "authz/token.h"
+#include "base/log.h"
+#include "base/status_macros.h"
+#include "services/api_convert.h"
+#include "services/grpc_status.h"
+#include "services/input_rules.h"
+
+namespace authd::services {
+
+grpc::Status SetupServiceImpl::GetSetupStatus(grpc::ServerContext*,
+                                              const authd::v1::GetSetupStatusRequest*,
+                                              authd::v1::GetSetupStatusResponse* response) {
+  auto allowed = deps_.store->SetupAllowed();
+  if (!allowed.ok()) return ToGrpcStatus(allowed.status());
+  response->set_allowed(*allowed);
+  return grpc::Status::OK;
+}
+
+grpc::Status SetupServiceImpl::Setup(grpc::ServerContext*, const authd::v1::SetupRequest* request,
+                                     authd::v1::SetupResponse* response) {
+  return ToGrpcStatus(DoSetup(*request, response));
+}
+
+absl::Status SetupServiceImpl::DoSetup(const authd::v1::SetupRequest& request,
+                                       authd::v1::SetupResponse* response) {
+  std::vector<std::string> missing;
+  if (request.username().empty()) missing.push_back("username");
+  if (request.org().empty()) missing.push_back("org");
+  if (request.bucket().empty()) missing.push_back("bucket");
+  if (!missing.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "onboarding failed: missing required fields [", absl::StrJoin(missing, ","), "]"));
+  }
+  AUTHD_RETURN_IF_ERROR(ValidateName(request.username(), "username"));
+  AUTHD_RETURN_IF_ERROR(ValidateName(request.org(), "org"));
+  AUTHD_RETURN_IF_ERROR(ValidateName(request.bucket(), "bucket"));
+  if (request.retention_period_seconds() < 0) {
+    return absl::InvalidArgumentError("retention_period_seconds: must not be negative");
+  }
+  if (!request.token().empty()) AUTHD_RETURN_IF_ERROR(authz::ValidateSuppliedToken(request.token()));
+  if (!request.password().empty()) AUTHD_RETURN_IF_ERROR(authz::ValidatePassword(request.password()));
+
+  // Fail fast before the (deliberately slow) password hash.
+  AUTHD_ASSIGN_OR_RETURN(bool allowed, deps_.store->SetupAllowed());
+  if (!allowed) return absl::FailedPreconditionError("onboarding has already been completed");
+
+  storage::SetupCommand command;
+  command.username = request.username();
+  command.org = request.org();
+  command.bucket = request.bucket();
+  command.retention_period_seconds = request.retention_period_seconds();
+  command.token = request.token().empty() ? authz::GenerateToken() : request.token();
+  if (!request.password().empty()) {
+    AUTHD_ASSIGN_OR_RETURN(command.password_hash, authz::HashPassword(request.password()));
+  }
+  AUTHD_ASSIGN_OR_RETURN(storage::SetupResult result, deps_.store->Setup(command));
+
+  ApiRenderer render(deps_.store);
+  *response->mutable_user() = render.User(result.user);
+  *response->mutable_org() = render.Org(result.org);
+  *response->mutable_bucket() = render.Bucket(result.bucket);
+  *response->mutable_authorization() = render.Authorization(result.authorization, command.token);
+  LogInfo(absl::StrCat("setup completed: user=", authz::FormatId(result.user.id()),
+                       " org=", authz::FormatId(result.org.id()),
+                       " operator authorization_id=", authz::FormatId(result.authorization.id())));
+  return absl::OkStatus();
+}
+
+}  // namespace authd::services

@@ -1,0 +1,29 @@
+// SetupServiceImpl: the gRPC adapter for first-run onboarding (authd.v1.SetupService).
+// Thin: validates the request, hashes the password, calls TokenStore::Setup. Thread-safe.
+#ifndef AUTHD_SERVICES_SETUP_SERVICE_H_
+#define AUTHD_SERVICES_SETUP_SERVICE_H_
+
+#include "authd/v1/setup_service.grpc.pb.h"
+#include "services/service_deps.h"
+
+namespace authd::services {
+
+class SetupServiceImpl final : public authd::v1::SetupService::Service {
+ public:
+  explicit SetupServiceImpl(ServiceDeps deps) : deps_(deps) {}
+
+  grpc::Status GetSetupStatus(grpc::ServerContext* context,
+                              const authd::v1::GetSetupStatusRequest* request,
+                              authd::v1::GetSetupStatusResponse* response) override;
+  grpc::Status Setup(grpc::ServerContext* context, const authd::v1::SetupRequest* request,
+                     authd::v1::SetupResponse* response) override;
+
+ private:
+  absl::Status DoSetup(const authd::v1::SetupRequest& request, authd::v1::SetupResponse* response);
+
+  ServiceDeps deps_;
+};
+
+}  // namespace authd::services
+
+#endif  // AUTHD_SERVICES_SETUP_SERVICE_H_

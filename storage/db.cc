@@ -1,0 +1,152 @@
+#include "storage/db.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/options.h"
+#include "storage/keys.h"
+#include "storage/rocksdb_status.h"
+
+namespace authd::storage {
+namespace {
+
+const std::vector<absl::string_view>& AllCfs() {
+  static const auto* const kAll = new std::vector<absl::string_view>{
+      rocksdb::kDefaultColumnFamilyName, kEventsCf,     kMetaCf,     kAuthorizationsCf,
+      kTokenIndexCf,                     kAuthByUserCf, kAuthByOrgCf, kTenantsCf};
+  return *kAll;
+}
+
+rocksdb::ColumnFamilyOptions CfOptions() {
+  rocksdb::ColumnFamilyOptions options;
+  return options;
+}
+
+absl::Status MakeDataDir(const std::string& dir) {
+  // mkdir -p with 0700 for every component we create.
+  std::string path;
+  for (size_t i = 0; i <= dir.size(); ++i) {
+    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
+      path = dir.substr(0, i);
+      if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("cannot create data dir ", path, ": ", std::strerror(errno)));
+      }
+    }
+  }
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat("data dir ", dir, " is not a directory"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const std::vector<absl::string_view>& Db::ProjectionCfs() {
+  static const auto* const kProjections = new std::vector<absl::string_view>{
+      kAuthorizationsCf, kTokenIndexCf, kAuthByUserCf, kAuthByOrgCf, kTenantsCf};
+  return *kProjections;
+}
+
+absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir) {
+  if (dir.empty()) return absl::InvalidArgumentError("data dir must not be empty");
+  absl::Status made = MakeDataDir(dir);
+  if (!made.ok()) return made;
+
+  rocksdb::DBOptions options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.keep_log_file_num = 5;
+  options.max_open_files = 256;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (absl::string_view name : AllCfs()) {
+    descriptors.emplace_back(std::string(name), CfOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> raw_handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, dir, descriptors, &raw_handles, &raw);
+  if (!s.ok()) return FromRocksDb(s, absl::StrCat("opening data dir ", dir));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> handles;
+  for (size_t i = 0; i < raw_handles.size(); ++i) {
+    handles[std::string(AllCfs()[i])] = raw_handles[i];
+  }
+  return std::unique_ptr<Db>(new Db(dir, std::move(db), std::move(handles)));
+}
+
+Db::Db(std::string dir, std::unique_ptr<rocksdb::DB> db,
+       absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> handles)
+    : dir_(std::move(dir)), db_(std::move(db)), handles_(std::move(handles)) {}
+
+Db::~Db() {
+  for (auto& [name, handle] : handles_) {
+    db_->DestroyColumnFamilyHandle(handle);
+  }
+  handles_.clear();
+  db_->Close().PermitUncheckedError();
+}
+
+rocksdb::ColumnFamilyHandle* Db::cf(absl::string_view name) const {
+  auto it = handles_.find(name);
+  return it == handles_.end() ? nullptr : it->second;
+}
+
+absl::StatusOr<std::optional<std::string>> Db::Get(absl::string_view cf_name,
+                                                   absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(cf_name),
+                               rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocksDb(s, absl::StrCat("reading ", cf_name));
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status Db::Write(rocksdb::WriteBatch* batch, bool sync) {
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  return FromRocksDb(db_->Write(options, batch), "writing");
+}
+
+std::unique_ptr<rocksdb::Iterator> Db::NewIterator(absl::string_view cf_name) {
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), cf(cf_name)));
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Db::Scan(absl::string_view cf_name) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto it = NewIterator(cf_name);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), absl::StrCat("scanning ", cf_name));
+  return out;
+}
+
+absl::Status Db::RecreateProjectionCfs() {
+  for (absl::string_view name : ProjectionCfs()) {
+    auto it = handles_.find(name);
+    rocksdb::Status s = db_->DropColumnFamily(it->second);
+    if (!s.ok()) return FromRocksDb(s, absl::StrCat("dropping ", name));
+    db_->DestroyColumnFamilyHandle(it->second);
+    rocksdb::ColumnFamilyHandle* handle = nullptr;
+    s = db_->CreateColumnFamily(CfOptions(), std::string(name), &handle);
+    if (!s.ok()) return FromRocksDb(s, absl::StrCat("creating ", name));
+    it->second = handle;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Db::Flush() {
+  std::vector<rocksdb::ColumnFamilyHandle*> all;
+  for (auto& [name, handle] : handles_) all.push_back(handle);
+  rocksdb::Status s = db_->Flush(rocksdb::FlushOptions(), all);
+  if (!s.ok()) return FromRocksDb(s, "flushing");
+  return FromRocksDb(db_->SyncWAL(), "syncing WAL");
+}
+
+}  // namespace authd::storage

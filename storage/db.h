@@ -1,0 +1,67 @@
+// Db: authd's RocksDB instance and its column families (layout: storage/keys.h). The ONLY owner of
+// the rocksdb::DB handle. Opening creates the data dir (mode 0700) and fails fast, with a clear
+// kFailedPrecondition, when another process holds the dir's LOCK. Thread-safe (RocksDB is); the
+// projection-recreating call must not race with writers (TokenStore serialises them).
+#ifndef AUTHD_STORAGE_DB_H_
+#define AUTHD_STORAGE_DB_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "storage/projection_batch.h"
+
+namespace authd::storage {
+
+// A RocksDB slice as an absl::string_view (Debian's Abseil has its own string_view type).
+inline absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+
+class Db final : public ProjectionReader {
+ public:
+  // Errors: kFailedPrecondition (dir locked by another process, or not a directory we can use),
+  // kUnavailable / kDataLoss from RocksDB.
+  static absl::StatusOr<std::unique_ptr<Db>> Open(const std::string& dir);
+  ~Db() override;
+
+  // The projection column families, in a fixed order (everything but events and meta).
+  static const std::vector<absl::string_view>& ProjectionCfs();
+
+  rocksdb::ColumnFamilyHandle* cf(absl::string_view name) const;
+
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view cf,
+                                                 absl::string_view key) override;
+  // Applies `batch` atomically; `sync` = fsync the WAL before returning.
+  absl::Status Write(rocksdb::WriteBatch* batch, bool sync);
+  std::unique_ptr<rocksdb::Iterator> NewIterator(absl::string_view cf);
+
+  // Every (key, value) of `cf` in key order.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(absl::string_view cf);
+
+  // Drops and recreates every projection column family (empty afterwards).
+  absl::Status RecreateProjectionCfs();
+
+  // Flushes memtables and syncs the WAL (clean shutdown).
+  absl::Status Flush();
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  Db(std::string dir, std::unique_ptr<rocksdb::DB> db,
+     absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> handles);
+
+  std::string dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+}  // namespace authd::storage
+
+#endif  // AUTHD_STORAGE_DB_H_

@@ -1,0 +1,69 @@
+// Key codec for authd's RocksDB column families. The on-disk layout, drawn once (schema 2):
+//
+//   CF events          [seq: u64 BE]                      -> authd.storage.v1.Event
+//   CF meta            "schema_version"                   -> u32 BE (2)
+//                      "checkpoint"                       -> u64 BE: last event applied to projections
+//                      "rebuilding"                       -> "" while projections are being rebuilt
+//   CF authorizations  [auth id: u64 BE]                  -> AuthorizationRecord
+//   CF token_index     "$authd-sha256$<b64url>"           -> [auth id: u64 BE]
+//   CF auth_by_user    [user id: u64 BE][auth id: u64 BE] -> ""
+//   CF auth_by_org     [org id: u64 BE][auth id: u64 BE]  -> ""
+//   CF tenants         'u' [user id: u64 BE]              -> UserRecord
+//                      'U' name                           -> [user id: u64 BE]
+//                      'o' [org id: u64 BE]               -> OrgRecord
+//                      'O' name                           -> [org id: u64 BE]
+//                      'b' [bucket id: u64 BE]            -> BucketRecord
+//                      'B' [org id: u64 BE] name          -> [bucket id: u64 BE]
+//                      'i'                                -> InstanceRecord (written by setup)
+//
+// Big-endian integers keep RocksDB's bytewise order equal to numeric order (the log iterates in
+// sequence order). Pure functions; thread-safe.
+#ifndef AUTHD_STORAGE_KEYS_H_
+#define AUTHD_STORAGE_KEYS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace authd::storage {
+
+// Column family names.
+inline constexpr absl::string_view kEventsCf = "events";
+inline constexpr absl::string_view kMetaCf = "meta";
+inline constexpr absl::string_view kAuthorizationsCf = "authorizations";
+inline constexpr absl::string_view kTokenIndexCf = "token_index";
+inline constexpr absl::string_view kAuthByUserCf = "auth_by_user";
+inline constexpr absl::string_view kAuthByOrgCf = "auth_by_org";
+inline constexpr absl::string_view kTenantsCf = "tenants";
+
+// Meta keys.
+inline constexpr absl::string_view kSchemaVersionKey = "schema_version";
+inline constexpr absl::string_view kCheckpointKey = "checkpoint";
+inline constexpr absl::string_view kRebuildingKey = "rebuilding";
+
+// Tenant key tags.
+inline constexpr char kUserTag = 'u';
+inline constexpr char kUserNameTag = 'U';
+inline constexpr char kOrgTag = 'o';
+inline constexpr char kOrgNameTag = 'O';
+inline constexpr char kBucketTag = 'b';
+inline constexpr char kBucketNameTag = 'B';
+inline constexpr char kInstanceTag = 'i';
+
+std::string EncodeU64(uint64_t v);
+std::string EncodeU32(uint32_t v);
+// nullopt unless `bytes` is exactly 8 (or 4) bytes.
+std::optional<uint64_t> DecodeU64(absl::string_view bytes);
+std::optional<uint32_t> DecodeU32(absl::string_view bytes);
+
+std::string PairKey(uint64_t first, uint64_t second);
+std::string TaggedIdKey(char tag, uint64_t id);
+std::string TaggedNameKey(char tag, absl::string_view name);
+std::string BucketNameKey(uint64_t org_id, absl::string_view name);
+std::string InstanceKey();
+
+}  // namespace authd::storage
+
+#endif  // AUTHD_STORAGE_KEYS_H_

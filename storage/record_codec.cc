@@ -1,0 +1,99 @@
+#include "storage/record_codec.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace authd::storage {
+
+pb::PermissionRecord ToRecord(const authz::Permission& permission) {
+  pb::PermissionRecord r;
+  r.set_action(permission.action == authz::Action::kRead ? pb::ACTION_READ : pb::ACTION_WRITE);
+  r.set_resource_type(static_cast<uint32_t>(permission.resource.type) + 1);
+  r.set_id(permission.resource.id);
+  r.set_org_id(permission.resource.org_id);
+  return r;
+}
+
+absl::StatusOr<authz::Permission> FromRecord(const pb::PermissionRecord& record) {
+  authz::Permission p;
+  switch (record.action()) {
+    case pb::ACTION_READ:
+      p.action = authz::Action::kRead;
+      break;
+    case pb::ACTION_WRITE:
+      p.action = authz::Action::kWrite;
+      break;
+    default:
+      return absl::DataLossError("stored permission has an unknown action");
+  }
+  if (record.resource_type() == 0) {
+    return absl::DataLossError("stored permission has no resource type");
+  }
+  auto type = authz::ResourceTypeFromNumber(record.resource_type() - 1);
+  if (!type) return absl::DataLossError("stored permission has an unknown resource type");
+  p.resource = authz::Resource{*type, record.id(), record.org_id()};
+  return p;
+}
+
+absl::StatusOr<std::vector<authz::Permission>> PermissionsOf(const pb::AuthorizationRecord& auth) {
+  std::vector<authz::Permission> out;
+  out.reserve(auth.permissions_size());
+  for (const pb::PermissionRecord& r : auth.permissions()) {
+    auto p = FromRecord(r);
+    if (!p.ok()) return p.status();
+    out.push_back(*p);
+  }
+  return out;
+}
+
+bool IsActive(pb::Status status) { return status != pb::STATUS_INACTIVE; }
+
+pb::Status ToStatus(bool active) { return active ? pb::STATUS_ACTIVE : pb::STATUS_INACTIVE; }
+
+absl::StatusOr<authz::TokenGrant> GrantOf(const pb::AuthorizationRecord& auth) {
+  authz::TokenGrant grant;
+  grant.authorization_id = auth.id();
+  grant.user_id = auth.user_id();
+  grant.org_id = auth.org_id();
+  grant.active = IsActive(auth.status());
+  auto perms = PermissionsOf(auth);
+  if (!perms.ok()) return perms.status();
+  grant.permissions = std::move(*perms);
+  return grant;
+}
+
+absl::StatusOr<authz::TokenDigest> DigestOf(const pb::AuthorizationRecord& auth) {
+  if (!auth.token_hash().empty()) {
+    auto digest = authz::DecodeTokenHash(auth.token_hash());
+    if (!digest.ok()) {
+      return absl::DataLossError(absl::StrCat("authorization ", authz::FormatId(auth.id()),
+                                              ": ", digest.status().message()));
+    }
+    return *digest;
+  }
+  if (!auth.raw_token().empty()) return authz::DigestToken(auth.raw_token());
+  return absl::DataLossError(
+      absl::StrCat("authorization ", authz::FormatId(auth.id()), " has no token"));
+}
+
+absl::StatusOr<std::string> IndexKeyOf(const pb::AuthorizationRecord& auth) {
+  if (!auth.token_hash().empty()) return auth.token_hash();
+  auto digest = DigestOf(auth);
+  if (!digest.ok()) return digest.status();
+  return authz::EncodeTokenHash(*digest);
+}
+
+absl::StatusOr<pb::Event> DecodeEvent(absl::string_view bytes) {
+  auto event = Decode<pb::Event>(bytes, "event");
+  if (!event.ok()) return event.status();
+  if (event->format_version() == 0 || event->format_version() > kEventFormatVersion) {
+    return absl::DataLossError(absl::StrCat("event ", event->sequence(), " has format version ",
+                                            event->format_version(), "; this authd reads up to ",
+                                            kEventFormatVersion));
+  }
+  if (event->body_case() == pb::Event::BODY_NOT_SET) {
+    return absl::DataLossError(absl::StrCat("event ", event->sequence(), " has no body"));
+  }
+  return event;
+}
+
+}  // namespace authd::storage

@@ -1,0 +1,57 @@
+// Conversions between persisted records (authd.storage.v1) and the authz domain types, and the
+// decoding of stored bytes with kDataLoss on corruption. Pure functions; thread-safe.
+#ifndef AUTHD_STORAGE_RECORD_CODEC_H_
+#define AUTHD_STORAGE_RECORD_CODEC_H_
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "authd/storage/v1/event.pb.h"
+#include "authd/storage/v1/records.pb.h"
+#include "authz/decision.h"
+#include "authz/permission.h"
+#include "authz/token_hash.h"
+
+namespace authd::storage {
+
+namespace pb = ::authd::storage::v1;
+
+// The newest Event.format_version this build writes and reads.
+inline constexpr uint32_t kEventFormatVersion = 1;
+
+pb::PermissionRecord ToRecord(const authz::Permission& permission);
+// Errors: kDataLoss for an unknown action or resource type number.
+absl::StatusOr<authz::Permission> FromRecord(const pb::PermissionRecord& record);
+absl::StatusOr<std::vector<authz::Permission>> PermissionsOf(const pb::AuthorizationRecord& auth);
+
+bool IsActive(pb::Status status);
+pb::Status ToStatus(bool active);
+
+// The Authorize view of a stored token. Errors: kDataLoss.
+absl::StatusOr<authz::TokenGrant> GrantOf(const pb::AuthorizationRecord& auth);
+
+// The SHA-256 digest of the record's token: decoded from `token_hash`, or computed from a raw
+// token (hashing disabled). Errors: kDataLoss when neither decodes.
+absl::StatusOr<authz::TokenDigest> DigestOf(const pb::AuthorizationRecord& auth);
+
+// The `token_index` key of the record: its stored hash string, or the hash of its raw token.
+absl::StatusOr<std::string> IndexKeyOf(const pb::AuthorizationRecord& auth);
+
+// Parses `bytes` as `T`; kDataLoss naming `what` on failure.
+template <typename T>
+absl::StatusOr<T> Decode(absl::string_view bytes, absl::string_view what) {
+  T out;
+  if (!out.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError(std::string("corrupt stored ") + std::string(what));
+  }
+  return out;
+}
+
+// Decodes an event and checks its format version and body. Errors: kDataLoss.
+absl::StatusOr<pb::Event> DecodeEvent(absl::string_view bytes);
+
+}  // namespace authd::storage
+
+#endif  // AUTHD_STORAGE_RECORD_CODEC_H_

@@ -1,0 +1,18 @@
+// The one place a rocksdb::Status becomes an absl::Status. Owned by storage/; thread-safe.
+#ifndef AUTHD_STORAGE_ROCKSDB_STATUS_H_
+#define AUTHD_STORAGE_ROCKSDB_STATUS_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "rocksdb/status.h"
+
+namespace authd::storage {
+
+// Maps RocksDB's codes onto authd's: corruption -> kDataLoss; busy/timed out/try again/I-O errors ->
+// kUnavailable (transient storage trouble, e.g. a full disk); a held LOCK file -> kFailedPrecondition;
+// anything else -> kInternal. `context` says what was being done.
+absl::Status FromRocksDb(const rocksdb::Status& status, absl::string_view context);
+
+}  // namespace authd::storage
+
+#endif  // AUTHD_STORAGE_ROCKSDB_STATUS_H_

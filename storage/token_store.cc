@@ -1,0 +1,660 @@
+#include "storage/token_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "authz/canned.h"
+#include "authz/token_hash.h"
+#include "base/status_macros.h"
+#include "storage/keys.h"
+#include "storage/projector.h"
+#include "storage/rocksdb_status.h"
+
+namespace authd::storage {
+namespace {
+
+using authz::FormatId;
+using authz::Id;
+
+// Events replayed per WriteBatch when rebuilding or catching up.
+constexpr size_t kReplayChunk = 1000;
+
+std::string NotFoundMessage(absl::string_view what, Id id) {
+  return absl::StrCat(what, " ", FormatId(id), " not found");
+}
+
+}  // namespace
+
+TokenStore::TokenStore(TokenStoreOptions options, const Clock* clock, authz::TokenIndex* index,
+                       std::unique_ptr<Db> db)
+    : options_(std::move(options)), clock_(clock), index_(index), db_(std::move(db)) {}
+
+TokenStore::~TokenStore() = default;
+
+absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const TokenStoreOptions& options,
+                                                             const Clock* clock,
+                                                             authz::TokenIndex* index) {
+  AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(options.data_dir));
+  std::unique_ptr<TokenStore> store(new TokenStore(options, clock, index, std::move(db)));
+  AUTHD_RETURN_IF_ERROR(store->Initialize());
+  return store;
+}
+
+absl::Status TokenStore::Initialize() {
+  absl::MutexLock lock(&write_mu_);
+  // The log's end: its last key.
+  {
+    auto it = db_->NewIterator(kEventsCf);
+    it->SeekToLast();
+    if (it->Valid()) {
+      auto seq = DecodeU64(View(it->key()));
+      if (!seq) return absl::DataLossError("event log holds a malformed key");
+      last_sequence_ = *seq;
+    }
+    if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
+  }
+
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> schema, db_->Get(kMetaCf, kSchemaVersionKey));
+  if (!schema) {
+    if (last_sequence_ != 0) {
+      return absl::DataLossError("data dir has events but no schema version");
+    }
+    rocksdb::WriteBatch batch;
+    batch.Put(db_->cf(kMetaCf), std::string(kSchemaVersionKey), EncodeU32(kSchemaVersion));
+    batch.Put(db_->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
+    AUTHD_RETURN_IF_ERROR(db_->Write(&batch, /*sync=*/true));
+  } else {
+    auto version = DecodeU32(*schema);
+    if (!version) return absl::DataLossError("malformed schema version");
+    if (*version != kSchemaVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("data dir has schema version ", *version, "; this authd uses schema ",
+                       kSchemaVersion));
+    }
+  }
+
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> rebuilding, db_->Get(kMetaCf, kRebuildingKey));
+  if (rebuilding) return RebuildLocked();
+
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> checkpoint_bytes,
+                         db_->Get(kMetaCf, kCheckpointKey));
+  uint64_t checkpoint = 0;
+  if (checkpoint_bytes) {
+    auto decoded = DecodeU64(*checkpoint_bytes);
+    if (!decoded) return absl::DataLossError("malformed projection checkpoint");
+    checkpoint = *decoded;
+  }
+  if (checkpoint > last_sequence_) {
+    return absl::DataLossError(absl::StrCat("projection checkpoint ", checkpoint,
+                                            " is past the end of the log ", last_sequence_));
+  }
+  // Events and projections are written in one batch, so this only happens if a projection
+  // rebuild was interrupted in a way the flag did not record; replay is the cure either way.
+  if (checkpoint < last_sequence_) AUTHD_RETURN_IF_ERROR(ReplayFrom(checkpoint + 1));
+  return LoadIndex();
+}
+
+absl::Status TokenStore::LoadIndex() {
+  index_->Clear();
+  {
+    auto it = db_->NewIterator(kTenantsCf);
+    std::string prefix(1, kUserTag);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      AUTHD_ASSIGN_OR_RETURN(pb::UserRecord user,
+                             Decode<pb::UserRecord>(View(it->value()), "user"));
+      index_->SetUserActive(user.id(), IsActive(user.status()));
+    }
+    if (!it->status().ok()) return FromRocksDb(it->status(), "loading users");
+  }
+  auto it = db_->NewIterator(kAuthorizationsCf);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
+                           Decode<pb::AuthorizationRecord>(View(it->value()),
+                                                           "authorization"));
+    AUTHD_ASSIGN_OR_RETURN(authz::TokenDigest digest, DigestOf(auth));
+    AUTHD_ASSIGN_OR_RETURN(authz::TokenGrant grant, GrantOf(auth));
+    index_->Put(digest, std::move(grant));
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), "loading authorizations");
+  return absl::OkStatus();
+}
+
+absl::Status TokenStore::ReplayFrom(uint64_t from) {
+  ProjectionBatch projection(db_.get());
+  uint64_t expected = from;
+  auto flush = [&]() -> absl::Status {
+    if (expected == from && projection.writes().empty()) return absl::OkStatus();
+    rocksdb::WriteBatch batch;
+    for (const auto& [key, value] : projection.writes()) {
+      if (value) {
+        batch.Put(db_->cf(key.first), key.second, *value);
+      } else {
+        batch.Delete(db_->cf(key.first), key.second);
+      }
+    }
+    batch.Put(db_->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(expected - 1));
+    AUTHD_RETURN_IF_ERROR(db_->Write(&batch, /*sync=*/false));
+    projection.Clear();
+    return absl::OkStatus();
+  };
+  auto it = db_->NewIterator(kEventsCf);
+  size_t in_chunk = 0;
+  for (it->Seek(EncodeU64(from)); it->Valid(); it->Next()) {
+    auto seq = DecodeU64(View(it->key()));
+    if (!seq || *seq != expected) {
+      return absl::DataLossError(absl::StrCat("event log has a gap at sequence ", expected));
+    }
+    AUTHD_ASSIGN_OR_RETURN(pb::Event event, DecodeEvent(View(it->value())));
+    if (event.sequence() != *seq) {
+      return absl::DataLossError(absl::StrCat("event ", *seq, " is stored under the wrong key"));
+    }
+    AUTHD_RETURN_IF_ERROR(Project(event, &projection));
+    ++expected;
+    if (++in_chunk == kReplayChunk) {
+      AUTHD_RETURN_IF_ERROR(flush());
+      in_chunk = 0;
+    }
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), "replaying the event log");
+  AUTHD_RETURN_IF_ERROR(flush());
+  if (expected - 1 != last_sequence_) {
+    return absl::DataLossError(absl::StrCat("replay stopped at ", expected - 1,
+                                            " before the end of the log ", last_sequence_));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TokenStore::RebuildLocked() {
+  rocksdb::WriteBatch mark;
+  mark.Put(db_->cf(kMetaCf), std::string(kRebuildingKey), "");
+  mark.Put(db_->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
+  AUTHD_RETURN_IF_ERROR(db_->Write(&mark, /*sync=*/true));
+  AUTHD_RETURN_IF_ERROR(db_->RecreateProjectionCfs());
+  AUTHD_RETURN_IF_ERROR(ReplayFrom(1));
+  rocksdb::WriteBatch done;
+  done.Delete(db_->cf(kMetaCf), std::string(kRebuildingKey));
+  AUTHD_RETURN_IF_ERROR(db_->Write(&done, /*sync=*/true));
+  return LoadIndex();
+}
+
+absl::Status TokenStore::RebuildProjections() {
+  absl::MutexLock lock(&write_mu_);
+  return RebuildLocked();
+}
+
+absl::Status TokenStore::CommitLocked(const Actor& actor, std::vector<pb::Event> events) {
+  const int64_t now = absl::ToUnixNanos(clock_->Now());
+  ProjectionBatch projection(db_.get());
+  rocksdb::WriteBatch batch;
+  uint64_t seq = last_sequence_;
+  for (pb::Event& event : events) {
+    event.set_format_version(kEventFormatVersion);
+    event.set_sequence(++seq);
+    event.set_time_unix_nanos(now);
+    event.set_actor_authorization_id(actor.authorization_id);
+    event.set_actor_user_id(actor.user_id);
+    AUTHD_RETURN_IF_ERROR(Project(event, &projection));
+    batch.Put(db_->cf(kEventsCf), EncodeU64(seq), event.SerializeAsString());
+  }
+  for (const auto& [key, value] : projection.writes()) {
+    if (value) {
+      batch.Put(db_->cf(key.first), key.second, *value);
+    } else {
+      batch.Delete(db_->cf(key.first), key.second);
+    }
+  }
+  batch.Put(db_->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(seq));
+  AUTHD_RETURN_IF_ERROR(db_->Write(&batch, options_.sync_writes));
+  last_sequence_ = seq;
+  PublishLocked(projection.index_ops());
+  return absl::OkStatus();
+}
+
+void TokenStore::PublishLocked(const std::vector<IndexOp>& ops) {
+  for (const IndexOp& op : ops) {
+    switch (op.kind) {
+      case IndexOp::Kind::kPutToken:
+        index_->Put(op.digest, op.grant);
+        break;
+      case IndexOp::Kind::kEraseToken:
+        index_->Erase(op.digest);
+        break;
+      case IndexOp::Kind::kSetUserActive:
+        index_->SetUserActive(op.user_id, op.active);
+        break;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries.
+
+uint64_t TokenStore::LastSequence() const {
+  absl::MutexLock lock(&write_mu_);
+  return last_sequence_;
+}
+
+template <typename T>
+absl::StatusOr<T> TokenStore::GetRecord(absl::string_view cf, const std::string& key,
+                                        absl::string_view what) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, db_->Get(cf, key));
+  if (!bytes) return absl::NotFoundError(absl::StrCat(what, " not found"));
+  return Decode<T>(*bytes, what);
+}
+
+template <typename T>
+absl::StatusOr<std::vector<T>> TokenStore::ListTagged(char tag, absl::string_view what) {
+  std::vector<T> out;
+  auto it = db_->NewIterator(kTenantsCf);
+  std::string prefix(1, tag);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    AUTHD_ASSIGN_OR_RETURN(T record, Decode<T>(View(it->value()), what));
+    out.push_back(std::move(record));
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), absl::StrCat("listing ", what));
+  return out;
+}
+
+absl::StatusOr<bool> TokenStore::SetupAllowedLocked() {
+  for (char tag : {kUserTag, kOrgTag}) {
+    auto it = db_->NewIterator(kTenantsCf);
+    std::string prefix(1, tag);
+    it->Seek(prefix);
+    if (it->Valid() && it->key().starts_with(prefix)) return false;
+    if (!it->status().ok()) return FromRocksDb(it->status(), "checking setup");
+  }
+  return true;
+}
+
+absl::StatusOr<bool> TokenStore::SetupAllowed() { return SetupAllowedLocked(); }
+
+absl::StatusOr<std::optional<pb::InstanceRecord>> TokenStore::Instance() {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, db_->Get(kTenantsCf, InstanceKey()));
+  if (!bytes) return std::optional<pb::InstanceRecord>();
+  AUTHD_ASSIGN_OR_RETURN(pb::InstanceRecord record, Decode<pb::InstanceRecord>(*bytes, "instance"));
+  return std::optional<pb::InstanceRecord>(std::move(record));
+}
+
+absl::StatusOr<std::optional<Id>> TokenStore::LookupName(const std::string& key) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, db_->Get(kTenantsCf, key));
+  if (!bytes) return std::optional<Id>();
+  auto id = DecodeU64(*bytes);
+  if (!id) return absl::DataLossError("corrupt stored name index");
+  return std::optional<Id>(*id);
+}
+
+absl::StatusOr<pb::UserRecord> TokenStore::GetUser(Id id) {
+  auto user = GetRecord<pb::UserRecord>(kTenantsCf, TaggedIdKey(kUserTag, id), "user");
+  if (absl::IsNotFound(user.status())) return absl::NotFoundError(NotFoundMessage("user", id));
+  return user;
+}
+
+absl::StatusOr<pb::UserRecord> TokenStore::FindUserByName(const std::string& name) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<Id> id, LookupName(TaggedNameKey(kUserNameTag, name)));
+  if (!id) return absl::NotFoundError(absl::StrCat("user \"", name, "\" not found"));
+  return GetUser(*id);
+}
+
+absl::StatusOr<std::vector<pb::UserRecord>> TokenStore::ListUsers() {
+  return ListTagged<pb::UserRecord>(kUserTag, "user");
+}
+
+absl::StatusOr<pb::OrgRecord> TokenStore::GetOrg(Id id) {
+  auto org = GetRecord<pb::OrgRecord>(kTenantsCf, TaggedIdKey(kOrgTag, id), "org");
+  if (absl::IsNotFound(org.status())) return absl::NotFoundError(NotFoundMessage("org", id));
+  return org;
+}
+
+absl::StatusOr<pb::OrgRecord> TokenStore::FindOrgByName(const std::string& name) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<Id> id, LookupName(TaggedNameKey(kOrgNameTag, name)));
+  if (!id) return absl::NotFoundError(absl::StrCat("org \"", name, "\" not found"));
+  return GetOrg(*id);
+}
+
+absl::StatusOr<std::vector<pb::OrgRecord>> TokenStore::ListOrgs() {
+  return ListTagged<pb::OrgRecord>(kOrgTag, "org");
+}
+
+absl::StatusOr<pb::BucketRecord> TokenStore::GetBucket(Id id) {
+  auto bucket = GetRecord<pb::BucketRecord>(kTenantsCf, TaggedIdKey(kBucketTag, id), "bucket");
+  if (absl::IsNotFound(bucket.status())) return absl::NotFoundError(NotFoundMessage("bucket", id));
+  return bucket;
+}
+
+absl::StatusOr<std::vector<pb::BucketRecord>> TokenStore::ListBuckets(Id org_id) {
+  AUTHD_ASSIGN_OR_RETURN(std::vector<pb::BucketRecord> all,
+                         ListTagged<pb::BucketRecord>(kBucketTag, "bucket"));
+  if (org_id == 0) return all;
+  std::vector<pb::BucketRecord> out;
+  for (pb::BucketRecord& b : all) {
+    if (b.org_id() == org_id) out.push_back(std::move(b));
+  }
+  return out;
+}
+
+absl::StatusOr<pb::AuthorizationRecord> TokenStore::GetAuthorization(Id id) {
+  auto auth =
+      GetRecord<pb::AuthorizationRecord>(kAuthorizationsCf, EncodeU64(id), "authorization");
+  if (absl::IsNotFound(auth.status())) return absl::NotFoundError("authorization not found");
+  return auth;
+}
+
+absl::StatusOr<std::vector<pb::AuthorizationRecord>> TokenStore::ListAuthorizations(Id user_id,
+                                                                                    Id org_id) {
+  std::vector<pb::AuthorizationRecord> out;
+  if (user_id == 0 && org_id == 0) {
+    auto it = db_->NewIterator(kAuthorizationsCf);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
+                             Decode<pb::AuthorizationRecord>(View(it->value()),
+                                                             "authorization"));
+      out.push_back(std::move(auth));
+    }
+    if (!it->status().ok()) return FromRocksDb(it->status(), "listing authorizations");
+    return out;
+  }
+  // Walk the narrower secondary index, then filter by the other field.
+  absl::string_view cf = user_id != 0 ? kAuthByUserCf : kAuthByOrgCf;
+  std::string prefix = EncodeU64(user_id != 0 ? user_id : org_id);
+  auto it = db_->NewIterator(cf);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto id = DecodeU64(View(it->key()).substr(8));
+    if (!id) return absl::DataLossError("corrupt authorization secondary index");
+    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth, GetAuthorization(*id));
+    if (org_id != 0 && auth.org_id() != org_id) continue;
+    out.push_back(std::move(auth));
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), "listing authorizations");
+  return out;
+}
+
+absl::StatusOr<std::vector<pb::Event>> TokenStore::ReadEvents(uint64_t from, size_t limit) {
+  std::vector<pb::Event> out;
+  auto it = db_->NewIterator(kEventsCf);
+  for (it->Seek(EncodeU64(from)); it->Valid() && out.size() < limit; it->Next()) {
+    AUTHD_ASSIGN_OR_RETURN(pb::Event event, DecodeEvent(View(it->value())));
+    out.push_back(std::move(event));
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), "reading events");
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> TokenStore::Scan(
+    absl::string_view cf) {
+  if (db_->cf(cf) == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("no column family ", cf));
+  }
+  return db_->Scan(cf);
+}
+
+absl::Status TokenStore::Flush() { return db_->Flush(); }
+
+// ---------------------------------------------------------------------------------------------
+// Commands.
+
+absl::StatusOr<Id> TokenStore::FreshId(absl::string_view cf, char tag) {
+  for (;;) {
+    Id id = authz::NewRandomId();
+    std::string key = tag == 0 ? EncodeU64(id) : TaggedIdKey(tag, id);
+    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> existing, db_->Get(cf, key));
+    if (!existing) return id;
+  }
+}
+
+absl::StatusOr<SetupResult> TokenStore::Setup(const SetupCommand& command) {
+  absl::MutexLock lock(&write_mu_);
+  AUTHD_ASSIGN_OR_RETURN(bool allowed, SetupAllowedLocked());
+  if (!allowed) return absl::FailedPreconditionError("onboarding has already been completed");
+  const int64_t now = absl::ToUnixNanos(clock_->Now());
+
+  SetupResult result;
+  AUTHD_ASSIGN_OR_RETURN(Id user_id, FreshId(kTenantsCf, kUserTag));
+  result.user.set_id(user_id);
+  result.user.set_name(command.username);
+  result.user.set_status(pb::STATUS_ACTIVE);
+  result.user.set_password_hash(command.password_hash);
+  result.user.set_created_at_unix_nanos(now);
+  result.user.set_updated_at_unix_nanos(now);
+
+  AUTHD_ASSIGN_OR_RETURN(Id org_id, FreshId(kTenantsCf, kOrgTag));
+  result.org.set_id(org_id);
+  result.org.set_name(command.org);
+  result.org.set_created_at_unix_nanos(now);
+  result.org.set_updated_at_unix_nanos(now);
+
+  AUTHD_ASSIGN_OR_RETURN(Id bucket_id, FreshId(kTenantsCf, kBucketTag));
+  result.bucket.set_id(bucket_id);
+  result.bucket.set_org_id(org_id);
+  result.bucket.set_name(command.bucket);
+  result.bucket.set_retention_period_seconds(command.retention_period_seconds);
+  result.bucket.set_created_at_unix_nanos(now);
+  result.bucket.set_updated_at_unix_nanos(now);
+
+  AUTHD_ASSIGN_OR_RETURN(Id auth_id, FreshId(kAuthorizationsCf, 0));
+  pb::AuthorizationRecord& auth = result.authorization;
+  auth.set_id(auth_id);
+  auth.set_status(pb::STATUS_ACTIVE);
+  auth.set_description(absl::StrCat(command.username, "'s Token"));
+  auth.set_org_id(org_id);
+  auth.set_user_id(user_id);
+  for (const authz::Permission& p : authz::OperatorPermissions()) {
+    *auth.add_permissions() = ToRecord(p);
+  }
+  if (options_.use_hashed_tokens) {
+    auth.set_token_hash(authz::HashToken(command.token));
+  } else {
+    auth.set_raw_token(command.token);
+  }
+  auth.set_created_at_unix_nanos(now);
+  auth.set_updated_at_unix_nanos(now);
+
+  std::vector<pb::Event> events(5);
+  *events[0].mutable_user_created()->mutable_user() = result.user;
+  *events[1].mutable_org_created()->mutable_org() = result.org;
+  *events[2].mutable_bucket_created()->mutable_bucket() = result.bucket;
+  *events[3].mutable_authorization_created()->mutable_authorization() = auth;
+  pb::InstanceRecord* instance = events[4].mutable_setup_completed()->mutable_instance();
+  instance->set_owner_user_id(user_id);
+  instance->set_setup_org_id(org_id);
+  instance->set_setup_at_unix_nanos(now);
+  AUTHD_RETURN_IF_ERROR(CommitLocked(Actor{0, user_id}, std::move(events)));
+  return result;
+}
+
+absl::StatusOr<pb::OrgRecord> TokenStore::CreateOrg(const Actor& actor, const std::string& name,
+                                                    const std::string& description) {
+  absl::MutexLock lock(&write_mu_);
+  AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing, LookupName(TaggedNameKey(kOrgNameTag, name)));
+  if (existing) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("organization name \"", name, "\" is already in use"));
+  }
+  const int64_t now = absl::ToUnixNanos(clock_->Now());
+  pb::OrgRecord org;
+  AUTHD_ASSIGN_OR_RETURN(Id id, FreshId(kTenantsCf, kOrgTag));
+  org.set_id(id);
+  org.set_name(name);
+  org.set_description(description);
+  org.set_created_at_unix_nanos(now);
+  org.set_updated_at_unix_nanos(now);
+  std::vector<pb::Event> events(1);
+  *events[0].mutable_org_created()->mutable_org() = org;
+  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events)));
+  return org;
+}
+
+absl::Status TokenStore::DeleteOrg(const Actor& actor, Id id) {
+  absl::MutexLock lock(&write_mu_);
+  AUTHD_RETURN_IF_ERROR(GetOrg(id).status());
+  std::vector<pb::Event> events;
+  AUTHD_ASSIGN_OR_RETURN(std::vector<pb::AuthorizationRecord> auths, ListAuthorizations(0, id));
+  for (const pb::AuthorizationRecord& auth : auths) {
+    events.emplace_back().mutable_authorization_deleted()->set_id(auth.id());
+  }
+  AUTHD_ASSIGN_OR_RETURN(std::vector<pb::BucketRecord> buckets, ListBuckets(id));
+  for (const pb::BucketRecord& bucket : buckets) {
+    events.emplace_back().mutable_bucket_deleted()->set_id(bucket.id());
+  }
+  events.emplace_back().mutable_org_deleted()->set_id(id);
+  return CommitLocked(actor, std::move(events));
+}
+
+absl::StatusOr<pb::UserRecord> TokenStore::CreateUser(const Actor& actor, const std::string& name,
+                                                      const std::string& password_hash,
+                                                      bool active) {
+  absl::MutexLock lock(&write_mu_);
+  AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing,
+                         LookupName(TaggedNameKey(kUserNameTag, name)));
+  if (existing) {
+    return absl::AlreadyExistsError(absl::StrCat("user with name \"", name, "\" already exists"));
+  }
+  const int64_t now = absl::ToUnixNanos(clock_->Now());
+  pb::UserRecord user;
+  AUTHD_ASSIGN_OR_RETURN(Id id, FreshId(kTenantsCf, kUserTag));
+  user.set_id(id);
+  user.set_name(name);
+  user.set_status(ToStatus(active));
+  user.set_password_hash(password_hash);
+  user.set_created_at_unix_nanos(now);
+  user.set_updated_at_unix_nanos(now);
+  std::vector<pb::Event> events(1);
+  *events[0].mutable_user_created()->mutable_user() = user;
+  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events)));
+  return user;
+}
+
+absl::StatusOr<pb::UserRecord> TokenStore::UpdateUser(const Actor& actor, Id id,
+                                                      std::optional<std::string> name,
+                                                      std::optional<bool> active) {
+  absl::MutexLock lock(&write_mu_);
+  AUTHD_ASSIGN_OR_RETURN(pb::UserRecord user, GetUser(id));
+  std::vector<pb::Event> events(1);
+  pb::UserUpdated* update = events[0].mutable_user_updated();
+  update->set_id(id);
+  if (name && *name != user.name()) {
+    AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing,
+                           LookupName(TaggedNameKey(kUserNameTag, *name)));
+    if (existing) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("user with name \"", *name, "\" already exists"));
+    }
+    update->set_name(*name);
+  }
+  if (active) update->set_status(ToStatus(*active));
+  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events)));
+  return GetUser(id);
+}
+
+absl::Status TokenStore::DeleteUser(const Actor& actor, Id id) {
+  absl::MutexLock lock(&write_mu_);
+  AUTHD_RETURN_IF_ERROR(GetUser(id).status());
+  std::vector<pb::Event> events(1);
+  events[0].mutable_user_deleted()->set_id(id);
+  return CommitLocked(actor, std::move(events));
+}
+
+absl::Status TokenStore::SetPassword(const Actor& actor, Id user_id,
+                                     const std::string& password_hash) {
+  absl::MutexLock lock(&write_mu_);
+  AUTHD_RETURN_IF_ERROR(GetUser(user_id).status());
+  std::vector<pb::Event> events(1);
+  events[0].mutable_password_set()->set_user_id(user_id);
+  events[0].mutable_password_set()->set_password_hash(password_hash);
+  return CommitLocked(actor, std::move(events));
+}
+
+absl::StatusOr<pb::BucketRecord> TokenStore::CreateBucket(const Actor& actor, Id org_id,
+                                                          const std::string& name,
+                                                          const std::string& description,
+                                                          int64_t retention_period_seconds) {
+  absl::MutexLock lock(&write_mu_);
+  AUTHD_RETURN_IF_ERROR(GetOrg(org_id).status());
+  AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing, LookupName(BucketNameKey(org_id, name)));
+  if (existing) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("bucket with name \"", name, "\" already exists"));
+  }
+  const int64_t now = absl::ToUnixNanos(clock_->Now());
+  pb::BucketRecord bucket;
+  AUTHD_ASSIGN_OR_RETURN(Id id, FreshId(kTenantsCf, kBucketTag));
+  bucket.set_id(id);
+  bucket.set_org_id(org_id);
+  bucket.set_name(name);
+  bucket.set_description(description);
+  bucket.set_retention_period_seconds(retention_period_seconds);
+  bucket.set_created_at_unix_nanos(now);
+  bucket.set_updated_at_unix_nanos(now);
+  std::vector<pb::Event> events(1);
+  *events[0].mutable_bucket_created()->mutable_bucket() = bucket;
+  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events)));
+  return bucket;
+}
+
+absl::Status TokenStore::DeleteBucket(const Actor& actor, Id id) {
+  absl::MutexLock lock(&write_mu_);
+  AUTHD_RETURN_IF_ERROR(GetBucket(id).status());
+  std::vector<pb::Event> events(1);
+  events[0].mutable_bucket_deleted()->set_id(id);
+  return CommitLocked(actor, std::move(events));
+}
+
+absl::StatusOr<pb::AuthorizationRecord> TokenStore::CreateAuthorization(
+    const Actor& actor, const NewAuthorization& request) {
+  if (request.token.empty()) return absl::InternalError("CreateAuthorization without a token");
+  absl::MutexLock lock(&write_mu_);
+  // InfluxDB answers an unknown user or org with one deliberately vague message.
+  if (absl::Status s = GetOrg(request.org_id).status(); !s.ok()) {
+    if (absl::IsNotFound(s)) return absl::InvalidArgumentError("unable to create token: org not found");
+    return s;
+  }
+  if (absl::Status s = GetUser(request.user_id).status(); !s.ok()) {
+    if (absl::IsNotFound(s)) return absl::InvalidArgumentError("unable to create token: user not found");
+    return s;
+  }
+  std::string index_key = authz::HashToken(request.token);
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> clash, db_->Get(kTokenIndexCf, index_key));
+  if (clash) return absl::AlreadyExistsError("token already exists");
+
+  const int64_t now = absl::ToUnixNanos(clock_->Now());
+  pb::AuthorizationRecord auth;
+  AUTHD_ASSIGN_OR_RETURN(Id id, FreshId(kAuthorizationsCf, 0));
+  auth.set_id(id);
+  auth.set_status(ToStatus(request.active));
+  auth.set_description(request.description);
+  auth.set_org_id(request.org_id);
+  auth.set_user_id(request.user_id);
+  for (const authz::Permission& p : request.permissions) *auth.add_permissions() = ToRecord(p);
+  if (options_.use_hashed_tokens) {
+    auth.set_token_hash(index_key);
+  } else {
+    auth.set_raw_token(request.token);
+  }
+  auth.set_created_at_unix_nanos(now);
+  auth.set_updated_at_unix_nanos(now);
+  std::vector<pb::Event> events(1);
+  *events[0].mutable_authorization_created()->mutable_authorization() = auth;
+  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events)));
+  return auth;
+}
+
+absl::StatusOr<pb::AuthorizationRecord> TokenStore::UpdateAuthorization(
+    const Actor& actor, Id id, std::optional<bool> active, std::optional<std::string> description) {
+  absl::MutexLock lock(&write_mu_);
+  AUTHD_RETURN_IF_ERROR(GetAuthorization(id).status());
+  std::vector<pb::Event> events(1);
+  pb::AuthorizationUpdated* update = events[0].mutable_authorization_updated();
+  update->set_id(id);
+  if (active) update->set_status(ToStatus(*active));
+  if (description) update->set_description(*description);
+  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events)));
+  return GetAuthorization(id);
+}
+
+absl::Status TokenStore::DeleteAuthorization(const Actor& actor, Id id) {
+  absl::MutexLock lock(&write_mu_);
+  AUTHD_RETURN_IF_ERROR(GetAuthorization(id).status());
+  std::vector<pb::Event> events(1);
+  events[0].mutable_authorization_deleted()->set_id(id);
+  return CommitLocked(actor, std::move(events));
+}
+
+}  // namespace authd::storage

@@ -1,0 +1,262 @@
+#include "authz/token_index.h"
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "authz/decision.h"
+#include "authz/permission.h"
+#include "authz/token_hash.h"
+#include "gtest/gtest.h"
+
+namespace authd::authz {
+namespace {
+
+constexpr Id kOrg = 0x0000000000000c01;
+constexpr Id kUser = 0x0000000000000b01;
+constexpr Id kOtherUser = 0x0000000000000b02;
+constexpr Id kBucket = 0x0000000000000d01;
+
+const Permission kReadBuckets = OrgPermission(Action::kRead, ResourceType::kBuckets, kOrg);
+const Permission kWriteBuckets = OrgPermission(Action::kWrite, ResourceType::kBuckets, kOrg);
+const Permission kReadBucket =
+    OrgIdPermission(Action::kRead, ResourceType::kBuckets, kOrg, kBucket);
+const Permission kWriteBucket =
+    OrgIdPermission(Action::kWrite, ResourceType::kBuckets, kOrg, kBucket);
+
+TokenGrant Grant(Id authorization_id, Id user_id, bool active, std::vector<Permission> perms) {
+  TokenGrant g;
+  g.authorization_id = authorization_id;
+  g.user_id = user_id;
+  g.org_id = kOrg;
+  g.active = active;
+  g.permissions = std::move(perms);
+  return g;
+}
+
+void ExpectSameGrant(const TokenGrant& got, const TokenGrant& want) {
+  EXPECT_EQ(got.authorization_id, want.authorization_id);
+  EXPECT_EQ(got.user_id, want.user_id);
+  EXPECT_EQ(got.org_id, want.org_id);
+  EXPECT_EQ(got.active, want.active);
+  EXPECT_EQ(got.permissions, want.permissions);
+}
+
+class TokenIndexTest : public ::testing::Test {
+ protected:
+  const TokenDigest digest_ = DigestToken("authd_token-one");
+  const TokenDigest other_digest_ = DigestToken("authd_token-two");
+  TokenIndex index_;
+};
+
+TEST_F(TokenIndexTest, EmptyIndexKnowsNoToken) {
+  EXPECT_EQ(index_.size(), 0u);
+  EXPECT_FALSE(index_.Find(digest_).has_value());
+  EXPECT_FALSE(index_.UserActive(kUser));
+  Decision d = index_.Authorize(digest_, kReadBucket);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reason, DenyReason::kUnknownToken);
+  EXPECT_EQ(d.authorization_id, 0u);
+}
+
+TEST_F(TokenIndexTest, FindReturnsThePutGrant) {
+  TokenGrant grant = Grant(101, kUser, true, {kReadBuckets, kWriteBucket});
+  index_.Put(digest_, grant);
+  EXPECT_EQ(index_.size(), 1u);
+  std::optional<TokenGrant> got = index_.Find(digest_);
+  ASSERT_TRUE(got.has_value());
+  ExpectSameGrant(*got, grant);
+  EXPECT_FALSE(index_.Find(other_digest_).has_value());
+}
+
+struct AuthorizeCase {
+  std::string name;
+  bool token_active;
+  bool user_active;
+  Permission requested;
+  bool want_allowed;
+  DenyReason want_reason;
+};
+
+TEST_F(TokenIndexTest, AuthorizeReportsReasonsAndIds) {
+  const std::vector<AuthorizeCase> cases = {
+      {"allowed", true, true, kReadBucket, true, DenyReason::kNone},
+      {"no_permission", true, true, kWriteBucket, false, DenyReason::kNoPermission},
+      {"inactive_user", true, false, kReadBucket, false, DenyReason::kInactiveUser},
+      {"inactive_token", false, true, kReadBucket, false, DenyReason::kInactiveToken},
+  };
+  for (const AuthorizeCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    TokenIndex index;
+    index.Put(digest_, Grant(101, kUser, c.token_active, {kReadBuckets}));
+    index.SetUserActive(kUser, c.user_active);
+    Decision d = index.Authorize(digest_, c.requested);
+    EXPECT_EQ(d.allowed, c.want_allowed);
+    EXPECT_EQ(d.reason, c.want_reason);
+    EXPECT_EQ(d.authorization_id, 101u);
+    EXPECT_EQ(d.user_id, kUser);
+    EXPECT_EQ(d.org_id, kOrg);
+
+    Decision unknown = index.Authorize(other_digest_, c.requested);
+    EXPECT_FALSE(unknown.allowed);
+    EXPECT_EQ(unknown.reason, DenyReason::kUnknownToken);
+    EXPECT_EQ(unknown.authorization_id, 0u);
+  }
+}
+
+TEST_F(TokenIndexTest, UserMustBeMarkedActive) {
+  index_.Put(digest_, Grant(101, kUser, true, {kReadBuckets}));
+  EXPECT_EQ(index_.Authorize(digest_, kReadBucket).reason, DenyReason::kInactiveUser);
+
+  index_.SetUserActive(kOtherUser, true);
+  EXPECT_EQ(index_.Authorize(digest_, kReadBucket).reason, DenyReason::kInactiveUser);
+
+  index_.SetUserActive(kUser, true);
+  EXPECT_TRUE(index_.UserActive(kUser));
+  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket).allowed);
+
+  index_.SetUserActive(kUser, false);
+  EXPECT_FALSE(index_.UserActive(kUser));
+  EXPECT_TRUE(index_.UserActive(kOtherUser));
+  EXPECT_EQ(index_.Authorize(digest_, kReadBucket).reason, DenyReason::kInactiveUser);
+}
+
+TEST_F(TokenIndexTest, PutReplacesTheGrantForTheSameDigest) {
+  index_.SetUserActive(kUser, true);
+  index_.Put(digest_, Grant(101, kUser, true, {kReadBuckets}));
+  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket).allowed);
+  EXPECT_FALSE(index_.Authorize(digest_, kWriteBucket).allowed);
+
+  TokenGrant replacement = Grant(101, kUser, true, {kWriteBuckets});
+  index_.Put(digest_, replacement);
+  EXPECT_EQ(index_.size(), 1u);
+  ExpectSameGrant(*index_.Find(digest_), replacement);
+  EXPECT_EQ(index_.Authorize(digest_, kReadBucket).reason, DenyReason::kNoPermission);
+  EXPECT_TRUE(index_.Authorize(digest_, kWriteBucket).allowed);
+
+  index_.Put(digest_, Grant(101, kUser, false, {kWriteBuckets}));
+  EXPECT_EQ(index_.Authorize(digest_, kWriteBucket).reason, DenyReason::kInactiveToken);
+}
+
+TEST_F(TokenIndexTest, EraseRemovesOnlyThatDigest) {
+  index_.SetUserActive(kUser, true);
+  index_.Put(digest_, Grant(101, kUser, true, {kReadBuckets}));
+  index_.Put(other_digest_, Grant(102, kUser, true, {kReadBuckets}));
+  ASSERT_EQ(index_.size(), 2u);
+
+  index_.Erase(digest_);
+  EXPECT_EQ(index_.size(), 1u);
+  EXPECT_FALSE(index_.Find(digest_).has_value());
+  EXPECT_EQ(index_.Authorize(digest_, kReadBucket).reason, DenyReason::kUnknownToken);
+  EXPECT_TRUE(index_.Authorize(other_digest_, kReadBucket).allowed);
+  EXPECT_EQ(index_.Find(other_digest_)->authorization_id, 102u);
+
+  index_.Erase(digest_);  // Absent: a no-op.
+  EXPECT_EQ(index_.size(), 1u);
+}
+
+TEST_F(TokenIndexTest, ClearDropsTokensAndUsers) {
+  index_.SetUserActive(kUser, true);
+  index_.Put(digest_, Grant(101, kUser, true, {kReadBuckets}));
+  index_.Put(other_digest_, Grant(102, kUser, true, {kReadBuckets}));
+
+  index_.Clear();
+  EXPECT_EQ(index_.size(), 0u);
+  EXPECT_FALSE(index_.Find(digest_).has_value());
+  EXPECT_FALSE(index_.UserActive(kUser));
+  EXPECT_EQ(index_.Authorize(digest_, kReadBucket).reason, DenyReason::kUnknownToken);
+
+  // Usable again after a reload.
+  index_.Put(digest_, Grant(103, kUser, true, {kReadBuckets}));
+  index_.SetUserActive(kUser, true);
+  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket).allowed);
+}
+
+TEST_F(TokenIndexTest, SizeCountsTokensAcrossShards) {
+  std::vector<TokenDigest> digests;
+  for (int i = 0; i < 1000; ++i) digests.push_back(DigestToken("token-" + std::to_string(i)));
+  for (size_t i = 0; i < digests.size(); ++i) {
+    index_.Put(digests[i], Grant(1000 + i, kUser, true, {kReadBuckets}));
+  }
+  EXPECT_EQ(index_.size(), 1000u);
+  for (size_t i = 0; i < digests.size(); ++i) {
+    std::optional<TokenGrant> got = index_.Find(digests[i]);
+    ASSERT_TRUE(got.has_value()) << i;
+    EXPECT_EQ(got->authorization_id, 1000 + i);
+  }
+  for (size_t i = 0; i < digests.size(); i += 2) index_.Erase(digests[i]);
+  EXPECT_EQ(index_.size(), 500u);
+}
+
+TEST_F(TokenIndexTest, DigestsSharingTheShardByteAreDistinct) {
+  TokenDigest a{};
+  TokenDigest b{};
+  b[31] = 1;  // Same byte 8 (same shard), different digest.
+  index_.SetUserActive(kUser, true);
+  index_.Put(a, Grant(201, kUser, true, {kReadBuckets}));
+  EXPECT_EQ(index_.Authorize(b, kReadBucket).reason, DenyReason::kUnknownToken);
+  index_.Put(b, Grant(202, kUser, true, {kWriteBuckets}));
+  EXPECT_EQ(index_.size(), 2u);
+  EXPECT_EQ(index_.Find(a)->authorization_id, 201u);
+  EXPECT_EQ(index_.Find(b)->authorization_id, 202u);
+}
+
+// Readers call Authorize while a writer Puts, replaces and Erases. Each reader checks that every
+// decision is one the writer could have published; there is no timing or sleeping involved.
+TEST_F(TokenIndexTest, ConcurrentAuthorizeSeesOnlyPublishedStates) {
+  constexpr int kWriterIterations = 3000;
+  constexpr int kReaders = 3;
+  constexpr int kReaderIterations = 3000;
+
+  const TokenDigest stable = DigestToken("stable");
+  const TokenDigest churn = DigestToken("churn");
+  const TokenDigest flip = DigestToken("flip");
+  index_.SetUserActive(kUser, true);
+  index_.Put(stable, Grant(1, kUser, true, {kReadBuckets}));
+  index_.Put(flip, Grant(3, kUser, true, {kReadBuckets}));
+
+  std::atomic<int> failures{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < kReaders; ++r) {
+    readers.emplace_back([&] {
+      for (int i = 0; i < kReaderIterations; ++i) {
+        Decision s = index_.Authorize(stable, kReadBucket);
+        if (!s.allowed || s.authorization_id != 1) ++failures;
+
+        Decision c = index_.Authorize(churn, kReadBucket);
+        bool churn_ok =
+            (c.allowed && c.authorization_id == 2) ||
+            (!c.allowed && c.reason == DenyReason::kUnknownToken && c.authorization_id == 0);
+        if (!churn_ok) ++failures;
+
+        // `flip` alternates between a read grant (id 3) and a write grant (id 4).
+        Decision f = index_.Authorize(flip, kReadBucket);
+        bool flip_ok =
+            (f.allowed && f.authorization_id == 3) ||
+            (!f.allowed && f.reason == DenyReason::kNoPermission && f.authorization_id == 4);
+        if (!flip_ok) ++failures;
+      }
+    });
+  }
+
+  for (int i = 0; i < kWriterIterations; ++i) {
+    if (i % 2 == 0) {
+      index_.Put(churn, Grant(2, kUser, true, {kReadBuckets}));
+      index_.Put(flip, Grant(4, kUser, true, {kWriteBuckets}));
+    } else {
+      index_.Erase(churn);
+      index_.Put(flip, Grant(3, kUser, true, {kReadBuckets}));
+    }
+    index_.Put(DigestToken("other-" + std::to_string(i % 50)), Grant(5, kUser, true, {}));
+  }
+  for (std::thread& t : readers) t.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_FALSE(index_.Find(churn).has_value());  // Last writer step was an Erase.
+  EXPECT_EQ(index_.Find(flip)->authorization_id, 3u);
+  EXPECT_EQ(index_.size(), 2u + 50u);
+}
+
+}  // namespace
+}  // namespace authd::authz
