@@ -83,12 +83,17 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
 void AuthdServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(absl::ToChronoTime(clock_->Now() + grace));
-  server_->Wait();
-  absl::Status flushed = store_->Flush();
-  if (!flushed.ok()) LogError(absl::StrCat("flushing the store at shutdown: ", flushed.message()));
-  store_.reset();
+  // Start may have failed half-way: tear down only what exists.
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    server_->Shutdown(absl::ToChronoTime(clock_->Now() + grace));
+    server_->Wait();
+  }
+  if (store_ != nullptr) {
+    absl::Status flushed = store_->Flush();
+    if (!flushed.ok()) LogError(absl::StrCat("flushing the store at shutdown: ", flushed.message()));
+    store_.reset();
+  }
 }
 
 AuthdServer::~AuthdServer() { Shutdown(absl::Seconds(5)); }

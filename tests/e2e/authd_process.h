@@ -1,0 +1,79 @@
+// AuthdProcess: runs the real `authd` binary for end-to-end tests, the way an operator would: on a
+// data dir, on 127.0.0.1 port 0, reading the bound address from its log. Supports graceful stop
+// (SIGTERM), kill -9 and restart on the same data dir. testonly; not thread-safe.
+#ifndef AUTHD_TESTS_E2E_AUTHD_PROCESS_H_
+#define AUTHD_TESTS_E2E_AUTHD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/channel.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace authd::e2e {
+
+// Path of a binary in the test's runfiles, e.g. RunfilePath("services/authd").
+std::string RunfilePath(const std::string& workspace_relative);
+
+// A fresh directory under $TEST_TMPDIR (or /tmp).
+std::string MakeTempDir(const std::string& prefix);
+
+// Every file under `dir`, recursively, whose bytes contain `needle`.
+std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle);
+
+struct ProcessResult {
+  int exit_code = -1;     // -1 when killed by a signal
+  int signal = 0;
+  std::string output;     // stdout + stderr
+};
+
+// Runs a command to completion (bounded by `timeout`), capturing its output.
+absl::StatusOr<ProcessResult> RunCommand(const std::vector<std::string>& argv,
+                                         absl::Duration timeout,
+                                         const std::vector<std::string>& extra_env = {});
+
+class AuthdProcess {
+ public:
+  // `data_dir` is kept across restarts; `extra_args` are appended to every start.
+  explicit AuthdProcess(std::string data_dir, std::vector<std::string> extra_args = {},
+                        std::vector<std::string> extra_env = {});
+  ~AuthdProcess();
+
+  // Starts authd and waits (bounded) until it logs its address and health reports SERVING.
+  absl::Status Start();
+  // SIGTERM and wait for exit; returns the exit code.
+  absl::StatusOr<int> Stop();
+  // SIGKILL and reap.
+  void Kill9();
+  absl::Status Restart() {
+    auto code = Stop();
+    if (!code.ok()) return code.status();
+    return Start();
+  }
+
+  bool running() const { return pid_ > 0; }
+  const std::string& address() const { return address_; }
+  const std::string& data_dir() const { return data_dir_; }
+  // Everything the process has logged so far (all runs).
+  std::string Log() const;
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
+ private:
+  std::string data_dir_;
+  std::vector<std::string> extra_args_;
+  std::vector<std::string> extra_env_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  std::string address_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+}  // namespace authd::e2e
+
+#endif  // AUTHD_TESTS_E2E_AUTHD_PROCESS_H_
