@@ -12,8 +12,8 @@
 
 namespace authd::authz {
 
-// Checks a new token's permissions (all kInvalidArgument, InfluxDB's messages):
-// "org id required"; "authorization must include permissions"; "authorizations cannot be created
+// Checks a new token's permissions (all kInvalidArgument, InfluxDB's messages, in its order):
+// "authorization must include permissions"; "org id required"; "authorizations cannot be created
 // with the instance type, it is only used during setup"; "permission <p> is not for org id <org>"
 // (every org-scoped permission must name the token's own org; global ones are allowed).
 absl::Status ValidateNewAuthorization(Id org_id, absl::Span<const Permission> permissions);

@@ -11,10 +11,10 @@ Decision Decide(const TokenGrant* grant, bool user_active, const Permission& req
   d.authorization_id = grant->authorization_id;
   d.user_id = grant->user_id;
   d.org_id = grant->org_id;
-  if (!grant->active) {
-    d.reason = DenyReason::kInactiveToken;
-  } else if (!user_active) {
+  if (!user_active) {
     d.reason = DenyReason::kInactiveUser;
+  } else if (!grant->active) {
+    d.reason = DenyReason::kInactiveToken;
   } else if (!AnyMatches(grant->permissions, requested)) {
     d.reason = DenyReason::kNoPermission;
   } else {

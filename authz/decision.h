@@ -36,7 +36,8 @@ struct Decision {
   Id org_id = 0;
 };
 
-// Decides in InfluxDB's order: unknown token, inactive token, inactive user, then permission match.
+// Decides in InfluxDB's order: unknown token, inactive user (its authentication middleware checks
+// the user first), inactive token, then permission match.
 // `grant` is null for an unknown token. No allocation.
 Decision Decide(const TokenGrant* grant, bool user_active, const Permission& requested);
 

@@ -42,14 +42,19 @@ absl::StatusOr<TokenDigest> DecodeTokenHash(absl::string_view phc) {
     return absl::InvalidArgumentError(
         absl::StrCat("token hash: unknown variant \"", absl::CHexEscape(variant), "\""));
   }
-  while (absl::ConsumeSuffix(&body, "=")) {
-  }
   std::string raw;
-  if (!absl::WebSafeBase64Unescape(body, &raw) || raw.size() != 32) {
+  absl::string_view unpadded = body;
+  absl::ConsumeSuffix(&unpadded, "=");
+  if (body.size() != 44 || !absl::WebSafeBase64Unescape(unpadded, &raw) || raw.size() != 32) {
     return absl::InvalidArgumentError("token hash: malformed digest");
   }
   TokenDigest digest;
   std::memcpy(digest.data(), raw.data(), digest.size());
+  // Only the canonical spelling: the string is also the on-disk index key, so two spellings of
+  // one digest must never both be accepted.
+  if (EncodeTokenHash(digest) != phc) {
+    return absl::InvalidArgumentError("token hash: malformed digest");
+  }
   return digest;
 }
 

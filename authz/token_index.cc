@@ -46,8 +46,7 @@ Decision TokenIndex::Authorize(const TokenDigest& digest, const Permission& requ
   }
   const TokenGrant& grant = it->second.grant;
   // Lock order is always shard, then users; writers never hold both.
-  bool user_active = !grant.active || UserActive(grant.user_id);
-  return Decide(&grant, user_active, requested);
+  return Decide(&grant, UserActive(grant.user_id), requested);
 }
 
 std::optional<TokenGrant> TokenIndex::Find(const TokenDigest& digest) const {

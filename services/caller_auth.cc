@@ -61,13 +61,14 @@ absl::StatusOr<authz::Principal> CallerAuthenticator::AuthenticateToken(
   }
   authz::TokenDigest digest = authz::DigestToken(token);
   if (auto grant = index_->Find(digest)) {
-    if (!grant->active) {
-      return Fail("token is inactive", peer, grant->authorization_id,
-                  absl::UnauthenticatedError("token is inactive"));
-    }
+    // InfluxDB's order: the user first (403), then the token's own status (401).
     if (!index_->UserActive(grant->user_id)) {
       return Fail("user is inactive", peer, grant->authorization_id,
                   absl::PermissionDeniedError("user is inactive"));
+    }
+    if (!grant->active) {
+      return Fail("token is inactive", peer, grant->authorization_id,
+                  absl::UnauthenticatedError("token is inactive"));
     }
     return authz::Principal{grant->authorization_id, grant->user_id, grant->org_id, false,
                             std::move(grant->permissions)};

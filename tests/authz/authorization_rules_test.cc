@@ -132,7 +132,7 @@ TEST(ValidateNewAuthorizationTest, AppliesInfluxDbRulesWithInfluxDbMessages) {
 // InfluxDB's `postAuthorizationRequest.Validate` checks "must include permissions" before
 // "org id required", so a request lacking both gets the permissions message.
 // DISABLED: authz/authorization_rules.cc checks the org id first (see the test report).
-TEST(ValidateNewAuthorizationTest, DISABLED_MissingPermissionsReportedBeforeMissingOrg) {
+TEST(ValidateNewAuthorizationTest, MissingPermissionsReportedBeforeMissingOrg) {
   absl::Status status = ValidateNewAuthorization(0, {});
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(status.message()), "authorization must include permissions");
@@ -142,7 +142,7 @@ TEST(ValidateNewAuthorizationTest, DISABLED_MissingPermissionsReportedBeforeMiss
 // `Authorization.Valid()` checks orgs, so the instance message wins over an org mismatch that
 // comes earlier in the list.
 // DISABLED: authz/authorization_rules.cc checks both rules in one loop, per permission.
-TEST(ValidateNewAuthorizationTest, DISABLED_InstanceReportedBeforeOtherOrgMismatch) {
+TEST(ValidateNewAuthorizationTest, InstanceReportedBeforeOtherOrgMismatch) {
   absl::Status status =
       ValidateNewAuthorization(kOrgA, {OrgPermission(R, ResourceType::kBuckets, kOrgB),
                                        GlobalPermission(R, ResourceType::kInstance)});

@@ -1,5 +1,6 @@
 #include "authz/canned.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 

@@ -94,7 +94,7 @@ TEST(DecideTest, DecidesInOrderAndFillsIdsForKnownTokens) {
 // permission check can report "token is inactive" (401), so a deactivated token of a deactivated
 // user is refused as an inactive user.
 // DISABLED: authz/decision.cc checks the token's status before the user's (see the test report).
-TEST(DecideTest, DISABLED_InactiveUserReportedBeforeInactiveToken) {
+TEST(DecideTest, InactiveUserReportedBeforeInactiveToken) {
   TokenGrant grant = MakeGrant(false, {kReadBucketsInOrg});
   Decision d = Decide(&grant, /*user_active=*/false, kReadOneBucket);
   EXPECT_FALSE(d.allowed);

@@ -1,6 +1,7 @@
 #include "authz/password.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"

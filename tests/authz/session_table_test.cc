@@ -1,5 +1,6 @@
 #include "authz/session_table.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 

@@ -1,6 +1,9 @@
 #include "authz/token_hash.h"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -145,6 +148,37 @@ TEST(DecodeTokenHashTest, RejectsUnknownVariantsAndMalformedBodiesWithInvalidArg
     EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_TRUE(absl::StrContains(got.status().message(), c.want_substring))
         << got.status().message();
+  }
+}
+
+TEST(DecodeTokenHashTest, ReEncodingACanonicalStringGivesItBack) {
+  for (const char* phc : {kAbcPhc, kEmptyPhc, kInfluxPhc}) {
+    SCOPED_TRACE(phc);
+    absl::StatusOr<TokenDigest> got = DecodeTokenHash(phc);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(EncodeTokenHash(*got), phc);
+  }
+}
+
+// The stored form is exactly "$authd-sha256$" + 44 padded base64url characters, and storage uses
+// the PHC string itself as the on-disk index key while the in-memory index uses the decoded
+// digest: a string that decodes but is not the canonical encoding would make the two disagree.
+// DISABLED: authz/token_hash.cc accepts these (see the test report).
+TEST(DecodeTokenHashTest, RejectsNonCanonicalBodies) {
+  const std::string body = "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0=";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"unpadded", PhcWithBody(body.substr(0, 43))},
+      {"over_padded", PhcWithBody(body + "==")},
+      {"non_zero_trailing_bits", PhcWithBody("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa1=")},
+      {"leading_space", PhcWithBody(" " + body)},
+      {"inner_space", PhcWithBody(body.substr(0, 16) + " " + body.substr(16))},
+      {"trailing_newline", PhcWithBody(body + "\n")},
+  };
+  for (const auto& [name, phc] : cases) {
+    SCOPED_TRACE(name);
+    absl::StatusOr<TokenDigest> got = DecodeTokenHash(phc);
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(std::string(got.status().message()), "token hash: malformed digest");
   }
 }
 

@@ -1,6 +1,7 @@
 #include "authz/token_index.h"
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>

@@ -1,6 +1,7 @@
 #include "authz/token.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The README's second command: install what is missing and run the whole test suite, then print
+# one closing line `N passed, N failed` counted from the individual test cases (the test.xml files).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/install_deps.sh || exit 1
+BUF="$PWD/.tools/node_modules/.bin/buf"
+
+tools/bazel.sh test //... --test_env=AUTHD_BUF="$BUF" "$@"
+rc=$?
+
+python3 tools/count_tests.py "$(tools/bazel.sh info bazel-testlogs 2>/dev/null)" || rc=1
+exit $rc
