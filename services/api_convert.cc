@@ -133,7 +133,12 @@ api::Authorization ApiRenderer::Authorization(const spb::AuthorizationRecord& r,
                                               const std::string& token) {
   api::Authorization out;
   out.set_id(authz::FormatId(r.id()));
-  out.set_token(token);
+  if (!token.empty()) {
+    out.set_token(token);
+  } else if (auto raw = store_->RawToken(r.id()); raw.ok() && raw->has_value()) {
+    // Stored raw (hashing off): shown, as InfluxDB does. A hashed token is never shown again.
+    out.set_token(**raw);
+  }
   out.set_status(storage::IsActive(r.status()) ? "active" : "inactive");
   out.set_description(r.description());
   out.set_org_id(authz::FormatId(r.org_id()));

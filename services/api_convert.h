@@ -32,7 +32,8 @@ class ApiRenderer {
   api::User User(const spb::UserRecord& r) const;
   api::Org Org(const spb::OrgRecord& r) const;
   api::Bucket Bucket(const spb::BucketRecord& r) const;
-  // `token` is empty except in create responses.
+  // `token` is set in create responses; otherwise the token is shown only if it is stored raw
+  // (hashing off), never once hashed.
   api::Authorization Authorization(const spb::AuthorizationRecord& r,
                                    const std::string& token = "");
   api::Permission Permission(const authz::Permission& p);

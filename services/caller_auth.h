@@ -29,7 +29,8 @@ class CallerAuthenticator {
   CallerAuthenticator(const authz::TokenIndex* index, authz::SessionTable* sessions)
       : index_(index), sessions_(sessions) {}
 
-  // Errors: kUnauthenticated "unauthorized access" (missing, malformed or unknown token),
+  // Errors: kUnauthenticated "authorization metadata is missing" / "... scheme is invalid",
+  // kUnauthenticated "unauthorized access" (malformed or unknown token),
   // kUnauthenticated "token is inactive", kPermissionDenied "user is inactive".
   absl::StatusOr<authz::Principal> Authenticate(const grpc::ServerContext& context) const;
 

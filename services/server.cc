@@ -37,10 +37,22 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   store_options.use_hashed_tokens = options.use_hashed_tokens;
   absl::Time opened = clock->Now();
   AUTHD_ASSIGN_OR_RETURN(s->store_, storage::TokenStore::Open(store_options, clock, s->index_.get()));
+  const storage::OpenReport& report = s->store_->open_report();
   LogInfo(absl::StrCat("store open: data_dir=", options.data_dir,
                        " last_sequence=", s->store_->LastSequence(),
                        " tokens=", s->index_->size(),
+                       " use_hashed_tokens=", options.use_hashed_tokens ? "true" : "false",
                        " took=", absl::FormatDuration(clock->Now() - opened)));
+  if (report.migrated_raw_tokens > 0) {
+    LogInfo(absl::StrCat("migrated raw tokens to hashed tokens: count=",
+                         report.migrated_raw_tokens));
+  }
+  if (!options.use_hashed_tokens && report.hashed_tokens > 0) {
+    LogWarning(absl::StrCat(
+        "token hashing is disabled, but hashed tokens were found in the store (count=",
+        report.hashed_tokens,
+        "); they keep working. Was authd started with --use-hashed-tokens=false by mistake?"));
+  }
 
   s->auth_ = std::make_unique<CallerAuthenticator>(s->index_.get(), s->sessions_.get());
   s->info_.version = kAuthdVersion;

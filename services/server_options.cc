@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "base/log.h"
+#include "services/config_file.h"
 
 namespace authd::services {
 namespace {
@@ -108,12 +109,17 @@ absl::Status Apply(const OptionSpec& spec, ServerOptions* o, const std::string& 
 std::string ServerUsage() {
   std::string out =
       "usage: authd [flags]\n\nServes authd's gRPC API. Every flag can also be set by the "
-      "environment variable shown;\nflags win over the environment.\n\nflags:\n";
+      "environment variable shown\nor in the --config file; precedence: flag > env > file > "
+      "default.\n\nflags:\n";
   for (const OptionSpec& s : Specs()) {
     absl::StrAppend(&out, "  --", s.name, s.is_bool ? "[=true|false]" : "=VALUE", "  (", EnvName(s.name),
                     ")\n      ", s.help, "\n");
   }
-  absl::StrAppend(&out, "  --help     show this text\n  --version  print the version\n");
+  absl::StrAppend(&out,
+                  "  --config=FILE  (AUTHD_CONFIG)\n      a YAML or JSON file of the options above, by "
+                  "name without dashes\n      (e.g. `use-hashed-tokens: false`); flags and env win "
+                  "over it\n",
+                  "  --help     show this text\n  --version  print the version\n");
   return out;
 }
 
@@ -124,7 +130,29 @@ absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& 
   if (const char* home = getenv("HOME"); home != nullptr && *home != '\0') {
     o.data_dir = absl::StrCat(home, "/.authd/data");
   }
-  // Environment first, then flags over it.
+  // The config file is named by --config (flag) or AUTHD_CONFIG (env).
+  std::string config_path;
+  if (const char* v = getenv("AUTHD_CONFIG"); v != nullptr) config_path = v;
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--config" && i + 1 < args.size()) config_path = args[i + 1];
+    if (absl::ConsumePrefix(&arg, "--config=")) config_path = std::string(arg);
+  }
+  if (!config_path.empty()) {
+    auto entries = ReadConfigFile(config_path);
+    if (!entries.ok()) return entries.status();
+    for (const ConfigEntry& e : *entries) {
+      const OptionSpec* spec = FindSpec(e.key);
+      if (spec == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(config_path, ":", e.line, ": unknown option \"", e.key, "\""));
+      }
+      absl::Status s = Apply(*spec, &o, e.value,
+                             absl::StrCat(e.key, " (config file ", config_path, ":", e.line, ")"));
+      if (!s.ok()) return s;
+    }
+  }
+  // The environment over the file, then flags over both.
   for (const OptionSpec& spec : Specs()) {
     std::string env = EnvName(spec.name);
     if (const char* v = getenv(env.c_str()); v != nullptr) {
@@ -150,6 +178,12 @@ absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& 
     if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
       name = std::string(arg.substr(0, eq));
       value = std::string(arg.substr(eq + 1));
+    }
+    if (name == "config") {  // Read above, before the environment.
+      if (!value && ++i >= args.size()) {
+        return absl::InvalidArgumentError("--config (flag): needs a value");
+      }
+      continue;
     }
     const OptionSpec* spec = FindSpec(name);
     if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));

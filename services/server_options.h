@@ -1,6 +1,8 @@
-// ServerOptions: every setting of the authd server, and the one place they are read from the
-// command line and the environment (precedence: flag > env > default). Each option has a flag
-// `--name` and an env var `AUTHD_NAME`. Pure apart from the injected env lookup; thread-compatible.
+// ServerOptions: every setting of the authd server, and the one place they are read: the command
+// line, the environment and a YAML/JSON config file, with precedence flag > env > file > default.
+// Each option has a flag `--name`, an env var `AUTHD_NAME` and a file key `name`; the file is given
+// by `--config` or `AUTHD_CONFIG`. Pure apart from the injected env lookup and reading the file;
+// thread-compatible.
 #ifndef AUTHD_SERVICES_SERVER_OPTIONS_H_
 #define AUTHD_SERVICES_SERVER_OPTIONS_H_
 
@@ -41,8 +43,10 @@ struct LoadedOptions {
 
 using EnvLookup = std::function<const char*(const char*)>;
 
-// Parses `args` (without argv[0]) and the environment. Errors: kInvalidArgument naming the option
-// and its source ("--use-hashed-tokens (flag): want true or false"), unknown flags, missing values.
+// Parses `args` (without argv[0]), the environment and the config file. Errors: kInvalidArgument
+// naming the option and its source ("--use-hashed-tokens (flag): want true or false",
+// "AUTHD_LISTEN (env): ...", "use-hashed-tokens (config file /etc/authd.yaml:3): ..."), unknown
+// flags or file keys, missing values, an unreadable or malformed file.
 absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& args,
                                                 const EnvLookup& getenv);
 

@@ -17,7 +17,8 @@ namespace {
 const std::vector<absl::string_view>& AllCfs() {
   static const auto* const kAll = new std::vector<absl::string_view>{
       rocksdb::kDefaultColumnFamilyName, kEventsCf,     kMetaCf,     kAuthorizationsCf,
-      kTokenIndexCf,                     kAuthByUserCf, kAuthByOrgCf, kTenantsCf};
+      kTokenIndexCf,                     kAuthByUserCf, kAuthByOrgCf, kTenantsCf,
+      kRawTokensCf};
   return *kAll;
 }
 
@@ -139,6 +140,18 @@ absl::Status Db::RecreateProjectionCfs() {
     it->second = handle;
   }
   return absl::OkStatus();
+}
+
+absl::Status Db::PurgeDeleted(absl::string_view cf_name) {
+  absl::Status flushed = Flush();
+  if (!flushed.ok()) return flushed;
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  options.exclusive_manual_compaction = true;
+  rocksdb::Status s = db_->CompactRange(options, cf(cf_name), nullptr, nullptr);
+  if (!s.ok()) return FromRocksDb(s, absl::StrCat("compacting ", cf_name));
+  // A second flush rolls the WAL past the compaction's own records.
+  return Flush();
 }
 
 absl::Status Db::Flush() {

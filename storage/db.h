@@ -31,7 +31,8 @@ class Db final : public ProjectionReader {
   static absl::StatusOr<std::unique_ptr<Db>> Open(const std::string& dir);
   ~Db() override;
 
-  // The projection column families, in a fixed order (everything but events and meta).
+  // The projection column families, in a fixed order: everything derived from the log (not
+  // events, meta, nor raw_tokens, which the log does not hold).
   static const std::vector<absl::string_view>& ProjectionCfs();
 
   rocksdb::ColumnFamilyHandle* cf(absl::string_view name) const;
@@ -50,6 +51,11 @@ class Db final : public ProjectionReader {
 
   // Flushes memtables and syncs the WAL (clean shutdown).
   absl::Status Flush();
+
+  // Makes values deleted from `cf` unrecoverable from the files: flushes every column family (so
+  // no WAL still holds them and old WAL files are deleted), then compacts `cf` to the bottom level
+  // with a forced bottommost compaction (so no SST holds them; obsolete SSTs are deleted).
+  absl::Status PurgeDeleted(absl::string_view cf);
 
   const std::string& dir() const { return dir_; }
 

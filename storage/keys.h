@@ -8,6 +8,9 @@
 //   CF token_index     "$authd-sha256$<b64url>"           -> [auth id: u64 BE]
 //   CF auth_by_user    [user id: u64 BE][auth id: u64 BE] -> ""
 //   CF auth_by_org     [org id: u64 BE][auth id: u64 BE]  -> ""
+//   CF raw_tokens      [auth id: u64 BE]                  -> the raw token (ONLY while hashing is off;
+//                                                         erased and compacted away at the next
+//                                                         start with hashing on; never in events)
 //   CF tenants         'u' [user id: u64 BE]              -> UserRecord
 //                      'U' name                           -> [user id: u64 BE]
 //                      'o' [org id: u64 BE]               -> OrgRecord
@@ -37,6 +40,7 @@ inline constexpr absl::string_view kTokenIndexCf = "token_index";
 inline constexpr absl::string_view kAuthByUserCf = "auth_by_user";
 inline constexpr absl::string_view kAuthByOrgCf = "auth_by_org";
 inline constexpr absl::string_view kTenantsCf = "tenants";
+inline constexpr absl::string_view kRawTokensCf = "raw_tokens";
 
 // Meta keys.
 inline constexpr absl::string_view kSchemaVersionKey = "schema_version";

@@ -140,6 +140,8 @@ absl::Status ProjectAuthorizationDeleted(const pb::AuthorizationDeleted& e,
   batch->Delete(kTokenIndexCf, index_key);
   batch->Delete(kAuthByUserCf, PairKey(auth.user_id(), auth.id()));
   batch->Delete(kAuthByOrgCf, PairKey(auth.org_id(), auth.id()));
+  // A raw copy (hashing disabled) goes with the token.
+  batch->Delete(kRawTokensCf, key);
   batch->Publish(IndexOp{IndexOp::Kind::kEraseToken, digest, {}, 0, false});
   return absl::OkStatus();
 }
@@ -174,6 +176,10 @@ absl::Status Project(const pb::Event& event, ProjectionBatch* batch) {
       return ProjectAuthorizationUpdated(event.authorization_updated(), now, batch);
     case pb::Event::kAuthorizationDeleted:
       return ProjectAuthorizationDeleted(event.authorization_deleted(), batch);
+    case pb::Event::kAuthorizationTokenHashed:
+      // The record already holds the hash; only the raw copy goes.
+      batch->Delete(kRawTokensCf, EncodeU64(event.authorization_token_hashed().id()));
+      return absl::OkStatus();
     case pb::Event::BODY_NOT_SET:
       break;
   }

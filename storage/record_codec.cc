@@ -62,24 +62,18 @@ absl::StatusOr<authz::TokenGrant> GrantOf(const pb::AuthorizationRecord& auth) {
 }
 
 absl::StatusOr<authz::TokenDigest> DigestOf(const pb::AuthorizationRecord& auth) {
-  if (!auth.token_hash().empty()) {
-    auto digest = authz::DecodeTokenHash(auth.token_hash());
-    if (!digest.ok()) {
-      return absl::DataLossError(absl::StrCat("authorization ", authz::FormatId(auth.id()),
-                                              ": ", digest.status().message()));
-    }
-    return *digest;
+  auto digest = authz::DecodeTokenHash(auth.token_hash());
+  if (!digest.ok()) {
+    return absl::DataLossError(absl::StrCat("authorization ", authz::FormatId(auth.id()), ": ",
+                                            digest.status().message()));
   }
-  if (!auth.raw_token().empty()) return authz::DigestToken(auth.raw_token());
-  return absl::DataLossError(
-      absl::StrCat("authorization ", authz::FormatId(auth.id()), " has no token"));
+  return *digest;
 }
 
 absl::StatusOr<std::string> IndexKeyOf(const pb::AuthorizationRecord& auth) {
-  if (!auth.token_hash().empty()) return auth.token_hash();
   auto digest = DigestOf(auth);
   if (!digest.ok()) return digest.status();
-  return authz::EncodeTokenHash(*digest);
+  return auth.token_hash();
 }
 
 absl::StatusOr<pb::Event> DecodeEvent(absl::string_view bytes) {

@@ -32,11 +32,10 @@ pb::Status ToStatus(bool active);
 // The Authorize view of a stored token. Errors: kDataLoss.
 absl::StatusOr<authz::TokenGrant> GrantOf(const pb::AuthorizationRecord& auth);
 
-// The SHA-256 digest of the record's token: decoded from `token_hash`, or computed from a raw
-// token (hashing disabled). Errors: kDataLoss when neither decodes.
+// The SHA-256 digest of the record's token, decoded from `token_hash`. Errors: kDataLoss.
 absl::StatusOr<authz::TokenDigest> DigestOf(const pb::AuthorizationRecord& auth);
 
-// The `token_index` key of the record: its stored hash string, or the hash of its raw token.
+// The `token_index` key of the record: its (validated) hash string. Errors: kDataLoss.
 absl::StatusOr<std::string> IndexKeyOf(const pb::AuthorizationRecord& auth);
 
 // Parses `bytes` as `T`; kDataLoss naming `what` on failure.

@@ -9,7 +9,12 @@ absl::Status FromRocksDb(const rocksdb::Status& status, absl::string_view contex
   if (status.ok()) return absl::OkStatus();
   std::string message = absl::StrCat(context, ": ", status.ToString());
   if (status.IsCorruption()) return absl::DataLossError(message);
-  if (status.IsIOError() && absl::StrContains(status.ToString(), "lock")) {
+  // RocksDB's own wording for a held LOCK file (another process, or this one); matched at the
+  // start of the message only, since the rest holds the path (which may contain any word).
+  const char* state = status.getState();
+  if (status.IsIOError() && state != nullptr &&
+      (absl::StartsWith(state, "While lock file") ||
+       absl::StartsWith(state, "lock hold by current process"))) {
     return absl::FailedPreconditionError(
         absl::StrCat(context, ": the data dir is locked by another process (is another authd "
                               "running on it?): ",

@@ -73,7 +73,10 @@ absl::Status TokenStore::Initialize() {
   }
 
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> rebuilding, db_->Get(kMetaCf, kRebuildingKey));
-  if (rebuilding) return RebuildLocked();
+  if (rebuilding) {
+    AUTHD_RETURN_IF_ERROR(RebuildLocked());
+    return ApplyHashingPolicyLocked();
+  }
 
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> checkpoint_bytes,
                          db_->Get(kMetaCf, kCheckpointKey));
@@ -89,8 +92,42 @@ absl::Status TokenStore::Initialize() {
   }
   // Events and projections are written in one batch, so this only happens if a projection
   // rebuild was interrupted in a way the flag did not record; replay is the cure either way.
-  if (checkpoint < last_sequence_) AUTHD_RETURN_IF_ERROR(ReplayFrom(checkpoint + 1));
-  return LoadIndex();
+  if (checkpoint < last_sequence_) {
+    open_report_.replayed_events = last_sequence_ - checkpoint;
+    AUTHD_RETURN_IF_ERROR(ReplayFrom(checkpoint + 1));
+  }
+  AUTHD_RETURN_IF_ERROR(LoadIndex());
+  return ApplyHashingPolicyLocked();
+}
+
+absl::Status TokenStore::ApplyHashingPolicyLocked() {
+  AUTHD_ASSIGN_OR_RETURN(auto raw, db_->Scan(kRawTokensCf));
+  open_report_.raw_tokens = raw.size();
+  if (!options_.use_hashed_tokens) {
+    size_t total = index_->size();
+    open_report_.hashed_tokens = total > raw.size() ? total - raw.size() : 0;
+    return absl::OkStatus();
+  }
+  // InfluxDB migrates in batches of 100 per transaction; so do we, one event per token.
+  constexpr size_t kBatch = 100;
+  for (size_t i = 0; i < raw.size(); i += kBatch) {
+    std::vector<pb::Event> events;
+    for (size_t j = i; j < std::min(raw.size(), i + kBatch); ++j) {
+      auto id = DecodeU64(raw[j].first);
+      if (!id) return absl::DataLossError("corrupt raw token key");
+      events.emplace_back().mutable_authorization_token_hashed()->set_id(*id);
+    }
+    AUTHD_RETURN_IF_ERROR(CommitLocked(Actor{}, std::move(events)));
+  }
+  open_report_.migrated_raw_tokens = raw.size();
+  open_report_.raw_tokens = 0;
+  // Always purge with hashing on: raw copies of tokens deleted while hashing was off may still sit
+  // in old files even when none is left to migrate. Cheap when the column family is empty.
+  return db_->PurgeDeleted(kRawTokensCf);
+}
+
+absl::StatusOr<std::optional<std::string>> TokenStore::RawToken(Id id) {
+  return db_->Get(kRawTokensCf, EncodeU64(id));
 }
 
 absl::Status TokenStore::LoadIndex() {
@@ -181,7 +218,8 @@ absl::Status TokenStore::RebuildProjections() {
   return RebuildLocked();
 }
 
-absl::Status TokenStore::CommitLocked(const Actor& actor, std::vector<pb::Event> events) {
+absl::Status TokenStore::CommitLocked(const Actor& actor, std::vector<pb::Event> events,
+                                      const std::vector<std::pair<Id, std::string>>& raw_tokens) {
   const int64_t now = absl::ToUnixNanos(clock_->Now());
   ProjectionBatch projection(db_.get());
   rocksdb::WriteBatch batch;
@@ -202,6 +240,7 @@ absl::Status TokenStore::CommitLocked(const Actor& actor, std::vector<pb::Event>
       batch.Delete(db_->cf(key.first), key.second);
     }
   }
+  for (const auto& [id, token] : raw_tokens) batch.Put(db_->cf(kRawTokensCf), EncodeU64(id), token);
   batch.Put(db_->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(seq));
   AUTHD_RETURN_IF_ERROR(db_->Write(&batch, options_.sync_writes));
   last_sequence_ = seq;
@@ -439,11 +478,7 @@ absl::StatusOr<SetupResult> TokenStore::Setup(const SetupCommand& command) {
   for (const authz::Permission& p : authz::OperatorPermissions()) {
     *auth.add_permissions() = ToRecord(p);
   }
-  if (options_.use_hashed_tokens) {
-    auth.set_token_hash(authz::HashToken(command.token));
-  } else {
-    auth.set_raw_token(command.token);
-  }
+  auth.set_token_hash(authz::HashToken(command.token));
   auth.set_created_at_unix_nanos(now);
   auth.set_updated_at_unix_nanos(now);
 
@@ -456,7 +491,9 @@ absl::StatusOr<SetupResult> TokenStore::Setup(const SetupCommand& command) {
   instance->set_owner_user_id(user_id);
   instance->set_setup_org_id(org_id);
   instance->set_setup_at_unix_nanos(now);
-  AUTHD_RETURN_IF_ERROR(CommitLocked(Actor{0, user_id}, std::move(events)));
+  std::vector<std::pair<Id, std::string>> raw;
+  if (!options_.use_hashed_tokens) raw.emplace_back(auth_id, command.token);
+  AUTHD_RETURN_IF_ERROR(CommitLocked(Actor{0, user_id}, std::move(events), raw));
   return result;
 }
 
@@ -623,16 +660,14 @@ absl::StatusOr<pb::AuthorizationRecord> TokenStore::CreateAuthorization(
   auth.set_org_id(request.org_id);
   auth.set_user_id(request.user_id);
   for (const authz::Permission& p : request.permissions) *auth.add_permissions() = ToRecord(p);
-  if (options_.use_hashed_tokens) {
-    auth.set_token_hash(index_key);
-  } else {
-    auth.set_raw_token(request.token);
-  }
+  auth.set_token_hash(index_key);
   auth.set_created_at_unix_nanos(now);
   auth.set_updated_at_unix_nanos(now);
   std::vector<pb::Event> events(1);
   *events[0].mutable_authorization_created()->mutable_authorization() = auth;
-  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events)));
+  std::vector<std::pair<Id, std::string>> raw;
+  if (!options_.use_hashed_tokens) raw.emplace_back(id, request.token);
+  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events), raw));
   return auth;
 }
 

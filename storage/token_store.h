@@ -65,6 +65,18 @@ struct SetupResult {
   pb::AuthorizationRecord authorization;
 };
 
+// What Open found and did about token hashing.
+struct OpenReport {
+  // Raw tokens (stored while hashing was off) erased by the start-up migration.
+  size_t migrated_raw_tokens = 0;
+  // Tokens stored only as hashes while hashing is off (they keep working).
+  size_t hashed_tokens = 0;
+  // Tokens stored raw (hashing off).
+  size_t raw_tokens = 0;
+  // Replay of log events the projections had not seen (normally 0).
+  uint64_t replayed_events = 0;
+};
+
 struct NewAuthorization {
   authz::Id org_id = 0;
   authz::Id user_id = 0;
@@ -141,7 +153,11 @@ class TokenStore {
   // Flushes memtables and syncs the WAL (clean shutdown).
   absl::Status Flush();
 
+  // The raw token of `id` when it is stored raw (hashing off), else nullopt.
+  absl::StatusOr<std::optional<std::string>> RawToken(authz::Id id);
+
   const TokenStoreOptions& options() const { return options_; }
+  const OpenReport& open_report() const { return open_report_; }
   uint32_t schema_version() const { return kSchemaVersion; }
 
  private:
@@ -149,11 +165,16 @@ class TokenStore {
              std::unique_ptr<Db> db);
 
   absl::Status Initialize();
+  // Hashing on: erases every raw copy (one event each, in batches), then purges them from the
+  // files. Hashing off: counts hashed-only tokens. Fills open_report_.
+  absl::Status ApplyHashingPolicyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status LoadIndex();
   absl::Status ReplayFrom(uint64_t from) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status RebuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stamps, projects and durably appends `events`; publishes to the index on success.
-  absl::Status CommitLocked(const Actor& actor, std::vector<pb::Event> events)
+  // `raw_tokens` (auth id, token) are stored alongside when hashing is off.
+  absl::Status CommitLocked(const Actor& actor, std::vector<pb::Event> events,
+                            const std::vector<std::pair<authz::Id, std::string>>& raw_tokens = {})
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::StatusOr<bool> SetupAllowedLocked();
   absl::StatusOr<std::optional<authz::Id>> LookupName(const std::string& key);
@@ -172,6 +193,7 @@ class TokenStore {
 
   mutable absl::Mutex write_mu_;
   uint64_t last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
+  OpenReport open_report_;
 };
 
 }  // namespace authd::storage

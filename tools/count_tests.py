@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""Counts test cases (not targets) in Bazel's test.xml files and prints `N passed, N failed`.
+"""Counts test cases (not targets) and prints one line: `N passed, N failed`.
 
-Usage: count_tests.py BAZEL_TESTLOGS_DIR. Exits 1 when any case failed or no case ran.
+Usage: count_tests.py BAZEL_TESTLOGS_DIR < targets   (one label per line, e.g. //tests/authz:id_test)
+
+Reads exactly the test.xml of each listed target, so stale logs of removed targets or earlier
+--runs_per_test runs are never counted. A target without a test.xml (it did not build or run)
+counts as one failed case. Exits 1 when any case failed or none passed.
 """
 import os
 import sys
@@ -9,16 +13,16 @@ import xml.etree.ElementTree as ET
 
 
 def main() -> int:
-    root_dir = sys.argv[1]
+    logs = sys.argv[1]
     passed = failed = skipped = 0
-    for dirpath, _, files in os.walk(root_dir):
-        if "test.xml" not in files:
-            continue
+    for label in sys.stdin.read().split():
+        package, _, name = label.lstrip("/").partition(":")
+        path = os.path.join(logs, package, name, "test.xml")
         try:
-            tree = ET.parse(os.path.join(dirpath, "test.xml"))
-        except ET.ParseError:
+            tree = ET.parse(path)
+        except (OSError, ET.ParseError) as err:
             failed += 1
-            print(f"unreadable test.xml in {dirpath}", file=sys.stderr)
+            print(f"{label}: no readable test.xml ({err.__class__.__name__})", file=sys.stderr)
             continue
         for case in tree.iter("testcase"):
             if case.find("failure") is not None or case.find("error") is not None:

@@ -10,7 +10,7 @@ PACKAGES=(
   bazel-bootstrap g++ git python3 jq ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   librocksdb-dev libargon2-dev libabsl-dev libssl-dev zlib1g-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libyaml-cpp-dev
   nodejs npm
 )
 

@@ -9,5 +9,6 @@ BUF="$PWD/.tools/node_modules/.bin/buf"
 tools/bazel.sh test //... --test_env=AUTHD_BUF="$BUF" "$@"
 rc=$?
 
-python3 tools/count_tests.py "$(tools/bazel.sh info bazel-testlogs 2>/dev/null)" || rc=1
+tools/bazel.sh query 'tests(//...) except attr(tags, manual, tests(//...))' 2>/dev/null \
+  | python3 tools/count_tests.py "$(tools/bazel.sh info bazel-testlogs 2>/dev/null)" || rc=1
 exit $rc

@@ -168,6 +168,7 @@ absl::Status AuthdProcess::Start() {
 
 absl::StatusOr<int> AuthdProcess::Stop() {
   if (pid_ <= 0) return absl::FailedPreconditionError("not running");
+  channel_.reset();
   kill(pid_, SIGTERM);
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   int status = 0;

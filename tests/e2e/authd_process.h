@@ -57,6 +57,10 @@ class AuthdProcess {
     return Start();
   }
 
+  // Arguments and environment (`NAME=value`) for the next Start.
+  void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
+  void set_extra_env(std::vector<std::string> env) { extra_env_ = std::move(env); }
+
   bool running() const { return pid_ > 0; }
   const std::string& address() const { return address_; }
   const std::string& data_dir() const { return data_dir_; }

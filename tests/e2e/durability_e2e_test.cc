@@ -41,9 +41,7 @@ TEST_F(DurabilityE2eTest, GracefulRestartKeepsEveryChange) {
   v1::DeleteAuthorizationResponse gone;
   ASSERT_TRUE(client_->auths->DeleteAuthorization(AuthdClient::Ctx(operator_token_).get(), del, &gone).ok());
 
-  auto code = authd_->Stop();
-  ASSERT_TRUE(code.ok()) << code.status();
-  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(StopAuthd(), 0);
   EXPECT_NE(authd_->Log().find("authd stopped"), std::string::npos);
   ASSERT_TRUE(authd_->Start().ok()) << authd_->Log();
   Reconnect();
@@ -84,8 +82,7 @@ TEST_F(DurabilityE2eTest, DataDirHoldsNoPlaintextToken) {
   EXPECT_TRUE(FilesContaining(authd_->data_dir(), operator_token_).empty());
   authd_->Kill9();
   ASSERT_TRUE(authd_->Start().ok());
-  auto code = authd_->Stop();
-  ASSERT_TRUE(code.ok());
+  ASSERT_EQ(StopAuthd(), 0);
   for (const auto& t : tokens) {
     EXPECT_TRUE(FilesContaining(authd_->data_dir(), t.token()).empty()) << "token on disk";
     // The secret part alone must not be there either.

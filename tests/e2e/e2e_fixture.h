@@ -27,6 +27,15 @@ class SetUpAuthdTest : public ::testing::Test {
     bucket_id_ = setup.bucket().id();
   }
 
+  // Graceful stop. The client's channel is dropped first: gRPC's server shutdown waits for
+  // connected clients to go away, and an idle client takes seconds to notice the GOAWAY.
+  int StopAuthd() {
+    client_.reset();
+    auto code = authd_->Stop();
+    EXPECT_TRUE(code.ok()) << code.status();
+    return code.ok() ? *code : -1;
+  }
+
   // Reconnects the client after a restart of authd.
   void Reconnect() { client_ = std::make_unique<AuthdClient>(authd_->channel()); }
 
