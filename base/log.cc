@@ -39,6 +39,37 @@ absl::string_view LogLevelName(LogLevel level) {
   return "info";
 }
 
+std::string JsonEscape(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  return out;
+}
+
 void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
 void SetLogJson(bool json) { g_json = json; }
 
@@ -48,7 +79,7 @@ void Log(LogLevel level, absl::string_view message) {
   std::string line;
   if (g_json) {
     line = absl::StrCat("{\"ts\":\"", ts, "\",\"level\":\"", LogLevelName(level), "\",\"msg\":\"",
-                        absl::CEscape(message), "\"}\n");
+                        JsonEscape(message), "\"}\n");
   } else {
     line = absl::StrCat(ts, " ", LogLevelName(level), " ", message, "\n");
   }

@@ -4,6 +4,7 @@
 #define AUTHD_BASE_LOG_H_
 
 #include <optional>
+#include <string>
 
 #include "absl/strings/string_view.h"
 
@@ -19,6 +20,9 @@ void SetLogLevel(LogLevel level);
 void SetLogJson(bool json);
 
 void Log(LogLevel level, absl::string_view message);
+
+// `s` escaped for a JSON string body (quotes, backslash, control characters).
+std::string JsonEscape(absl::string_view s);
 inline void LogDebug(absl::string_view m) { Log(LogLevel::kDebug, m); }
 inline void LogInfo(absl::string_view m) { Log(LogLevel::kInfo, m); }
 inline void LogWarning(absl::string_view m) { Log(LogLevel::kWarning, m); }

@@ -25,6 +25,38 @@ const std::vector<std::string>& AuthdServiceNames() {
   return *kNames;
 }
 
+namespace {
+
+// AUTHD_INIT_*: setup at first start, a no-op afterwards. Never logs the values.
+absl::Status Bootstrap(const ServerOptions& options, storage::TokenStore* store) {
+  if (options.init_username.empty()) return absl::OkStatus();
+  AUTHD_ASSIGN_OR_RETURN(bool allowed, store->SetupAllowed());
+  if (!allowed) {
+    LogInfo("bootstrap: setup already done, AUTHD_INIT_* ignored");
+    return absl::OkStatus();
+  }
+  authd::v1::SetupRequest request;
+  request.set_username(options.init_username);
+  request.set_password(options.init_password);
+  request.set_org(options.init_org);
+  request.set_bucket(options.init_bucket);
+  request.set_token(options.init_token);
+  request.set_retention_period_seconds(options.init_retention_seconds);
+  authd::v1::SetupResponse response;
+  absl::Status s = PerformSetup(store, request, &response);
+  if (!s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("bootstrap from AUTHD_INIT_*: ", s.message()));
+  }
+  LogInfo(absl::StrCat("bootstrap: setup completed from AUTHD_INIT_* (operator authorization_id=",
+                       response.authorization().id(),
+                       options.init_token.empty() ? "; token generated and not shown: sign in "
+                                                    "with the user's password to mint one)"
+                                                  : ")"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOptions& options,
                                                                 const Clock* clock) {
   std::unique_ptr<AuthdServer> s(new AuthdServer());
@@ -60,6 +92,8 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   s->info_.use_hashed_tokens = options.use_hashed_tokens;
   s->info_.log_level = options.log_level;
   s->info_.session_ttl = options.session_ttl;
+
+  AUTHD_RETURN_IF_ERROR(Bootstrap(options, s->store_.get()));
 
   ServiceDeps deps{s->store_.get(), s->index_.get(), s->sessions_.get(), s->auth_.get(), clock,
                    &s->info_};

@@ -199,6 +199,27 @@ absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& 
     absl::Status s = Apply(*spec, &o, *value, absl::StrCat("--", name, " (flag)"));
     if (!s.ok()) return s;
   }
+  auto env_or_empty = [&](const char* name) {
+    const char* v = getenv(name);
+    return std::string(v != nullptr ? v : "");
+  };
+  o.init_username = env_or_empty("AUTHD_INIT_USERNAME");
+  o.init_password = env_or_empty("AUTHD_INIT_PASSWORD");
+  o.init_org = env_or_empty("AUTHD_INIT_ORG");
+  o.init_bucket = env_or_empty("AUTHD_INIT_BUCKET");
+  o.init_token = env_or_empty("AUTHD_INIT_TOKEN");
+  if (std::string r = env_or_empty("AUTHD_INIT_RETENTION_SECONDS"); !r.empty()) {
+    if (!absl::SimpleAtoi(r, &o.init_retention_seconds) || o.init_retention_seconds < 0) {
+      return absl::InvalidArgumentError(
+          "AUTHD_INIT_RETENTION_SECONDS (env): want a non-negative integer");
+    }
+  }
+  if (o.init_username.empty() &&
+      !(o.init_password.empty() && o.init_org.empty() && o.init_bucket.empty() &&
+        o.init_token.empty())) {
+    return absl::InvalidArgumentError(
+        "AUTHD_INIT_USERNAME (env): required when any other AUTHD_INIT_* variable is set");
+  }
   if (o.data_dir.empty()) {
     return absl::InvalidArgumentError(
         "--data-dir: required when $HOME is not set (or set AUTHD_DATA_DIR)");

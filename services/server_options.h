@@ -31,6 +31,17 @@ struct ServerOptions {
   absl::Duration session_ttl = absl::Hours(1);
   // Largest request accepted, in bytes. Default: 1 MiB.
   int max_receive_message_bytes = 1 << 20;
+
+  // First-start bootstrap, from the environment only (secrets never go in flags), like
+  // DOCKER_INFLUXDB_INIT_*: AUTHD_INIT_USERNAME, AUTHD_INIT_PASSWORD, AUTHD_INIT_ORG,
+  // AUTHD_INIT_BUCKET, AUTHD_INIT_TOKEN, AUTHD_INIT_RETENTION_SECONDS. Setup runs at start-up only
+  // if `init_username` is set and setup has not happened yet. Default: all empty (no bootstrap).
+  std::string init_username;
+  std::string init_password;
+  std::string init_org;
+  std::string init_bucket;
+  std::string init_token;
+  int64_t init_retention_seconds = 0;
 };
 
 // What the command line asked for besides serving.

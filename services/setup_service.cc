@@ -25,11 +25,11 @@ grpc::Status SetupServiceImpl::GetSetupStatus(grpc::ServerContext*,
 
 grpc::Status SetupServiceImpl::Setup(grpc::ServerContext*, const authd::v1::SetupRequest* request,
                                      authd::v1::SetupResponse* response) {
-  return ToGrpcStatus(DoSetup(*request, response));
+  return ToGrpcStatus(PerformSetup(deps_.store, *request, response));
 }
 
-absl::Status SetupServiceImpl::DoSetup(const authd::v1::SetupRequest& request,
-                                       authd::v1::SetupResponse* response) {
+absl::Status PerformSetup(storage::TokenStore* store, const authd::v1::SetupRequest& request,
+                          authd::v1::SetupResponse* response) {
   std::vector<std::string> missing;
   if (request.username().empty()) missing.push_back("username");
   if (request.org().empty()) missing.push_back("org");
@@ -48,7 +48,7 @@ absl::Status SetupServiceImpl::DoSetup(const authd::v1::SetupRequest& request,
   if (!request.password().empty()) AUTHD_RETURN_IF_ERROR(authz::ValidatePassword(request.password()));
 
   // Fail fast before the (deliberately slow) password hash.
-  AUTHD_ASSIGN_OR_RETURN(bool allowed, deps_.store->SetupAllowed());
+  AUTHD_ASSIGN_OR_RETURN(bool allowed, store->SetupAllowed());
   if (!allowed) return absl::FailedPreconditionError("onboarding has already been completed");
 
   storage::SetupCommand command;
@@ -60,9 +60,9 @@ absl::Status SetupServiceImpl::DoSetup(const authd::v1::SetupRequest& request,
   if (!request.password().empty()) {
     AUTHD_ASSIGN_OR_RETURN(command.password_hash, authz::HashPassword(request.password()));
   }
-  AUTHD_ASSIGN_OR_RETURN(storage::SetupResult result, deps_.store->Setup(command));
+  AUTHD_ASSIGN_OR_RETURN(storage::SetupResult result, store->Setup(command));
 
-  ApiRenderer render(deps_.store);
+  ApiRenderer render(store);
   *response->mutable_user() = render.User(result.user);
   *response->mutable_org() = render.Org(result.org);
   *response->mutable_bucket() = render.Bucket(result.bucket);

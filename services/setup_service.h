@@ -8,6 +8,12 @@
 
 namespace authd::services {
 
+// Onboarding itself, shared by the Setup RPC and the start-up bootstrap (AUTHD_INIT_*): validates,
+// hashes the password, runs TokenStore::Setup and renders the result. Errors: kInvalidArgument,
+// kFailedPrecondition "onboarding has already been completed", storage errors.
+absl::Status PerformSetup(storage::TokenStore* store, const authd::v1::SetupRequest& request,
+                          authd::v1::SetupResponse* response);
+
 class SetupServiceImpl final : public authd::v1::SetupService::Service {
  public:
   explicit SetupServiceImpl(ServiceDeps deps) : deps_(deps) {}
@@ -19,8 +25,6 @@ class SetupServiceImpl final : public authd::v1::SetupService::Service {
                      authd::v1::SetupResponse* response) override;
 
  private:
-  absl::Status DoSetup(const authd::v1::SetupRequest& request, authd::v1::SetupResponse* response);
-
   ServiceDeps deps_;
 };
 
