@@ -1,0 +1,160 @@
+#include "cli/api_client.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace authd::cli {
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  // grpc::StatusCode and absl::StatusCode share their numbering.
+  auto code = static_cast<absl::StatusCode>(status.error_code());
+  std::string message = status.error_message();
+  if (message.empty()) message = absl::StatusCodeToString(code);
+  return absl::Status(code, message);
+}
+
+ApiClient::ApiClient(ClientOptions options)
+    : options_(std::move(options)),
+      channel_(grpc::CreateChannel(options_.host, grpc::InsecureChannelCredentials())),
+      setup_(v1::SetupService::NewStub(channel_)),
+      session_(v1::SessionService::NewStub(channel_)),
+      tenant_(v1::TenantService::NewStub(channel_)),
+      auths_(v1::AuthorizationService::NewStub(channel_)) {}
+
+std::unique_ptr<grpc::ClientContext> ApiClient::Context() const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+  if (!options_.token.empty()) ctx->AddMetadata("authorization", "Token " + options_.token);
+  return ctx;
+}
+
+absl::StatusOr<v1::GetSetupStatusResponse> ApiClient::GetSetupStatus() {
+  return Call<v1::GetSetupStatusResponse>([&](auto* ctx, auto* out) {
+    return setup_->GetSetupStatus(ctx, v1::GetSetupStatusRequest(), out);
+  });
+}
+
+absl::StatusOr<v1::SetupResponse> ApiClient::Setup(const v1::SetupRequest& req) {
+  return Call<v1::SetupResponse>(
+      [&](auto* ctx, auto* out) { return setup_->Setup(ctx, req, out); });
+}
+
+absl::StatusOr<v1::SignInResponse> ApiClient::SignIn(const v1::SignInRequest& req) {
+  return Call<v1::SignInResponse>(
+      [&](auto* ctx, auto* out) { return session_->SignIn(ctx, req, out); });
+}
+
+absl::StatusOr<v1::Org> ApiClient::CreateOrg(const v1::CreateOrgRequest& req) {
+  return Call<v1::Org>([&](auto* ctx, auto* out) { return tenant_->CreateOrg(ctx, req, out); });
+}
+
+absl::StatusOr<v1::Org> ApiClient::GetOrg(const std::string& id) {
+  v1::GetOrgRequest req;
+  req.set_id(id);
+  return Call<v1::Org>([&](auto* ctx, auto* out) { return tenant_->GetOrg(ctx, req, out); });
+}
+
+absl::StatusOr<v1::ListOrgsResponse> ApiClient::ListOrgs(const v1::ListOrgsRequest& req) {
+  return Call<v1::ListOrgsResponse>(
+      [&](auto* ctx, auto* out) { return tenant_->ListOrgs(ctx, req, out); });
+}
+
+absl::Status ApiClient::DeleteOrg(const std::string& id) {
+  v1::DeleteOrgRequest req;
+  req.set_id(id);
+  return Call<v1::DeleteOrgResponse>(
+             [&](auto* ctx, auto* out) { return tenant_->DeleteOrg(ctx, req, out); })
+      .status();
+}
+
+absl::StatusOr<v1::User> ApiClient::CreateUser(const v1::CreateUserRequest& req) {
+  return Call<v1::User>([&](auto* ctx, auto* out) { return tenant_->CreateUser(ctx, req, out); });
+}
+
+absl::StatusOr<v1::User> ApiClient::GetUser(const std::string& id) {
+  v1::GetUserRequest req;
+  req.set_id(id);
+  return Call<v1::User>([&](auto* ctx, auto* out) { return tenant_->GetUser(ctx, req, out); });
+}
+
+absl::StatusOr<v1::ListUsersResponse> ApiClient::ListUsers(const v1::ListUsersRequest& req) {
+  return Call<v1::ListUsersResponse>(
+      [&](auto* ctx, auto* out) { return tenant_->ListUsers(ctx, req, out); });
+}
+
+absl::Status ApiClient::DeleteUser(const std::string& id) {
+  v1::DeleteUserRequest req;
+  req.set_id(id);
+  return Call<v1::DeleteUserResponse>(
+             [&](auto* ctx, auto* out) { return tenant_->DeleteUser(ctx, req, out); })
+      .status();
+}
+
+absl::Status ApiClient::SetPassword(const v1::SetPasswordRequest& req) {
+  return Call<v1::SetPasswordResponse>(
+             [&](auto* ctx, auto* out) { return tenant_->SetPassword(ctx, req, out); })
+      .status();
+}
+
+absl::StatusOr<v1::Bucket> ApiClient::CreateBucket(const v1::CreateBucketRequest& req) {
+  return Call<v1::Bucket>(
+      [&](auto* ctx, auto* out) { return tenant_->CreateBucket(ctx, req, out); });
+}
+
+absl::StatusOr<v1::Bucket> ApiClient::GetBucket(const std::string& id) {
+  v1::GetBucketRequest req;
+  req.set_id(id);
+  return Call<v1::Bucket>([&](auto* ctx, auto* out) { return tenant_->GetBucket(ctx, req, out); });
+}
+
+absl::StatusOr<v1::ListBucketsResponse> ApiClient::ListBuckets(const v1::ListBucketsRequest& req) {
+  return Call<v1::ListBucketsResponse>(
+      [&](auto* ctx, auto* out) { return tenant_->ListBuckets(ctx, req, out); });
+}
+
+absl::Status ApiClient::DeleteBucket(const std::string& id) {
+  v1::DeleteBucketRequest req;
+  req.set_id(id);
+  return Call<v1::DeleteBucketResponse>(
+             [&](auto* ctx, auto* out) { return tenant_->DeleteBucket(ctx, req, out); })
+      .status();
+}
+
+absl::StatusOr<v1::Authorization> ApiClient::CreateAuthorization(
+    const v1::CreateAuthorizationRequest& req) {
+  return Call<v1::Authorization>(
+      [&](auto* ctx, auto* out) { return auths_->CreateAuthorization(ctx, req, out); });
+}
+
+absl::StatusOr<v1::Authorization> ApiClient::GetAuthorization(const std::string& id) {
+  v1::GetAuthorizationRequest req;
+  req.set_id(id);
+  return Call<v1::Authorization>(
+      [&](auto* ctx, auto* out) { return auths_->GetAuthorization(ctx, req, out); });
+}
+
+absl::StatusOr<v1::ListAuthorizationsResponse> ApiClient::ListAuthorizations(
+    const v1::ListAuthorizationsRequest& req) {
+  return Call<v1::ListAuthorizationsResponse>(
+      [&](auto* ctx, auto* out) { return auths_->ListAuthorizations(ctx, req, out); });
+}
+
+absl::StatusOr<v1::Authorization> ApiClient::UpdateAuthorization(
+    const v1::UpdateAuthorizationRequest& req) {
+  return Call<v1::Authorization>(
+      [&](auto* ctx, auto* out) { return auths_->UpdateAuthorization(ctx, req, out); });
+}
+
+absl::Status ApiClient::DeleteAuthorization(const std::string& id) {
+  v1::DeleteAuthorizationRequest req;
+  req.set_id(id);
+  return Call<v1::DeleteAuthorizationResponse>(
+             [&](auto* ctx, auto* out) { return auths_->DeleteAuthorization(ctx, req, out); })
+      .status();
+}
+
+}  // namespace authd::cli
