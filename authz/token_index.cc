@@ -32,6 +32,17 @@ void TokenIndex::Clear() {
   active_users_.clear();
 }
 
+void TokenIndex::SwapContents(TokenIndex* other) {
+  for (int i = 0; i < kShards; ++i) {
+    absl::MutexLock a(&shards_[i].mu);
+    absl::MutexLock b(&other->shards_[i].mu);
+    shards_[i].map.swap(other->shards_[i].map);
+  }
+  absl::MutexLock a(&users_mu_);
+  absl::MutexLock b(&other->users_mu_);
+  active_users_.swap(other->active_users_);
+}
+
 bool TokenIndex::UserActive(Id user_id) const {
   absl::ReaderMutexLock lock(&users_mu_);
   return active_users_.contains(user_id);

@@ -32,8 +32,12 @@ class TokenIndex {
   void Erase(const TokenDigest& digest);
   // Marks a user active (present) or inactive/deleted (absent).
   void SetUserActive(Id user_id, bool active);
-  // Drops everything (before a reload).
+  // Drops everything.
   void Clear();
+
+  // Exchanges the contents of this index and `other`, shard by shard, so readers never see an
+  // empty index during a reload (each shard switches atomically). `other` must not be in use.
+  void SwapContents(TokenIndex* other);
 
   // The decision for a presented token's digest. The stored digest is re-compared in constant time.
   // No allocation.

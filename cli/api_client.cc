@@ -23,7 +23,8 @@ ApiClient::ApiClient(ClientOptions options)
       setup_(v1::SetupService::NewStub(channel_)),
       session_(v1::SessionService::NewStub(channel_)),
       tenant_(v1::TenantService::NewStub(channel_)),
-      auths_(v1::AuthorizationService::NewStub(channel_)) {}
+      auths_(v1::AuthorizationService::NewStub(channel_)),
+      admin_(v1::AdminService::NewStub(channel_)) {}
 
 std::unique_ptr<grpc::ClientContext> ApiClient::Context() const {
   auto ctx = std::make_unique<grpc::ClientContext>();
@@ -155,6 +156,53 @@ absl::Status ApiClient::DeleteAuthorization(const std::string& id) {
   return Call<v1::DeleteAuthorizationResponse>(
              [&](auto* ctx, auto* out) { return auths_->DeleteAuthorization(ctx, req, out); })
       .status();
+}
+
+absl::StatusOr<v1::GetServerConfigResponse> ApiClient::GetServerConfig() {
+  return Call<v1::GetServerConfigResponse>([&](auto* ctx, auto* out) {
+    return admin_->GetServerConfig(ctx, v1::GetServerConfigRequest(), out);
+  });
+}
+
+absl::Status ApiClient::Backup(const std::function<absl::Status(const v1::BackupChunk&)>& sink) {
+  std::unique_ptr<grpc::ClientContext> ctx = Context();
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + options_.stream_timeout));
+  std::unique_ptr<grpc::ClientReader<v1::BackupChunk>> reader =
+      admin_->Backup(ctx.get(), v1::BackupRequest());
+  v1::BackupChunk chunk;
+  while (reader->Read(&chunk)) {
+    if (absl::Status s = sink(chunk); !s.ok()) {
+      ctx->TryCancel();
+      reader->Finish().ok();
+      return s;
+    }
+  }
+  return FromGrpcStatus(reader->Finish());
+}
+
+absl::StatusOr<v1::RestoreResponse> ApiClient::Restore(
+    const std::function<absl::StatusOr<bool>(v1::BackupChunk*)>& next) {
+  std::unique_ptr<grpc::ClientContext> ctx = Context();
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + options_.stream_timeout));
+  v1::RestoreResponse response;
+  std::unique_ptr<grpc::ClientWriter<v1::BackupChunk>> writer =
+      admin_->Restore(ctx.get(), &response);
+  v1::BackupChunk chunk;
+  for (;;) {
+    absl::StatusOr<bool> more = next(&chunk);
+    if (!more.ok()) {
+      ctx->TryCancel();
+      writer->Finish().ok();
+      return more.status();
+    }
+    if (!*more) break;
+    // A failed write means the server ended the call; Finish() says why.
+    if (!writer->Write(chunk)) break;
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
 }
 
 }  // namespace authd::cli

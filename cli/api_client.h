@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "authd/v1/admin_service.grpc.pb.h"
 #include "authd/v1/authorization_service.grpc.pb.h"
 #include "authd/v1/session_service.grpc.pb.h"
 #include "authd/v1/setup_service.grpc.pb.h"
@@ -31,6 +32,8 @@ struct ClientOptions {
   std::string token;
   // Per-call deadline. Default: 10 s.
   absl::Duration timeout = absl::Seconds(10);
+  // Deadline of a backup or restore stream. Default: 1 h.
+  absl::Duration stream_timeout = absl::Hours(1);
 };
 
 // grpc::Status -> absl::Status, same code, the server's message (or the code's name when empty).
@@ -69,6 +72,14 @@ class ApiClient {
   absl::StatusOr<v1::Authorization> UpdateAuthorization(const v1::UpdateAuthorizationRequest& req);
   absl::Status DeleteAuthorization(const std::string& id);
 
+  absl::StatusOr<v1::GetServerConfigResponse> GetServerConfig();
+  // Streams a backup; `sink` receives each chunk in order and may stop the stream with an error.
+  // Deadline: `stream_timeout`.
+  absl::Status Backup(const std::function<absl::Status(const v1::BackupChunk&)>& sink);
+  // Streams `chunks` (produced on demand: `next` returns false when done, or an error) to Restore.
+  absl::StatusOr<v1::RestoreResponse> Restore(
+      const std::function<absl::StatusOr<bool>(v1::BackupChunk*)>& next);
+
  private:
   std::unique_ptr<grpc::ClientContext> Context() const;
 
@@ -88,6 +99,7 @@ class ApiClient {
   std::unique_ptr<v1::SessionService::Stub> session_;
   std::unique_ptr<v1::TenantService::Stub> tenant_;
   std::unique_ptr<v1::AuthorizationService::Stub> auths_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
 };
 
 }  // namespace authd::cli

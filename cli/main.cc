@@ -11,6 +11,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cli/backup_commands.h"
 #include "cli/auth_commands.h"
 #include "cli/command_context.h"
 #include "cli/config_commands.h"
@@ -28,15 +29,18 @@ int Fail(const CommandContext& ctx, absl::string_view message) {
   return 1;
 }
 
-// The values of every secret-bearing flag (-t/--token, -p/--password, in any subcommand), so that
+// The values of every secret-bearing flag (-t/--token, -p/--password, --operator-token, in any
+// subcommand), so that
 // even a parse error that echoes arguments cannot print them.
 std::vector<std::string> SecretArguments(int argc, char** argv) {
   std::vector<std::string> out;
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
-    if (arg == "-t" || arg == "--token" || arg == "-p" || arg == "--password") {
+    if (arg == "-t" || arg == "--token" || arg == "-p" || arg == "--password" ||
+        arg == "--operator-token") {
       if (i + 1 < argc) out.emplace_back(argv[i + 1]);
-    } else if (absl::StartsWith(arg, "--token=") || absl::StartsWith(arg, "--password=")) {
+    } else if (absl::StartsWith(arg, "--token=") || absl::StartsWith(arg, "--password=") ||
+               absl::StartsWith(arg, "--operator-token=")) {
       out.emplace_back(arg.substr(arg.find('=') + 1));
     } else if ((absl::StartsWith(arg, "-t") || absl::StartsWith(arg, "-p")) &&
                !absl::StartsWith(arg, "--") && arg.size() > 2) {
@@ -86,6 +90,7 @@ int main(int argc, char** argv) {
     authd::cli::AddConfigCommands(&app, &ctx);
     authd::cli::AddAuthCommands(&app, &ctx);
     authd::cli::AddTenantCommands(&app, &ctx);
+    authd::cli::AddBackupCommands(&app, &ctx);
 
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

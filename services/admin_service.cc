@@ -1,10 +1,34 @@
 #include "services/admin_service.h"
 
+#include <fstream>
+
+#include <google/protobuf/util/time_util.h>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "authz/resource_type.h"
+#include "base/log.h"
+#include "base/status_macros.h"
 #include "services/grpc_status.h"
+#include "storage/backup_files.h"
 
 namespace authd::services {
+
+namespace {
+
+constexpr size_t kChunkBytes = 256 * 1024;
+
+absl::Status RequireOperator(const CallerAuthenticator& auth, const grpc::ServerContext& context,
+                             absl::string_view what, authz::Principal* out) {
+  AUTHD_ASSIGN_OR_RETURN(*out, auth.Authenticate(context));
+  if (!authz::IsOperator(*out)) {
+    return absl::PermissionDeniedError(absl::StrCat(what, " requires operator permissions"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 grpc::Status AdminServiceImpl::GetServerConfig(grpc::ServerContext* context,
                                                const authd::v1::GetServerConfigRequest*,
@@ -12,8 +36,8 @@ grpc::Status AdminServiceImpl::GetServerConfig(grpc::ServerContext* context,
   auto caller = deps_.auth->Authenticate(*context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (!authz::IsOperator(*caller)) {
-    return ToGrpcStatus(absl::PermissionDeniedError(
-        "access to the server config requires operator permissions"));
+    return ToGrpcStatus(
+        absl::PermissionDeniedError("access to the server config requires operator permissions"));
   }
   const ServerInfo& info = *deps_.info;
   response->set_version(info.version);
@@ -35,6 +59,114 @@ grpc::Status AdminServiceImpl::ListResourceTypes(grpc::ServerContext* context,
   for (authz::ResourceType type : authz::AllResourceTypes()) {
     response->add_types(std::string(authz::ResourceTypeName(type)));
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Backup(grpc::ServerContext* context,
+                                      const authd::v1::BackupRequest*,
+                                      grpc::ServerWriter<authd::v1::BackupChunk>* writer) {
+  authz::Principal caller;
+  absl::Status s = RequireOperator(*deps_.auth, *context, "backup", &caller);
+  if (!s.ok()) return ToGrpcStatus(s);
+  auto snapshot = deps_.store->CreateSnapshot();
+  if (!snapshot.ok()) return ToGrpcStatus(snapshot.status());
+  absl::Cleanup release = [&] { deps_.store->ReleaseSnapshot(*snapshot); };
+  auto files = storage::DescribeBackupDir(snapshot->store_dir);
+  if (!files.ok()) return ToGrpcStatus(files.status());
+
+  authd::v1::BackupChunk head;
+  authd::v1::BackupManifest* manifest = head.mutable_manifest();
+  manifest->set_format_version(1);
+  manifest->set_schema_version(snapshot->schema_version);
+  manifest->set_last_sequence(snapshot->last_sequence);
+  *manifest->mutable_created_at() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(deps_.clock->Now()));
+  manifest->set_authd_version(deps_.info->version);
+  manifest->set_has_raw_operator_token(snapshot->has_raw_operator_token);
+  for (const storage::BackupFile& f : *files) {
+    authd::v1::BackupFileInfo* info = manifest->add_files();
+    info->set_name(f.name);
+    info->set_size(f.size);
+    info->set_sha256(f.sha256);
+  }
+  if (!writer->Write(head)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+
+  std::vector<char> buf(kChunkBytes);
+  for (const storage::BackupFile& f : *files) {
+    std::ifstream in(snapshot->store_dir + "/" + f.name, std::ios::binary);
+    uint64_t offset = 0;
+    do {
+      in.read(buf.data(), buf.size());
+      std::streamsize n = in.gcount();
+      if (n <= 0 && offset > 0) break;
+      authd::v1::BackupChunk chunk;
+      chunk.mutable_file()->set_name(f.name);
+      chunk.mutable_file()->set_offset(offset);
+      chunk.mutable_file()->set_data(buf.data(), static_cast<size_t>(std::max<std::streamsize>(n, 0)));
+      offset += static_cast<uint64_t>(std::max<std::streamsize>(n, 0));
+      if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+    } while (in);
+    if (offset != f.size) {
+      return ToGrpcStatus(absl::InternalError(absl::StrCat("snapshot file ", f.name, " changed")));
+    }
+  }
+  LogInfo(absl::StrCat("backup streamed: last_sequence=", snapshot->last_sequence,
+                       " files=", files->size(), " by=", authz::FormatId(caller.authorization_id)));
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Restore(grpc::ServerContext* context,
+                                       grpc::ServerReader<authd::v1::BackupChunk>* reader,
+                                       authd::v1::RestoreResponse* response) {
+  authz::Principal caller;
+  absl::Status s = RequireOperator(*deps_.auth, *context, "restore", &caller);
+  if (!s.ok()) return ToGrpcStatus(s);
+
+  authd::v1::BackupChunk chunk;
+  if (!reader->Read(&chunk) || !chunk.has_manifest()) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        "restore: the first message must be the backup manifest"));
+  }
+  const authd::v1::BackupManifest manifest = chunk.manifest();
+  if (manifest.format_version() != 1) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "restore: backup format version ", manifest.format_version(), " is not supported (want 1)")));
+  }
+  if (manifest.schema_version() > deps_.store->schema_version()) {
+    return ToGrpcStatus(absl::FailedPreconditionError(
+        absl::StrCat("restore: the backup has schema ", manifest.schema_version(),
+                     ", newer than this authd's ", deps_.store->schema_version())));
+  }
+  std::vector<storage::BackupFile> expected;
+  for (const auto& f : manifest.files()) expected.push_back({f.name(), f.size(), f.sha256()});
+
+  auto dir = deps_.store->NewRestoreDir();
+  if (!dir.ok()) return ToGrpcStatus(dir.status());
+  absl::Cleanup discard = [&] { deps_.store->DiscardRestoreDir(*dir); };
+  auto receiver = storage::BackupReceiver::Create(*dir, expected);
+  if (!receiver.ok()) return ToGrpcStatus(receiver.status());
+  while (reader->Read(&chunk)) {
+    if (!chunk.has_file()) {
+      return ToGrpcStatus(absl::InvalidArgumentError("restore: a second manifest in the stream"));
+    }
+    s = (*receiver)->Append(chunk.file().name(), chunk.file().offset(), chunk.file().data());
+    if (!s.ok()) return ToGrpcStatus(s);
+  }
+  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "restore cancelled");
+  s = (*receiver)->Finish();
+  if (!s.ok()) return ToGrpcStatus(s);
+  receiver->reset();
+
+  auto result = deps_.store->RestoreFrom(*dir);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  std::move(discard).Cancel();  // The directory is the live store now.
+  response->set_operator_token(result->operator_token);
+  response->set_last_sequence(result->last_sequence);
+  response->set_schema_version(deps_.store->schema_version());
+  response->set_authorizations(result->authorizations);
+  LogInfo(absl::StrCat("restore completed: last_sequence=", result->last_sequence,
+                       " authorizations=", result->authorizations,
+                       " by=", authz::FormatId(caller.authorization_id)));
   return grpc::Status::OK;
 }
 

@@ -1,4 +1,6 @@
-// AdminServiceImpl: the gRPC adapter for server information (authd.v1.AdminService). Thread-safe.
+// AdminServiceImpl: the gRPC adapter for operator functions (authd.v1.AdminService): server
+// information, and online backup and full restore (storage/backup_files.h does the file work,
+// TokenStore the snapshot and the swap). Thread-safe.
 #ifndef AUTHD_SERVICES_ADMIN_SERVICE_H_
 #define AUTHD_SERVICES_ADMIN_SERVICE_H_
 
@@ -17,6 +19,11 @@ class AdminServiceImpl final : public authd::v1::AdminService::Service {
   grpc::Status ListResourceTypes(grpc::ServerContext* context,
                                  const authd::v1::ListResourceTypesRequest* request,
                                  authd::v1::ListResourceTypesResponse* response) override;
+  grpc::Status Backup(grpc::ServerContext* context, const authd::v1::BackupRequest* request,
+                      grpc::ServerWriter<authd::v1::BackupChunk>* writer) override;
+  grpc::Status Restore(grpc::ServerContext* context,
+                       grpc::ServerReader<authd::v1::BackupChunk>* reader,
+                       authd::v1::RestoreResponse* response) override;
 
  private:
   ServiceDeps deps_;

@@ -1,8 +1,10 @@
-// authd: the server binary. Reads options (flags > env > defaults), starts AuthdServer, and shuts
-// down gracefully on SIGTERM or SIGINT.
+// authd: the server binary. Reads options (flag > env > config file > default), starts AuthdServer,
+// and shuts down gracefully on SIGTERM or SIGINT. `authd recovery|rebuild-projections|verify|
+// downgrade ...` are the offline commands (services/offline_commands.h).
 #include <signal.h>
 
 #include <cstdio>
+#include <iostream>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -10,10 +12,14 @@
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "services/offline_commands.h"
 #include "services/server.h"
 #include "services/server_options.h"
 
 int main(int argc, char** argv) {
+  if (authd::services::IsOfflineCommand(argc, argv)) {
+    return authd::services::RunOfflineCommand(argc, argv, std::cout, std::cerr);
+  }
   using authd::services::LoadServerOptions;
   std::vector<std::string> args(argv + 1, argv + argc);
   auto loaded = LoadServerOptions(args, [](const char* name) { return std::getenv(name); });

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/options.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
 
@@ -152,6 +153,19 @@ absl::Status Db::PurgeDeleted(absl::string_view cf_name) {
   if (!s.ok()) return FromRocksDb(s, absl::StrCat("compacting ", cf_name));
   // A second flush rolls the WAL past the compaction's own records.
   return Flush();
+}
+
+absl::Status Db::VerifyChecksums() {
+  return FromRocksDb(db_->VerifyChecksum(), "verifying checksums");
+}
+
+absl::Status Db::CreateCheckpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  if (!s.ok()) return FromRocksDb(s, "creating a checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocksDb(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
+                     "creating a checkpoint");
 }
 
 absl::Status Db::Flush() {

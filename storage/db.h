@@ -52,6 +52,13 @@ class Db final : public ProjectionReader {
   // Flushes memtables and syncs the WAL (clean shutdown).
   absl::Status Flush();
 
+  // RocksDB's block checksums of every SST file. Errors: kDataLoss naming the problem.
+  absl::Status VerifyChecksums();
+
+  // A consistent snapshot of the whole database in `dir` (which must not exist), hard-linking
+  // SST files. Memtables are flushed first, so the snapshot needs no WAL replay.
+  absl::Status CreateCheckpoint(const std::string& dir);
+
   // Makes values deleted from `cf` unrecoverable from the files: flushes every column family (so
   // no WAL still holds them and old WAL files are deleted), then compacts `cf` to the bottom level
   // with a forced bottommost compaction (so no SST holds them; obsolete SSTs are deleted).

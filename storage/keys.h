@@ -4,6 +4,7 @@
 //   CF meta            "schema_version"                   -> u32 BE (2)
 //                      "checkpoint"                       -> u64 BE: last event applied to projections
 //                      "rebuilding"                       -> "" while projections are being rebuilt
+//                      "hashing"                          -> "on" | "off": the mode of the last start
 //   CF authorizations  [auth id: u64 BE]                  -> AuthorizationRecord
 //   CF token_index     "$authd-sha256$<b64url>"           -> [auth id: u64 BE]
 //   CF auth_by_user    [user id: u64 BE][auth id: u64 BE] -> ""
@@ -46,6 +47,7 @@ inline constexpr absl::string_view kRawTokensCf = "raw_tokens";
 inline constexpr absl::string_view kSchemaVersionKey = "schema_version";
 inline constexpr absl::string_view kCheckpointKey = "checkpoint";
 inline constexpr absl::string_view kRebuildingKey = "rebuilding";
+inline constexpr absl::string_view kHashingModeKey = "hashing";
 
 // Tenant key tags.
 inline constexpr char kUserTag = 'u';

@@ -1,5 +1,7 @@
 #include "storage/token_store.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "authz/canned.h"
@@ -8,6 +10,7 @@
 #include "storage/keys.h"
 #include "storage/projector.h"
 #include "storage/rocksdb_status.h"
+#include "storage/schema_migrations.h"
 
 namespace authd::storage {
 namespace {
@@ -25,25 +28,43 @@ std::string NotFoundMessage(absl::string_view what, Id id) {
 }  // namespace
 
 TokenStore::TokenStore(TokenStoreOptions options, const Clock* clock, authz::TokenIndex* index,
-                       std::unique_ptr<Db> db)
-    : options_(std::move(options)), clock_(clock), index_(index), db_(std::move(db)) {}
+                       std::unique_ptr<DataDir> data_dir, std::unique_ptr<Db> db)
+    : options_(std::move(options)),
+      clock_(clock),
+      index_(index),
+      data_dir_(std::move(data_dir)),
+      db_(std::move(db)) {}
+
+std::shared_ptr<Db> TokenStore::CurrentDb() const {
+  absl::MutexLock lock(&db_mu_);
+  return db_;
+}
 
 TokenStore::~TokenStore() = default;
 
 absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const TokenStoreOptions& options,
                                                              const Clock* clock,
                                                              authz::TokenIndex* index) {
-  AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(options.data_dir));
-  std::unique_ptr<TokenStore> store(new TokenStore(options, clock, index, std::move(db)));
+  AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<DataDir> data_dir, DataDir::Acquire(options.data_dir));
+  data_dir->RemoveLeftovers();
+  AUTHD_ASSIGN_OR_RETURN(std::string store_path, data_dir->CurrentStore());
+  AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(store_path));
+  std::unique_ptr<TokenStore> store(
+      new TokenStore(options, clock, index, std::move(data_dir), std::move(db)));
   AUTHD_RETURN_IF_ERROR(store->Initialize());
   return store;
 }
 
 absl::Status TokenStore::Initialize() {
   absl::MutexLock lock(&write_mu_);
+  return InitializeLocked();
+}
+
+absl::Status TokenStore::InitializeLocked() {
+  const std::shared_ptr<Db> db = CurrentDb();
   // The log's end: its last key.
   {
-    auto it = db_->NewIterator(kEventsCf);
+    auto it = db->NewIterator(kEventsCf);
     it->SeekToLast();
     if (it->Valid()) {
       auto seq = DecodeU64(View(it->key()));
@@ -53,33 +74,41 @@ absl::Status TokenStore::Initialize() {
     if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
   }
 
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> schema, db_->Get(kMetaCf, kSchemaVersionKey));
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> schema, db->Get(kMetaCf, kSchemaVersionKey));
   if (!schema) {
     if (last_sequence_ != 0) {
       return absl::DataLossError("data dir has events but no schema version");
     }
     rocksdb::WriteBatch batch;
-    batch.Put(db_->cf(kMetaCf), std::string(kSchemaVersionKey), EncodeU32(kSchemaVersion));
-    batch.Put(db_->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
-    AUTHD_RETURN_IF_ERROR(db_->Write(&batch, /*sync=*/true));
+    batch.Put(db->cf(kMetaCf), std::string(kSchemaVersionKey), EncodeU32(kSchemaVersion));
+    batch.Put(db->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
+    AUTHD_RETURN_IF_ERROR(db->Write(&batch, /*sync=*/true));
   } else {
     auto version = DecodeU32(*schema);
     if (!version) return absl::DataLossError("malformed schema version");
-    if (*version != kSchemaVersion) {
+    if (*version > kSchemaVersion || *version == 0) {
       return absl::FailedPreconditionError(
           absl::StrCat("data dir has schema version ", *version, "; this authd uses schema ",
                        kSchemaVersion));
     }
+    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> migrating,
+                           db->Get(kMetaCf, kSchemaMigrationKey));
+    // Older schema, or a migration (either way) that did not finish: bring it to schema 2. The up
+    // migration is idempotent from any partial state of either direction.
+    if (*version < kSchemaVersion || migrating) {
+      open_report_.upgraded_from_schema = *version;
+      AUTHD_RETURN_IF_ERROR(MigrateUp1To2(*db));
+    }
   }
 
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> rebuilding, db_->Get(kMetaCf, kRebuildingKey));
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> rebuilding, db->Get(kMetaCf, kRebuildingKey));
   if (rebuilding) {
     AUTHD_RETURN_IF_ERROR(RebuildLocked());
     return ApplyHashingPolicyLocked();
   }
 
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> checkpoint_bytes,
-                         db_->Get(kMetaCf, kCheckpointKey));
+                         db->Get(kMetaCf, kCheckpointKey));
   uint64_t checkpoint = 0;
   if (checkpoint_bytes) {
     auto decoded = DecodeU64(*checkpoint_bytes);
@@ -101,7 +130,14 @@ absl::Status TokenStore::Initialize() {
 }
 
 absl::Status TokenStore::ApplyHashingPolicyLocked() {
-  AUTHD_ASSIGN_OR_RETURN(auto raw, db_->Scan(kRawTokensCf));
+  const std::shared_ptr<Db> db = CurrentDb();
+  if (!options_.apply_hashing_policy) return absl::OkStatus();
+  {
+    rocksdb::WriteBatch mode;
+    mode.Put(db->cf(kMetaCf), std::string(kHashingModeKey), options_.use_hashed_tokens ? "on" : "off");
+    AUTHD_RETURN_IF_ERROR(db->Write(&mode, /*sync=*/true));
+  }
+  AUTHD_ASSIGN_OR_RETURN(auto raw, db->Scan(kRawTokensCf));
   open_report_.raw_tokens = raw.size();
   if (!options_.use_hashed_tokens) {
     size_t total = index_->size();
@@ -123,57 +159,62 @@ absl::Status TokenStore::ApplyHashingPolicyLocked() {
   open_report_.raw_tokens = 0;
   // Always purge with hashing on: raw copies of tokens deleted while hashing was off may still sit
   // in old files even when none is left to migrate. Cheap when the column family is empty.
-  return db_->PurgeDeleted(kRawTokensCf);
+  return db->PurgeDeleted(kRawTokensCf);
 }
 
 absl::StatusOr<std::optional<std::string>> TokenStore::RawToken(Id id) {
-  return db_->Get(kRawTokensCf, EncodeU64(id));
+  const std::shared_ptr<Db> db = CurrentDb();
+  return db->Get(kRawTokensCf, EncodeU64(id));
 }
 
 absl::Status TokenStore::LoadIndex() {
-  index_->Clear();
+  const std::shared_ptr<Db> db = CurrentDb();
+  // Built aside and swapped in shard by shard: Authorize never sees an empty index on a reload.
+  authz::TokenIndex fresh;
   {
-    auto it = db_->NewIterator(kTenantsCf);
+    auto it = db->NewIterator(kTenantsCf);
     std::string prefix(1, kUserTag);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       AUTHD_ASSIGN_OR_RETURN(pb::UserRecord user,
                              Decode<pb::UserRecord>(View(it->value()), "user"));
-      index_->SetUserActive(user.id(), IsActive(user.status()));
+      fresh.SetUserActive(user.id(), IsActive(user.status()));
     }
     if (!it->status().ok()) return FromRocksDb(it->status(), "loading users");
   }
-  auto it = db_->NewIterator(kAuthorizationsCf);
+  auto it = db->NewIterator(kAuthorizationsCf);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
                            Decode<pb::AuthorizationRecord>(View(it->value()),
                                                            "authorization"));
     AUTHD_ASSIGN_OR_RETURN(authz::TokenDigest digest, DigestOf(auth));
     AUTHD_ASSIGN_OR_RETURN(authz::TokenGrant grant, GrantOf(auth));
-    index_->Put(digest, std::move(grant));
+    fresh.Put(digest, std::move(grant));
   }
   if (!it->status().ok()) return FromRocksDb(it->status(), "loading authorizations");
+  index_->SwapContents(&fresh);
   return absl::OkStatus();
 }
 
 absl::Status TokenStore::ReplayFrom(uint64_t from) {
-  ProjectionBatch projection(db_.get());
+  const std::shared_ptr<Db> db = CurrentDb();
+  ProjectionBatch projection(db.get());
   uint64_t expected = from;
   auto flush = [&]() -> absl::Status {
     if (expected == from && projection.writes().empty()) return absl::OkStatus();
     rocksdb::WriteBatch batch;
     for (const auto& [key, value] : projection.writes()) {
       if (value) {
-        batch.Put(db_->cf(key.first), key.second, *value);
+        batch.Put(db->cf(key.first), key.second, *value);
       } else {
-        batch.Delete(db_->cf(key.first), key.second);
+        batch.Delete(db->cf(key.first), key.second);
       }
     }
-    batch.Put(db_->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(expected - 1));
-    AUTHD_RETURN_IF_ERROR(db_->Write(&batch, /*sync=*/false));
+    batch.Put(db->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(expected - 1));
+    AUTHD_RETURN_IF_ERROR(db->Write(&batch, /*sync=*/false));
     projection.Clear();
     return absl::OkStatus();
   };
-  auto it = db_->NewIterator(kEventsCf);
+  auto it = db->NewIterator(kEventsCf);
   size_t in_chunk = 0;
   for (it->Seek(EncodeU64(from)); it->Valid(); it->Next()) {
     auto seq = DecodeU64(View(it->key()));
@@ -201,15 +242,16 @@ absl::Status TokenStore::ReplayFrom(uint64_t from) {
 }
 
 absl::Status TokenStore::RebuildLocked() {
+  const std::shared_ptr<Db> db = CurrentDb();
   rocksdb::WriteBatch mark;
-  mark.Put(db_->cf(kMetaCf), std::string(kRebuildingKey), "");
-  mark.Put(db_->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
-  AUTHD_RETURN_IF_ERROR(db_->Write(&mark, /*sync=*/true));
-  AUTHD_RETURN_IF_ERROR(db_->RecreateProjectionCfs());
+  mark.Put(db->cf(kMetaCf), std::string(kRebuildingKey), "");
+  mark.Put(db->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
+  AUTHD_RETURN_IF_ERROR(db->Write(&mark, /*sync=*/true));
+  AUTHD_RETURN_IF_ERROR(db->RecreateProjectionCfs());
   AUTHD_RETURN_IF_ERROR(ReplayFrom(1));
   rocksdb::WriteBatch done;
-  done.Delete(db_->cf(kMetaCf), std::string(kRebuildingKey));
-  AUTHD_RETURN_IF_ERROR(db_->Write(&done, /*sync=*/true));
+  done.Delete(db->cf(kMetaCf), std::string(kRebuildingKey));
+  AUTHD_RETURN_IF_ERROR(db->Write(&done, /*sync=*/true));
   return LoadIndex();
 }
 
@@ -220,8 +262,9 @@ absl::Status TokenStore::RebuildProjections() {
 
 absl::Status TokenStore::CommitLocked(const Actor& actor, std::vector<pb::Event> events,
                                       const std::vector<std::pair<Id, std::string>>& raw_tokens) {
+  const std::shared_ptr<Db> db = CurrentDb();
   const int64_t now = absl::ToUnixNanos(clock_->Now());
-  ProjectionBatch projection(db_.get());
+  ProjectionBatch projection(db.get());
   rocksdb::WriteBatch batch;
   uint64_t seq = last_sequence_;
   for (pb::Event& event : events) {
@@ -231,18 +274,18 @@ absl::Status TokenStore::CommitLocked(const Actor& actor, std::vector<pb::Event>
     event.set_actor_authorization_id(actor.authorization_id);
     event.set_actor_user_id(actor.user_id);
     AUTHD_RETURN_IF_ERROR(Project(event, &projection));
-    batch.Put(db_->cf(kEventsCf), EncodeU64(seq), event.SerializeAsString());
+    batch.Put(db->cf(kEventsCf), EncodeU64(seq), event.SerializeAsString());
   }
   for (const auto& [key, value] : projection.writes()) {
     if (value) {
-      batch.Put(db_->cf(key.first), key.second, *value);
+      batch.Put(db->cf(key.first), key.second, *value);
     } else {
-      batch.Delete(db_->cf(key.first), key.second);
+      batch.Delete(db->cf(key.first), key.second);
     }
   }
-  for (const auto& [id, token] : raw_tokens) batch.Put(db_->cf(kRawTokensCf), EncodeU64(id), token);
-  batch.Put(db_->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(seq));
-  AUTHD_RETURN_IF_ERROR(db_->Write(&batch, options_.sync_writes));
+  for (const auto& [id, token] : raw_tokens) batch.Put(db->cf(kRawTokensCf), EncodeU64(id), token);
+  batch.Put(db->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(seq));
+  AUTHD_RETURN_IF_ERROR(db->Write(&batch, options_.sync_writes));
   last_sequence_ = seq;
   PublishLocked(projection.index_ops());
   return absl::OkStatus();
@@ -275,15 +318,17 @@ uint64_t TokenStore::LastSequence() const {
 template <typename T>
 absl::StatusOr<T> TokenStore::GetRecord(absl::string_view cf, const std::string& key,
                                         absl::string_view what) {
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, db_->Get(cf, key));
+  const std::shared_ptr<Db> db = CurrentDb();
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, db->Get(cf, key));
   if (!bytes) return absl::NotFoundError(absl::StrCat(what, " not found"));
   return Decode<T>(*bytes, what);
 }
 
 template <typename T>
 absl::StatusOr<std::vector<T>> TokenStore::ListTagged(char tag, absl::string_view what) {
+  const std::shared_ptr<Db> db = CurrentDb();
   std::vector<T> out;
-  auto it = db_->NewIterator(kTenantsCf);
+  auto it = db->NewIterator(kTenantsCf);
   std::string prefix(1, tag);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     AUTHD_ASSIGN_OR_RETURN(T record, Decode<T>(View(it->value()), what));
@@ -294,8 +339,9 @@ absl::StatusOr<std::vector<T>> TokenStore::ListTagged(char tag, absl::string_vie
 }
 
 absl::StatusOr<bool> TokenStore::SetupAllowedLocked() {
+  const std::shared_ptr<Db> db = CurrentDb();
   for (char tag : {kUserTag, kOrgTag}) {
-    auto it = db_->NewIterator(kTenantsCf);
+    auto it = db->NewIterator(kTenantsCf);
     std::string prefix(1, tag);
     it->Seek(prefix);
     if (it->Valid() && it->key().starts_with(prefix)) return false;
@@ -307,14 +353,16 @@ absl::StatusOr<bool> TokenStore::SetupAllowedLocked() {
 absl::StatusOr<bool> TokenStore::SetupAllowed() { return SetupAllowedLocked(); }
 
 absl::StatusOr<std::optional<pb::InstanceRecord>> TokenStore::Instance() {
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, db_->Get(kTenantsCf, InstanceKey()));
+  const std::shared_ptr<Db> db = CurrentDb();
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, db->Get(kTenantsCf, InstanceKey()));
   if (!bytes) return std::optional<pb::InstanceRecord>();
   AUTHD_ASSIGN_OR_RETURN(pb::InstanceRecord record, Decode<pb::InstanceRecord>(*bytes, "instance"));
   return std::optional<pb::InstanceRecord>(std::move(record));
 }
 
 absl::StatusOr<std::optional<Id>> TokenStore::LookupName(const std::string& key) {
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, db_->Get(kTenantsCf, key));
+  const std::shared_ptr<Db> db = CurrentDb();
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, db->Get(kTenantsCf, key));
   if (!bytes) return std::optional<Id>();
   auto id = DecodeU64(*bytes);
   if (!id) return absl::DataLossError("corrupt stored name index");
@@ -379,9 +427,10 @@ absl::StatusOr<pb::AuthorizationRecord> TokenStore::GetAuthorization(Id id) {
 
 absl::StatusOr<std::vector<pb::AuthorizationRecord>> TokenStore::ListAuthorizations(Id user_id,
                                                                                     Id org_id) {
+  const std::shared_ptr<Db> db = CurrentDb();
   std::vector<pb::AuthorizationRecord> out;
   if (user_id == 0 && org_id == 0) {
-    auto it = db_->NewIterator(kAuthorizationsCf);
+    auto it = db->NewIterator(kAuthorizationsCf);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
                              Decode<pb::AuthorizationRecord>(View(it->value()),
@@ -394,7 +443,7 @@ absl::StatusOr<std::vector<pb::AuthorizationRecord>> TokenStore::ListAuthorizati
   // Walk the narrower secondary index, then filter by the other field.
   absl::string_view cf = user_id != 0 ? kAuthByUserCf : kAuthByOrgCf;
   std::string prefix = EncodeU64(user_id != 0 ? user_id : org_id);
-  auto it = db_->NewIterator(cf);
+  auto it = db->NewIterator(cf);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     auto id = DecodeU64(View(it->key()).substr(8));
     if (!id) return absl::DataLossError("corrupt authorization secondary index");
@@ -407,8 +456,9 @@ absl::StatusOr<std::vector<pb::AuthorizationRecord>> TokenStore::ListAuthorizati
 }
 
 absl::StatusOr<std::vector<pb::Event>> TokenStore::ReadEvents(uint64_t from, size_t limit) {
+  const std::shared_ptr<Db> db = CurrentDb();
   std::vector<pb::Event> out;
-  auto it = db_->NewIterator(kEventsCf);
+  auto it = db->NewIterator(kEventsCf);
   for (it->Seek(EncodeU64(from)); it->Valid() && out.size() < limit; it->Next()) {
     AUTHD_ASSIGN_OR_RETURN(pb::Event event, DecodeEvent(View(it->value())));
     out.push_back(std::move(event));
@@ -419,22 +469,24 @@ absl::StatusOr<std::vector<pb::Event>> TokenStore::ReadEvents(uint64_t from, siz
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> TokenStore::Scan(
     absl::string_view cf) {
-  if (db_->cf(cf) == nullptr) {
+  const std::shared_ptr<Db> db = CurrentDb();
+  if (db->cf(cf) == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("no column family ", cf));
   }
-  return db_->Scan(cf);
+  return db->Scan(cf);
 }
 
-absl::Status TokenStore::Flush() { return db_->Flush(); }
+absl::Status TokenStore::Flush() { return CurrentDb()->Flush(); }
 
 // ---------------------------------------------------------------------------------------------
 // Commands.
 
 absl::StatusOr<Id> TokenStore::FreshId(absl::string_view cf, char tag) {
+  const std::shared_ptr<Db> db = CurrentDb();
   for (;;) {
     Id id = authz::NewRandomId();
     std::string key = tag == 0 ? EncodeU64(id) : TaggedIdKey(tag, id);
-    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> existing, db_->Get(cf, key));
+    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> existing, db->Get(cf, key));
     if (!existing) return id;
   }
 }
@@ -636,6 +688,7 @@ absl::Status TokenStore::DeleteBucket(const Actor& actor, Id id) {
 
 absl::StatusOr<pb::AuthorizationRecord> TokenStore::CreateAuthorization(
     const Actor& actor, const NewAuthorization& request) {
+  const std::shared_ptr<Db> db = CurrentDb();
   if (request.token.empty()) return absl::InternalError("CreateAuthorization without a token");
   absl::MutexLock lock(&write_mu_);
   // InfluxDB answers an unknown user or org with one deliberately vague message.
@@ -648,7 +701,7 @@ absl::StatusOr<pb::AuthorizationRecord> TokenStore::CreateAuthorization(
     return s;
   }
   std::string index_key = authz::HashToken(request.token);
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> clash, db_->Get(kTokenIndexCf, index_key));
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> clash, db->Get(kTokenIndexCf, index_key));
   if (clash) return absl::AlreadyExistsError("token already exists");
 
   const int64_t now = absl::ToUnixNanos(clock_->Now());
@@ -690,6 +743,235 @@ absl::Status TokenStore::DeleteAuthorization(const Actor& actor, Id id) {
   std::vector<pb::Event> events(1);
   events[0].mutable_authorization_deleted()->set_id(id);
   return CommitLocked(actor, std::move(events));
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Backup and restore.
+
+namespace storage_internal {
+
+// The raw token of the first authorization holding every operator permission, if stored raw
+// (InfluxDB's restore answers with exactly this).
+absl::StatusOr<std::string> FindRawOperatorToken(Db& db) {
+  const std::vector<authz::Permission> oper = authz::OperatorPermissions();
+  auto it = db.NewIterator(kAuthorizationsCf);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
+                           Decode<pb::AuthorizationRecord>(View(it->value()), "authorization"));
+    AUTHD_ASSIGN_OR_RETURN(std::vector<authz::Permission> perms, PermissionsOf(auth));
+    bool is_operator = true;
+    for (const authz::Permission& p : oper) {
+      if (!authz::AnyMatches(perms, p)) {
+        is_operator = false;
+        break;
+      }
+    }
+    if (!is_operator) continue;
+    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                           db.Get(kRawTokensCf, EncodeU64(auth.id())));
+    if (raw) return *raw;
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), "looking for an operator token");
+  return std::string();
+}
+
+}  // namespace storage_internal
+
+absl::StatusOr<Snapshot> TokenStore::CreateSnapshot() {
+  absl::MutexLock lock(&write_mu_);
+  const std::shared_ptr<Db> db = CurrentDb();
+  Snapshot snapshot;
+  AUTHD_ASSIGN_OR_RETURN(snapshot.work_dir, data_dir_->NewWorkDir("backup"));
+  snapshot.store_dir = snapshot.work_dir + "/store";
+  snapshot.last_sequence = last_sequence_;
+  snapshot.schema_version = kSchemaVersion;
+  absl::Status s = db->CreateCheckpoint(snapshot.store_dir);
+  if (s.ok()) {
+    auto raw = storage_internal::FindRawOperatorToken(*db);
+    if (raw.ok()) {
+      snapshot.has_raw_operator_token = !raw->empty();
+    } else {
+      s = raw.status();
+    }
+  }
+  if (!s.ok()) {
+    data_dir_->RemoveTree(snapshot.work_dir).IgnoreError();
+    return s;
+  }
+  return snapshot;
+}
+
+void TokenStore::ReleaseSnapshot(const Snapshot& snapshot) {
+  data_dir_->RemoveTree(snapshot.work_dir).IgnoreError();
+}
+
+absl::StatusOr<std::string> TokenStore::NewRestoreDir() {
+  return data_dir_->NewWorkDir("incoming");
+}
+
+void TokenStore::DiscardRestoreDir(const std::string& dir) {
+  data_dir_->RemoveTree(dir).IgnoreError();
+}
+
+absl::StatusOr<RestoreResult> TokenStore::RestoreFrom(const std::string& incoming) {
+  RestoreResult result;
+  // 1. Open the received store aside and run the start-up steps on it (schema check, replay,
+  //    hashing migration), exactly as if authd were starting on it. The live store is untouched.
+  {
+    AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(incoming));
+    AUTHD_ASSIGN_OR_RETURN(result.operator_token, storage_internal::FindRawOperatorToken(*db));
+    authz::TokenIndex scratch;
+    TokenStore probe(options_, clock_, &scratch, nullptr, std::move(db));
+    AUTHD_RETURN_IF_ERROR(probe.Initialize());
+    AUTHD_RETURN_IF_ERROR(probe.CurrentDb()->Flush());
+    result.last_sequence = probe.LastSequence();
+    result.authorizations = scratch.size();
+    if (result.authorizations == 0) {
+      return absl::InvalidArgumentError(
+          "invalid backup without an operator token: it holds no authorization at all");
+    }
+  }
+  // 2. Swap it in. Writers wait; readers keep whichever store they started with.
+  absl::MutexLock lock(&write_mu_);
+  AUTHD_ASSIGN_OR_RETURN(std::string previous, data_dir_->Promote(incoming));
+  AUTHD_ASSIGN_OR_RETURN(std::string current, data_dir_->CurrentStore());
+  auto opened = Db::Open(current);
+  if (!opened.ok()) {
+    data_dir_->PointCurrentAt(previous).IgnoreError();
+    return opened.status();
+  }
+  std::weak_ptr<Db> old;
+  {
+    absl::MutexLock db_lock(&db_mu_);
+    old = db_;
+    db_ = std::move(*opened);
+  }
+  last_sequence_ = 0;
+  absl::Status init = InitializeLocked();
+  if (!init.ok()) return init;
+  // Delete the old store now if nobody reads it any more; otherwise at the next start.
+  if (old.expired()) data_dir_->RemoveTree(previous).IgnoreError();
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification, downgrade.
+
+namespace {
+
+// A ProjectionReader over nothing: replay into memory starts from empty projections.
+class EmptyReader final : public ProjectionReader {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view, absl::string_view) override {
+    return std::optional<std::string>();
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<VerifyReport> TokenStore::Verify() {
+  absl::MutexLock lock(&write_mu_);
+  const std::shared_ptr<Db> db = CurrentDb();
+  VerifyReport report;
+  EmptyReader empty;
+  ProjectionBatch replay(&empty);
+  {
+    auto it = db->NewIterator(kEventsCf);
+    uint64_t expected = 1;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+      auto seq = DecodeU64(View(it->key()));
+      if (!seq || *seq != expected) {
+        report.problems.push_back(absl::StrCat("event log: expected sequence ", expected,
+                                               seq ? absl::StrCat(", found ", *seq)
+                                                   : std::string(", found a malformed key")));
+        break;
+      }
+      auto event = DecodeEvent(View(it->value()));
+      if (!event.ok()) {
+        report.problems.push_back(absl::StrCat("event ", *seq, ": ", event.status().message()));
+        break;
+      }
+      if (event->sequence() != *seq) {
+        report.problems.push_back(absl::StrCat("event ", *seq, " carries sequence ", event->sequence()));
+      }
+      absl::Status projected = Project(*event, &replay);
+      if (!projected.ok()) {
+        report.problems.push_back(absl::StrCat("event ", *seq, " does not replay: ", projected.message()));
+        break;
+      }
+      report.events = *seq;
+    }
+    if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
+  }
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> checkpoint, db->Get(kMetaCf, kCheckpointKey));
+  report.checkpoint = checkpoint ? DecodeU64(*checkpoint).value_or(0) : 0;
+  if (report.checkpoint != report.events) {
+    report.problems.push_back(absl::StrCat("checkpoint ", report.checkpoint,
+                                           " differs from the last event ", report.events));
+  }
+  if (report.problems.empty()) {
+    for (absl::string_view cf : Db::ProjectionCfs()) {
+      std::map<std::string, std::string> expected;
+      for (const auto& [key, value] : replay.writes()) {
+        if (key.first == cf && value) expected[key.second] = *value;
+      }
+      AUTHD_ASSIGN_OR_RETURN(auto actual, db->Scan(cf));
+      report.projection_keys += actual.size();
+      std::map<std::string, std::string> have(actual.begin(), actual.end());
+      if (have != expected) {
+        size_t missing = 0, extra = 0, differ = 0;
+        for (const auto& [k, v] : expected) {
+          auto h = have.find(k);
+          if (h == have.end()) {
+            ++missing;
+          } else if (h->second != v) {
+            ++differ;
+          }
+        }
+        for (const auto& [k, v] : have) extra += expected.count(k) == 0;
+        report.problems.push_back(absl::StrCat("projection ", cf, " differs from a replay of the log: ",
+                                               missing, " missing, ", extra, " extra, ", differ,
+                                               " different keys"));
+      }
+    }
+  }
+  absl::Status checksums = db->VerifyChecksums();
+  if (!checksums.ok()) report.problems.push_back(std::string(checksums.message()));
+  return report;
+}
+
+absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
+                                   std::vector<authz::Id>* lost) {
+  if (to_schema == kSchemaVersion) return absl::OkStatus();
+  if (to_schema != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--to-schema: ", to_schema, " is not a schema below ", kSchemaVersion,
+                     " (schema 1 is the only one)"));
+  }
+  absl::MutexLock lock(&write_mu_);
+  const std::shared_ptr<Db> db = CurrentDb();
+  AUTHD_ASSIGN_OR_RETURN(*lost, HashedOnlyAuthorizations(*db));
+  if (!lost->empty() && !erase_hashed_tokens) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "downgrading to schema 1 erases every token stored only as a hash: ", lost->size(),
+        " would be lost. Pass --yes-erase-hashed-tokens to erase them"));
+  }
+  constexpr size_t kBatch = 100;
+  for (size_t i = 0; i < lost->size(); i += kBatch) {
+    std::vector<pb::Event> events;
+    for (size_t j = i; j < std::min(lost->size(), i + kBatch); ++j) {
+      events.emplace_back().mutable_authorization_deleted()->set_id((*lost)[j]);
+    }
+    AUTHD_RETURN_IF_ERROR(CommitLocked(Actor{}, std::move(events)));
+  }
+  return MigrateDown2To1(*db);
+}
+
+absl::StatusOr<std::optional<bool>> TokenStore::RecordedHashingMode() {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> mode, CurrentDb()->Get(kMetaCf, kHashingModeKey));
+  if (!mode) return std::optional<bool>();
+  return std::optional<bool>(*mode == "on");
 }
 
 }  // namespace authd::storage

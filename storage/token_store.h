@@ -23,6 +23,7 @@
 #include "authz/permission.h"
 #include "authz/token_index.h"
 #include "base/clock.h"
+#include "storage/data_dir.h"
 #include "storage/db.h"
 #include "storage/record_codec.h"
 
@@ -39,6 +40,28 @@ struct TokenStoreOptions {
   // fsync the WAL before acknowledging a write. Default: true. (Tests of throughput only may turn
   // it off; the server never does.)
   bool sync_writes = true;
+  // Apply `use_hashed_tokens` at open (migrate raw tokens when on) and record the mode in the
+  // store. Default: true. Offline read-only tools (recovery list) turn it off.
+  bool apply_hashing_policy = true;
+};
+
+// A consistent snapshot of the live store, for a backup: `store_dir` is a flat directory of
+// RocksDB files inside `work_dir`, which ReleaseSnapshot removes.
+struct Snapshot {
+  std::string work_dir;
+  std::string store_dir;
+  uint64_t last_sequence = 0;
+  uint32_t schema_version = 0;
+  // Whether an operator token is stored raw in it (hashing was off), so a restore can return it.
+  bool has_raw_operator_token = false;
+};
+
+struct RestoreResult {
+  // The raw operator token found in the backup before the start-up migrations ran on it; empty
+  // when the backup held only hashes (InfluxDB's rule).
+  std::string operator_token;
+  uint64_t last_sequence = 0;
+  size_t authorizations = 0;
 };
 
 // Who performs a change; recorded in every event.
@@ -75,6 +98,16 @@ struct OpenReport {
   size_t raw_tokens = 0;
   // Replay of log events the projections had not seen (normally 0).
   uint64_t replayed_events = 0;
+  // The schema found on disk when it was older (upgraded at open), else 0.
+  uint32_t upgraded_from_schema = 0;
+};
+
+// What `Verify` found. Empty `problems` means the store is sound.
+struct VerifyReport {
+  uint64_t events = 0;
+  uint64_t checkpoint = 0;
+  size_t projection_keys = 0;
+  std::vector<std::string> problems;
 };
 
 struct NewAuthorization {
@@ -144,10 +177,40 @@ class TokenStore {
                                                               std::optional<std::string> description);
   absl::Status DeleteAuthorization(const Actor& actor, authz::Id id);
 
+  // ---- Backup and restore.
+  // Errors: kUnavailable / kResourceExhausted from storage.
+  absl::StatusOr<Snapshot> CreateSnapshot();
+  void ReleaseSnapshot(const Snapshot& snapshot);
+  // A fresh empty directory inside the data dir to receive a backup's files into.
+  absl::StatusOr<std::string> NewRestoreDir();
+  void DiscardRestoreDir(const std::string& dir);
+  // Replaces the whole store with the RocksDB files in `incoming` (verified by the caller against
+  // their manifest): opens them aside, runs the start-up steps (replay, hashing migration), then
+  // swaps the data dir's `current` atomically and reloads the index. On error the live store is
+  // untouched. Errors: kInvalidArgument (not a store, no operator token), kFailedPrecondition
+  // (newer schema), kDataLoss (corrupt), kUnavailable.
+  absl::StatusOr<RestoreResult> RestoreFrom(const std::string& incoming);
+
   // ---- Maintenance.
   // Drops every projection and rebuilds it by replaying the log; reloads the index. Crash-safe: an
   // interrupted rebuild is finished at the next Open.
   absl::Status RebuildProjections();
+  // Checks the log (gap-free from 1, each event decodes and sits under its own sequence), that
+  // the projections equal a fresh in-memory replay of the log, the checkpoint, and RocksDB's block
+  // checksums. Read-only. Errors only for I/O; findings go in the report.
+  absl::StatusOr<VerifyReport> Verify();
+
+  // Downgrades the store to `to_schema` (only 1 exists below 2). Tokens stored only as hashes
+  // cannot exist in schema 1: they are returned in `*lost`, and the call fails with
+  // kFailedPrecondition unless `erase_hashed_tokens`, in which case they are deleted (one event
+  // each, actor 0) first. Afterwards the store must be closed: this build reopens it only by
+  // upgrading it again. Errors: kInvalidArgument (bad target), kFailedPrecondition.
+  absl::Status Downgrade(uint32_t to_schema, bool erase_hashed_tokens, std::vector<authz::Id>* lost);
+
+  // The hashing mode recorded by the last start that applied one: true (on), false (off), or
+  // nullopt when none has.
+  absl::StatusOr<std::optional<bool>> RecordedHashingMode();
+
   // Every (key, value) of a column family, in key order (verification and tests).
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(absl::string_view cf);
   // Flushes memtables and syncs the WAL (clean shutdown).
@@ -162,9 +225,14 @@ class TokenStore {
 
  private:
   TokenStore(TokenStoreOptions options, const Clock* clock, authz::TokenIndex* index,
-             std::unique_ptr<Db> db);
+             std::unique_ptr<DataDir> data_dir, std::unique_ptr<Db> db);
+
+  // The live RocksDB. Callers keep the shared_ptr for as long as they use it (iterators too): a
+  // restore swaps the store underneath.
+  std::shared_ptr<Db> CurrentDb() const;
 
   absl::Status Initialize();
+  absl::Status InitializeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Hashing on: erases every raw copy (one event each, in batches), then purges them from the
   // files. Hashing off: counts hashed-only tokens. Fills open_report_.
   absl::Status ApplyHashingPolicyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
@@ -189,7 +257,9 @@ class TokenStore {
   const TokenStoreOptions options_;
   const Clock* const clock_;
   authz::TokenIndex* const index_;
-  std::unique_ptr<Db> db_;
+  std::unique_ptr<DataDir> data_dir_;
+  mutable absl::Mutex db_mu_;
+  std::shared_ptr<Db> db_ ABSL_GUARDED_BY(db_mu_);
 
   mutable absl::Mutex write_mu_;
   uint64_t last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;

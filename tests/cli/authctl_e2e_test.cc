@@ -384,9 +384,9 @@ TEST_F(AuthctlE2eTest, FlagConflictsAndBadIdsFailWithInfluxMessagesBeforeAnyChan
       {{"auth", "list", "--bogus"}, "unknown flag: --bogus"},
       {{"auth", "lsit"}, "unknown command or argument: lsit"},
       {{"auth", "create", "--read-instance"}, "unknown flag: --read-instance"},
-      // backup and restore belong to a later issue.
-      {{"backup"}, "unknown command or argument: backup"},
-      {{"restore"}, "unknown command or argument: restore"},
+      {{"restore", "/nonexistent-backup-dir"}, "only full restores are supported: pass --full"},
+      {{"restore", "--full", "/nonexistent-backup-dir"},
+       "/nonexistent-backup-dir is not a backup (no manifest.json)"},
   };
   for (const Case& c : cases) ExpectError(c.args, c.message);
   EXPECT_EQ(TokenCount(), before);

@@ -56,7 +56,7 @@ TEST(TokenStoreInterruptedRebuildTest, OpenWithHashingOnMigratesRawTokensAfterFi
   }
   {
     // A crash in the middle of RebuildProjections leaves the flag behind.
-    auto db = Db::Open(options.data_dir);
+    auto db = Db::Open(options.data_dir + "/current");  // the live store (storage/data_dir.h)
     ASSERT_TRUE(db.ok()) << db.status();
     rocksdb::WriteBatch mark;
     mark.Put((*db)->cf(kMetaCf), std::string(kRebuildingKey), "");

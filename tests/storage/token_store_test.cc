@@ -944,7 +944,7 @@ TEST_F(TokenStoreHistoryTest, OpenFinishesInterruptedRebuild) {
   store_.reset();
   {
     // Simulate a crash mid-rebuild: flag set, projections emptied and partly refilled with junk.
-    auto db = Db::Open(options_.data_dir);
+    auto db = Db::Open(options_.data_dir + "/current");  // the live store (storage/data_dir.h)
     ASSERT_TRUE(db.ok()) << db.status();
     rocksdb::WriteBatch mark;
     mark.Put((*db)->cf(kMetaCf), std::string(kRebuildingKey), "");
@@ -975,7 +975,7 @@ TEST_F(TokenStoreHistoryTest, OpenReplaysEventsPastCheckpoint) {
   store_.reset();
   {
     // Projections lost, checkpoint at 0, no rebuild flag: Open must catch up from the log.
-    auto db = Db::Open(options_.data_dir);
+    auto db = Db::Open(options_.data_dir + "/current");  // the live store (storage/data_dir.h)
     ASSERT_TRUE(db.ok()) << db.status();
     ASSERT_TRUE((*db)->RecreateProjectionCfs().ok());
     rocksdb::WriteBatch batch;
@@ -1028,7 +1028,7 @@ TEST_F(TokenStoreTest, RebuildAcrossReplayChunksMatchesLiveProjections) {
 TEST_F(TokenStoreTest, OpenWithNewerSchemaIsFailedPrecondition) {
   store_.reset();
   {
-    auto db = Db::Open(options_.data_dir);
+    auto db = Db::Open(options_.data_dir + "/current");  // the live store (storage/data_dir.h)
     ASSERT_TRUE(db.ok()) << db.status();
     rocksdb::WriteBatch batch;
     batch.Put((*db)->cf(kMetaCf), std::string(kSchemaVersionKey), EncodeU32(kSchemaVersion + 1));
@@ -1043,7 +1043,7 @@ TEST_F(TokenStoreTest, OpenWithCorruptEventPastCheckpointIsDataLoss) {
   DoSetup();
   store_.reset();
   {
-    auto db = Db::Open(options_.data_dir);
+    auto db = Db::Open(options_.data_dir + "/current");  // the live store (storage/data_dir.h)
     ASSERT_TRUE(db.ok()) << db.status();
     rocksdb::WriteBatch batch;
     batch.Put((*db)->cf(kEventsCf), EncodeU64(6), std::string(11, '\xff'));

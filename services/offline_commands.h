@@ -1,0 +1,29 @@
+// Offline commands of the authd binary, for an operator whose server is stopped:
+//
+//   authd recovery auth list            [--data-dir D]
+//   authd recovery auth create-operator [--data-dir D] --username U --org O
+//   authd recovery user list|create|update ...     authd recovery org list|create ...
+//   authd rebuild-projections           [--data-dir D]
+//   authd verify                        [--data-dir D]
+//   authd downgrade                     [--data-dir D] --to-schema N [--yes-erase-hashed-tokens]
+//
+// They open the data dir themselves, so they refuse, clearly and without changing anything, while
+// a server (or another tool) holds it. Writes are ordinary events in the log (actor 0).
+// --data-dir defaults like the server's: AUTHD_DATA_DIR, then $HOME/.authd/data.
+#ifndef AUTHD_SERVICES_OFFLINE_COMMANDS_H_
+#define AUTHD_SERVICES_OFFLINE_COMMANDS_H_
+
+#include <ostream>
+
+namespace authd::services {
+
+// True when argv[1] names an offline command.
+bool IsOfflineCommand(int argc, char** argv);
+
+// Runs it; returns the process exit code (0 ok, 1 failure, 2 usage). Prints results to `out` and
+// `Error: <message>` lines to `err`; never a token except the one create-operator mints.
+int RunOfflineCommand(int argc, char** argv, std::ostream& out, std::ostream& err);
+
+}  // namespace authd::services
+
+#endif  // AUTHD_SERVICES_OFFLINE_COMMANDS_H_
