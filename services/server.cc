@@ -75,6 +75,10 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
                        " tokens=", s->index_->size(),
                        " use_hashed_tokens=", options.use_hashed_tokens ? "true" : "false",
                        " took=", absl::FormatDuration(clock->Now() - opened)));
+  if (report.upgraded_from_schema != 0) {
+    LogInfo(absl::StrCat("store upgraded from schema ", report.upgraded_from_schema, " to ",
+                         s->store_->schema_version()));
+  }
   if (report.migrated_raw_tokens > 0) {
     LogInfo(absl::StrCat("migrated raw tokens to hashed tokens: count=",
                          report.migrated_raw_tokens));
