@@ -2,6 +2,7 @@
 // and shuts down gracefully on SIGTERM or SIGINT. `authd recovery|rebuild-projections|verify|
 // downgrade ...` are the offline commands (services/offline_commands.h).
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <iostream>
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Every file authd writes (RocksDB's included) is private to its user: 0600, dirs 0700.
+  umask(077);
+
   authd::RealClock clock;
   auto server = authd::services::AuthdServer::Start(options, &clock);
   if (!server.ok()) {
@@ -53,7 +57,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   authd::LogInfo(absl::StrCat("authd ", authd::services::kAuthdVersion, " listening on ",
-                              (*server)->address()));
+                              (*server)->address(),
+                              options.tls_cert.empty()           ? " (plaintext)"
+                              : options.tls_client_ca.empty()    ? " (TLS)"
+                                                                 : " (mutual TLS)"));
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -5,6 +5,9 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
 #include "base/status_macros.h"
@@ -26,6 +29,35 @@ const std::vector<std::string>& AuthdServiceNames() {
 }
 
 namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view option) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in.good() && !in.eof()) {
+    return absl::InvalidArgumentError(absl::StrCat(option, ": cannot read ", path));
+  }
+  if (ss.str().find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(option, ": ", path, " is not a PEM file"));
+  }
+  return ss.str();
+}
+
+// Plaintext, TLS, or mutual TLS, from the options.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
+    const ServerOptions& options) {
+  if (options.tls_cert.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  AUTHD_ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(options.tls_cert, "--tls-cert"));
+  AUTHD_ASSIGN_OR_RETURN(pair.private_key, ReadPem(options.tls_key, "--tls-key"));
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!options.tls_client_ca.empty()) {
+    AUTHD_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(options.tls_client_ca, "--tls-client-ca"));
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
 
 // AUTHD_INIT_*: setup at first start, a no-op afterwards. Never logs the values.
 absl::Status Bootstrap(const ServerOptions& options, storage::TokenStore* store) {
@@ -59,6 +91,9 @@ absl::Status Bootstrap(const ServerOptions& options, storage::TokenStore* store)
 
 absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOptions& options,
                                                                 const Clock* clock) {
+  // Bad TLS files stop start-up before the store is touched.
+  AUTHD_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                         ServerCredentialsFor(options));
   std::unique_ptr<AuthdServer> s(new AuthdServer());
   s->clock_ = clock;
   s->index_ = std::make_unique<authz::TokenIndex>();
@@ -114,7 +149,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
+  builder.AddListeningPort(options.listen, credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   for (auto& service : s->services_) builder.RegisterService(service.get());
   s->server_ = builder.BuildAndStart();

@@ -71,6 +71,21 @@ const std::vector<OptionSpec>& Specs() {
          o->session_ttl = d;
          return absl::OkStatus();
        }},
+      {"tls-cert", false, "PEM certificate chain: serve TLS (with --tls-key)",
+       [](ServerOptions* o, const std::string& v) {
+         o->tls_cert = v;
+         return absl::OkStatus();
+       }},
+      {"tls-key", false, "PEM private key of --tls-cert",
+       [](ServerOptions* o, const std::string& v) {
+         o->tls_key = v;
+         return absl::OkStatus();
+       }},
+      {"tls-client-ca", false, "PEM CA bundle: require client certificates it signed (mutual TLS)",
+       [](ServerOptions* o, const std::string& v) {
+         o->tls_client_ca = v;
+         return absl::OkStatus();
+       }},
       {"max-receive-message-bytes", false, "largest request accepted (default 1048576)",
        [](ServerOptions* o, const std::string& v) {
          int n;
@@ -219,6 +234,12 @@ absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& 
         o.init_token.empty())) {
     return absl::InvalidArgumentError(
         "AUTHD_INIT_USERNAME (env): required when any other AUTHD_INIT_* variable is set");
+  }
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key: give both or neither");
+  }
+  if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
+    return absl::InvalidArgumentError("--tls-client-ca: needs --tls-cert and --tls-key");
   }
   if (o.data_dir.empty()) {
     return absl::InvalidArgumentError(

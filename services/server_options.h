@@ -32,6 +32,14 @@ struct ServerOptions {
   // Largest request accepted, in bytes. Default: 1 MiB.
   int max_receive_message_bytes = 1 << 20;
 
+  // TLS: PEM files of the server's certificate chain and private key. Both or neither; when set,
+  // the server speaks only TLS. Default: empty (plaintext, for loopback and meshes).
+  std::string tls_cert;
+  std::string tls_key;
+  // Mutual TLS: a PEM CA bundle; when set, every client must present a certificate it signed
+  // (needs tls-cert/tls-key). Default: empty.
+  std::string tls_client_ca;
+
   // First-start bootstrap, from the environment only (secrets never go in flags), like
   // DOCKER_INFLUXDB_INIT_*: AUTHD_INIT_USERNAME, AUTHD_INIT_PASSWORD, AUTHD_INIT_ORG,
   // AUTHD_INIT_BUCKET, AUTHD_INIT_TOKEN, AUTHD_INIT_RETENTION_SECONDS. Setup runs at start-up only

@@ -150,7 +150,7 @@ absl::Status AuthdProcess::Start() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  channel_ = grpc::CreateChannel(address_, creds_ ? creds_ : grpc::InsecureChannelCredentials());
   auto health = grpc::health::v1::Health::NewStub(channel_);
   for (;;) {
     grpc::ClientContext ctx;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -57,6 +58,11 @@ class AuthdProcess {
     return Start();
   }
 
+  // Credentials of the channel Start() opens (default: plaintext), e.g. TLS with a test CA.
+  void set_channel_credentials(std::shared_ptr<grpc::ChannelCredentials> creds) {
+    creds_ = std::move(creds);
+  }
+
   // Arguments and environment (`NAME=value`) for the next Start.
   void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
   void set_extra_env(std::vector<std::string> env) { extra_env_ = std::move(env); }
@@ -76,6 +82,7 @@ class AuthdProcess {
   pid_t pid_ = -1;
   std::string address_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<grpc::ChannelCredentials> creds_;
 };
 
 }  // namespace authd::e2e
