@@ -17,9 +17,22 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return absl::Status(code, message);
 }
 
+namespace {
+
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const ClientOptions& o) {
+  if (o.tls_ca_pem.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = o.tls_ca_pem;
+  ssl.pem_cert_chain = o.tls_cert_pem;
+  ssl.pem_private_key = o.tls_key_pem;
+  return grpc::SslCredentials(ssl);
+}
+
+}  // namespace
+
 ApiClient::ApiClient(ClientOptions options)
     : options_(std::move(options)),
-      channel_(grpc::CreateChannel(options_.host, grpc::InsecureChannelCredentials())),
+      channel_(grpc::CreateChannel(options_.host, Credentials(options_))),
       setup_(v1::SetupService::NewStub(channel_)),
       session_(v1::SessionService::NewStub(channel_)),
       tenant_(v1::TenantService::NewStub(channel_)),

@@ -34,6 +34,11 @@ struct ClientOptions {
   absl::Duration timeout = absl::Seconds(10);
   // Deadline of a backup or restore stream. Default: 1 h.
   absl::Duration stream_timeout = absl::Hours(1);
+  // PEM contents. A CA turns TLS on; a certificate and key add a client identity (mutual TLS).
+  // Default: empty (plaintext).
+  std::string tls_ca_pem;
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
 };
 
 // grpc::Status -> absl::Status, same code, the server's message (or the code's name when empty).

@@ -182,11 +182,10 @@ absl::Status RunRestore(CommandContext& ctx, const std::string& dir, bool full,
     }
   }
   // Prove the token is an operator token of the restored store.
-  ClientOptions verify;
-  const ResolvedOptions* resolved = *ctx.options();
-  verify.host = resolved->host;
-  verify.token = token;
-  ApiClient check(verify);
+  absl::StatusOr<ClientOptions> verify = ctx.client_options();
+  if (!verify.ok()) return verify.status();
+  verify->token = token;
+  ApiClient check(*verify);
   if (absl::StatusOr<v1::GetServerConfigResponse> config = check.GetServerConfig(); !config.ok()) {
     return absl::Status(config.status().code(),
                         absl::StrCat("the store was restored, but the operator token (", source,

@@ -1,5 +1,8 @@
 #include "cli/command_context.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -34,14 +37,42 @@ absl::StatusOr<const ResolvedOptions*> CommandContext::options() {
   return &*options_;
 }
 
+absl::StatusOr<ClientOptions> CommandContext::client_options() {
+  absl::StatusOr<const ResolvedOptions*> resolved = options();
+  if (!resolved.ok()) return resolved.status();
+  ClientOptions options;
+  options.host = (*resolved)->host;
+  options.token = (*resolved)->token;
+  auto read = [](const std::string& path, absl::string_view flag,
+                 std::string* out) -> absl::Status {
+    if (path.empty()) return absl::OkStatus();
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (!in.good() && !in.eof()) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read ", path));
+    }
+    *out = ss.str();
+    return absl::OkStatus();
+  };
+  const ResolvedOptions& r = **resolved;
+  if ((!r.tls_cert.empty() || !r.tls_key.empty()) && r.tls_ca.empty()) {
+    return absl::InvalidArgumentError("--tls-cert/--tls-key: need --tls-ca");
+  }
+  if (r.tls_cert.empty() != r.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key: give both or neither");
+  }
+  if (absl::Status s = read(r.tls_ca, "--tls-ca", &options.tls_ca_pem); !s.ok()) return s;
+  if (absl::Status s = read(r.tls_cert, "--tls-cert", &options.tls_cert_pem); !s.ok()) return s;
+  if (absl::Status s = read(r.tls_key, "--tls-key", &options.tls_key_pem); !s.ok()) return s;
+  return options;
+}
+
 absl::StatusOr<ApiClient*> CommandContext::client() {
   if (client_ == nullptr) {
-    absl::StatusOr<const ResolvedOptions*> resolved = options();
-    if (!resolved.ok()) return resolved.status();
-    ClientOptions options;
-    options.host = (*resolved)->host;
-    options.token = (*resolved)->token;
-    client_ = std::make_unique<ApiClient>(std::move(options));
+    absl::StatusOr<ClientOptions> options = client_options();
+    if (!options.ok()) return options.status();
+    client_ = std::make_unique<ApiClient>(*std::move(options));
   }
   return client_.get();
 }

@@ -48,7 +48,10 @@ class CommandContext {
   ConfigStore& configs();
   // Host, token and profile (see global_options.h). Errors: ResolveOptions's.
   absl::StatusOr<const ResolvedOptions*> options();
-  // A client for options()'s host and token. Errors: options()'s.
+  // The connection settings of options(): host, token, TLS files read. Errors: options()'s,
+  // kInvalidArgument "--tls-ca: cannot read <path>" (likewise --tls-cert, --tls-key).
+  absl::StatusOr<ClientOptions> client_options();
+  // A client for client_options(). Errors: client_options()'s.
   absl::StatusOr<ApiClient*> client();
 
   Printer printer() const { return Printer(out_, flags_.json, flags_.hide_headers); }

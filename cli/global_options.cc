@@ -63,6 +63,14 @@ absl::StatusOr<ResolvedOptions> ResolveOptions(const GlobalFlags& flags, const E
     out.token = out.profile->token;
     out.token_source = TokenSource::kProfile;
   }
+  auto pick = [&](const std::string& flag, const char* env_name) {
+    if (!flag.empty()) return flag;
+    const char* v = env(env_name);
+    return std::string(v != nullptr ? v : "");
+  };
+  out.tls_ca = pick(flags.tls_ca, "AUTHD_TLS_CA");
+  out.tls_cert = pick(flags.tls_cert, "AUTHD_TLS_CERT");
+  out.tls_key = pick(flags.tls_key, "AUTHD_TLS_KEY");
   return out;
 }
 

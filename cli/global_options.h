@@ -3,6 +3,7 @@
 //   configs file: --configs-path > AUTHCTL_CONFIGS_PATH > $HOME/.authctl/configs
 //   host:         --host > AUTHD_HOST > the profile's host > 127.0.0.1:50051
 //   token:        -t/--token > AUTHD_TOKEN > the profile's token
+//   TLS:          --tls-ca/--tls-cert/--tls-key > AUTHD_TLS_CA/AUTHD_TLS_CERT/AUTHD_TLS_KEY
 // where "the profile" is `-c/--active-config NAME` or else the active profile (if any).
 // Pure apart from the injected env lookup and reading the configs file; thread-compatible.
 #ifndef AUTHD_CLI_GLOBAL_OPTIONS_H_
@@ -27,6 +28,11 @@ struct GlobalFlags {
   std::string configs_path;
   bool json = false;
   bool hide_headers = false;
+  // PEM files: the CA that signed authd's certificate (turns TLS on), and the client certificate
+  // and key for mutual TLS.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 using EnvLookup = std::function<const char*(const char*)>;
@@ -40,6 +46,10 @@ struct ResolvedOptions {
   TokenSource token_source = TokenSource::kNone;
   // `-c NAME`, else the active profile; nullopt when neither exists.
   std::optional<Profile> profile;
+  // TLS files (paths); all empty means plaintext.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // The configs file path. $HOME falls back to the password database when unset.

@@ -85,6 +85,11 @@ int main(int argc, char** argv) {
                    "Path to the configs file (env AUTHCTL_CONFIGS_PATH; default ~/.authctl/configs)");
     app.add_flag("--json", flags.json, "Output data as JSON");
     app.add_flag("--hide-headers", flags.hide_headers, "Hide the table headers");
+    app.add_option("--tls-ca", flags.tls_ca,
+                   "PEM CA of authd's certificate: connect with TLS (env AUTHD_TLS_CA)");
+    app.add_option("--tls-cert", flags.tls_cert,
+                   "PEM client certificate for mutual TLS (env AUTHD_TLS_CERT)");
+    app.add_option("--tls-key", flags.tls_key, "PEM key of --tls-cert (env AUTHD_TLS_KEY)");
 
     authd::cli::AddSetupCommands(&app, &ctx);
     authd::cli::AddConfigCommands(&app, &ctx);

@@ -14,6 +14,9 @@
 #include "tests/cli/authctl_runner.h"
 #include "tests/e2e/authd_client.h"
 #include "tests/e2e/authd_process.h"
+#include "tests/e2e/test_pki.h"
+
+#include <grpcpp/security/credentials.h>
 
 namespace authd {
 namespace {
@@ -239,6 +242,51 @@ TEST_F(OperationsE2eTest, Kill9DuringRestoreLeavesTheOldOrTheNewStoreWhichVerifi
       for (int i = 0; i < 5; ++i) new_tokens.push_back(NewReader());
     }
   }
+}
+
+}  // namespace
+}  // namespace authd
+
+namespace authd {
+namespace {
+
+TEST(AuthctlTlsE2eTest, AuthctlSpeaksMutualTlsWithItsTlsFlags) {
+  std::string pki = e2e::MakeTempDir("pki");
+  ASSERT_TRUE(e2e::MakeTestPki(pki).ok());
+  e2e::AuthdProcess authd(e2e::MakeTempDir("data") + "/authd",
+                          {"--tls-cert=" + pki + "/server.pem", "--tls-key=" + pki + "/server.key",
+                           "--tls-client-ca=" + pki + "/ca.pem"});
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = e2e::ReadFileOrEmpty(pki + "/ca.pem");
+  ssl.pem_cert_chain = e2e::ReadFileOrEmpty(pki + "/client.pem");
+  ssl.pem_private_key = e2e::ReadFileOrEmpty(pki + "/client.key");
+  authd.set_channel_credentials(grpc::SslCredentials(ssl));
+  ASSERT_TRUE(authd.Start().ok()) << authd.Log();
+  std::string home = e2e::MakeTempDir("home");
+  std::vector<std::string> tls = {"--tls-ca", pki + "/ca.pem", "--tls-cert", pki + "/client.pem",
+                                  "--tls-key", pki + "/client.key"};
+  std::vector<std::string> args = {"--host", authd.address(), "setup", "-u", "admin", "-p",
+                                   "correct horse battery", "-o", "acme", "-b", "metrics", "-f"};
+  args.insert(args.end(), tls.begin(), tls.end());
+  AuthctlResult setup = RunAuthctl(args, {"HOME=" + home});
+  ASSERT_EQ(setup.exit_code, 0) << setup.err;
+  args = {"auth", "list", "--json"};
+  args.insert(args.end(), tls.begin(), tls.end());
+  AuthctlResult list = RunAuthctl(args, {"HOME=" + home});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  // The same through the environment variables.
+  list = RunAuthctl({"auth", "list"}, {"HOME=" + home, "AUTHD_TLS_CA=" + pki + "/ca.pem",
+                                       "AUTHD_TLS_CERT=" + pki + "/client.pem",
+                                       "AUTHD_TLS_KEY=" + pki + "/client.key"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  // Without a client certificate, or without TLS, the server turns authctl away.
+  list = RunAuthctl({"auth", "list", "--tls-ca", pki + "/ca.pem"}, {"HOME=" + home});
+  EXPECT_EQ(list.exit_code, 1);
+  list = RunAuthctl({"auth", "list"}, {"HOME=" + home});
+  EXPECT_EQ(list.exit_code, 1);
+  AuthctlResult bad = RunAuthctl({"auth", "list", "--tls-ca", pki + "/missing.pem"}, {"HOME=" + home});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err, "Error: --tls-ca: cannot read " + pki + "/missing.pem\n");
 }
 
 }  // namespace

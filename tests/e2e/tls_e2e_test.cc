@@ -10,41 +10,19 @@
 #include "gtest/gtest.h"
 #include "tests/e2e/authd_client.h"
 #include "tests/e2e/authd_process.h"
+#include "tests/e2e/test_pki.h"
 
 namespace authd::e2e {
 namespace {
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string Read(const std::string& path) { return ReadFileOrEmpty(path); }
 
 class TlsE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(MakeTempDir("pki"));
-    const std::string& d = *dir_;
-    auto openssl = [&](std::vector<std::string> args) {
-      args.insert(args.begin(), "/usr/bin/openssl");
-      auto r = RunCommand(args, absl::Seconds(60));
-      ASSERT_TRUE(r.ok());
-      ASSERT_EQ(r->exit_code, 0) << r->output;
-    };
-    std::ofstream(d + "/san.cnf") << "subjectAltName=IP:127.0.0.1\n";
-    // A CA, a server certificate for 127.0.0.1, a client certificate, and an unrelated CA's client.
-    openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=authd test CA",
-             "-keyout", d + "/ca.key", "-out", d + "/ca.pem"});
-    for (const std::string name : {"server", "client"}) {
-      openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout",
-               d + "/" + name + ".key", "-out", d + "/" + name + ".csr"});
-      openssl({"x509", "-req", "-in", d + "/" + name + ".csr", "-CA", d + "/ca.pem", "-CAkey",
-               d + "/ca.key", "-CAcreateserial", "-days", "2", "-extfile", d + "/san.cnf", "-out",
-               d + "/" + name + ".pem"});
-    }
-    openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=stranger",
-             "-keyout", d + "/stranger.key", "-out", d + "/stranger.pem"});
+    absl::Status made = MakeTestPki(*dir_);
+    ASSERT_TRUE(made.ok()) << made;
   }
 
   static std::shared_ptr<grpc::ChannelCredentials> Creds(const std::string& client) {
