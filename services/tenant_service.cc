@@ -41,8 +41,9 @@ grpc::Status TenantServiceImpl::GetOrg(grpc::ServerContext* c, const authd::v1::
                                        authd::v1::Org* resp) {
   return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
     AUTHD_ASSIGN_OR_RETURN(authz::Id id, authz::ParseId(req->id(), "id"));
-    AUTHD_ASSIGN_OR_RETURN(auto org, deps_.store->GetOrg(id));
+    // Permission first (InfluxDB's order): a caller without rights cannot probe which IDs exist.
     AUTHD_RETURN_IF_ERROR(authz::Require(caller, OrgRead(id)));
+    AUTHD_ASSIGN_OR_RETURN(auto org, deps_.store->GetOrg(id));
     *resp = ApiRenderer(deps_.store).Org(org);
     return absl::OkStatus();
   });
@@ -68,7 +69,6 @@ grpc::Status TenantServiceImpl::DeleteOrg(grpc::ServerContext* c,
                                           authd::v1::DeleteOrgResponse*) {
   return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
     AUTHD_ASSIGN_OR_RETURN(authz::Id id, authz::ParseId(req->id(), "id"));
-    AUTHD_RETURN_IF_ERROR(deps_.store->GetOrg(id).status());
     AUTHD_RETURN_IF_ERROR(
         authz::Require(caller, authz::IdPermission(Action::kWrite, ResourceType::kOrgs, id)));
     return deps_.store->DeleteOrg(ActorOf(caller), id);
@@ -100,8 +100,8 @@ grpc::Status TenantServiceImpl::GetUser(grpc::ServerContext* c,
                                         authd::v1::User* resp) {
   return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
     AUTHD_ASSIGN_OR_RETURN(authz::Id id, authz::ParseId(req->id(), "id"));
-    AUTHD_ASSIGN_OR_RETURN(auto user, deps_.store->GetUser(id));
     AUTHD_RETURN_IF_ERROR(authz::Require(caller, UserAt(Action::kRead, id)));
+    AUTHD_ASSIGN_OR_RETURN(auto user, deps_.store->GetUser(id));
     *resp = ApiRenderer(deps_.store).User(user);
     return absl::OkStatus();
   });
@@ -136,7 +136,6 @@ grpc::Status TenantServiceImpl::UpdateUser(grpc::ServerContext* c,
     if (req->has_status()) {
       AUTHD_ASSIGN_OR_RETURN(active, ParseRequiredStatus(req->status()));
     }
-    AUTHD_RETURN_IF_ERROR(deps_.store->GetUser(id).status());
     AUTHD_RETURN_IF_ERROR(authz::Require(caller, UserAt(Action::kWrite, id)));
     AUTHD_ASSIGN_OR_RETURN(auto user, deps_.store->UpdateUser(ActorOf(caller), id, name, active));
     *resp = ApiRenderer(deps_.store).User(user);
@@ -149,7 +148,6 @@ grpc::Status TenantServiceImpl::DeleteUser(grpc::ServerContext* c,
                                            authd::v1::DeleteUserResponse*) {
   return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
     AUTHD_ASSIGN_OR_RETURN(authz::Id id, authz::ParseId(req->id(), "id"));
-    AUTHD_RETURN_IF_ERROR(deps_.store->GetUser(id).status());
     AUTHD_RETURN_IF_ERROR(authz::Require(caller, UserAt(Action::kWrite, id)));
     return deps_.store->DeleteUser(ActorOf(caller), id);
   });
@@ -161,8 +159,8 @@ grpc::Status TenantServiceImpl::SetPassword(grpc::ServerContext* c,
   return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
     AUTHD_ASSIGN_OR_RETURN(authz::Id id, authz::ParseId(req->user_id(), "user_id"));
     AUTHD_RETURN_IF_ERROR(authz::ValidatePassword(req->password()));
-    AUTHD_RETURN_IF_ERROR(deps_.store->GetUser(id).status());
     AUTHD_RETURN_IF_ERROR(authz::Require(caller, UserAt(Action::kWrite, id)));
+    AUTHD_RETURN_IF_ERROR(deps_.store->GetUser(id).status());
     AUTHD_ASSIGN_OR_RETURN(std::string hash, authz::HashPassword(req->password()));
     return deps_.store->SetPassword(ActorOf(caller), id, hash);
   });

@@ -407,6 +407,23 @@ TEST_F(ScenariosE2eTest, TenantNamesAreUniqueAndChecksFollowInfluxDb) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(ScenariosE2eTest, CallersWithoutRightsCannotProbeWhichOrgsAndUsersExist) {
+  v1::Authorization reader = MustCreate({Perm("read", "buckets", bucket_id_, org_id_)});
+  for (const std::string& id : {other_org_, std::string("00000000000003e8")}) {
+    v1::GetOrgRequest get;
+    get.set_id(id);
+    v1::Org org;
+    grpc::Status s = client_->tenant->GetOrg(AuthdClient::Ctx(reader.token()).get(), get, &org);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << id;
+    EXPECT_EQ(s.error_message(), "read:orgs/" + id + " is unauthorized");
+    v1::GetUserRequest user;
+    user.set_id(id);
+    v1::User u;
+    s = client_->tenant->GetUser(AuthdClient::Ctx(reader.token()).get(), user, &u);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << id;
+  }
+}
+
 TEST_F(ScenariosE2eTest, ServerConfigNeedsAnOperatorToken) {
   v1::Authorization all = Preset(v1::PRESET_ALL_ACCESS, org_id_);
   v1::GetServerConfigResponse config;
