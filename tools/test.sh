@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 tools/install_deps.sh || exit 1
 BUF="$PWD/.tools/node_modules/.bin/buf"
 
-tools/bazel.sh test //... --test_env=AUTHD_BUF="$BUF" "$@"
+# AUTHD_TOOLS: the npm tools (helm, kubernetes-models, dockerfile-utils) for tests/deploy.
+tools/bazel.sh test //... --test_env=AUTHD_BUF="$BUF" --test_env=AUTHD_TOOLS="$PWD/.tools" "$@"
 rc=$?
 
 tools/bazel.sh query 'tests(//...) except attr(tags, manual, tests(//...))' 2>/dev/null \
