@@ -73,8 +73,11 @@ absl::StatusOr<v1::Org> ApiClient::GetOrg(const std::string& id) {
 }
 
 absl::StatusOr<v1::ListOrgsResponse> ApiClient::ListOrgs(const v1::ListOrgsRequest& req) {
-  return Call<v1::ListOrgsResponse>(
-      [&](auto* ctx, auto* out) { return tenant_->ListOrgs(ctx, req, out); });
+  return AllPages<v1::ListOrgsRequest, v1::ListOrgsResponse>(
+      req, [&](auto* ctx, const auto& page, auto* out) { return tenant_->ListOrgs(ctx, page, out); },
+      [](v1::ListOrgsResponse* all, v1::ListOrgsResponse* page) {
+        for (auto& item : *page->mutable_orgs()) *all->add_orgs() = std::move(item);
+      });
 }
 
 absl::Status ApiClient::DeleteOrg(const std::string& id) {
@@ -96,8 +99,11 @@ absl::StatusOr<v1::User> ApiClient::GetUser(const std::string& id) {
 }
 
 absl::StatusOr<v1::ListUsersResponse> ApiClient::ListUsers(const v1::ListUsersRequest& req) {
-  return Call<v1::ListUsersResponse>(
-      [&](auto* ctx, auto* out) { return tenant_->ListUsers(ctx, req, out); });
+  return AllPages<v1::ListUsersRequest, v1::ListUsersResponse>(
+      req, [&](auto* ctx, const auto& page, auto* out) { return tenant_->ListUsers(ctx, page, out); },
+      [](v1::ListUsersResponse* all, v1::ListUsersResponse* page) {
+        for (auto& item : *page->mutable_users()) *all->add_users() = std::move(item);
+      });
 }
 
 absl::Status ApiClient::DeleteUser(const std::string& id) {
@@ -126,8 +132,11 @@ absl::StatusOr<v1::Bucket> ApiClient::GetBucket(const std::string& id) {
 }
 
 absl::StatusOr<v1::ListBucketsResponse> ApiClient::ListBuckets(const v1::ListBucketsRequest& req) {
-  return Call<v1::ListBucketsResponse>(
-      [&](auto* ctx, auto* out) { return tenant_->ListBuckets(ctx, req, out); });
+  return AllPages<v1::ListBucketsRequest, v1::ListBucketsResponse>(
+      req, [&](auto* ctx, const auto& page, auto* out) { return tenant_->ListBuckets(ctx, page, out); },
+      [](v1::ListBucketsResponse* all, v1::ListBucketsResponse* page) {
+        for (auto& item : *page->mutable_buckets()) *all->add_buckets() = std::move(item);
+      });
 }
 
 absl::Status ApiClient::DeleteBucket(const std::string& id) {
@@ -151,10 +160,12 @@ absl::StatusOr<v1::Authorization> ApiClient::GetAuthorization(const std::string&
       [&](auto* ctx, auto* out) { return auths_->GetAuthorization(ctx, req, out); });
 }
 
-absl::StatusOr<v1::ListAuthorizationsResponse> ApiClient::ListAuthorizations(
-    const v1::ListAuthorizationsRequest& req) {
-  return Call<v1::ListAuthorizationsResponse>(
-      [&](auto* ctx, auto* out) { return auths_->ListAuthorizations(ctx, req, out); });
+absl::StatusOr<v1::ListAuthorizationsResponse> ApiClient::ListAuthorizations(const v1::ListAuthorizationsRequest& req) {
+  return AllPages<v1::ListAuthorizationsRequest, v1::ListAuthorizationsResponse>(
+      req, [&](auto* ctx, const auto& page, auto* out) { return auths_->ListAuthorizations(ctx, page, out); },
+      [](v1::ListAuthorizationsResponse* all, v1::ListAuthorizationsResponse* page) {
+        for (auto& item : *page->mutable_authorizations()) *all->add_authorizations() = std::move(item);
+      });
 }
 
 absl::StatusOr<v1::Authorization> ApiClient::UpdateAuthorization(

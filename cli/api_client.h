@@ -48,6 +48,7 @@ class ApiClient {
  public:
   explicit ApiClient(ClientOptions options);
 
+  // The List* calls follow every page and return them merged.
   // Errors of every call: the server's status (UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, ...),
   // UNAVAILABLE when authd cannot be reached, DEADLINE_EXCEEDED after `timeout`.
   absl::StatusOr<v1::GetSetupStatusResponse> GetSetupStatus();
@@ -96,6 +97,24 @@ class ApiClient {
     grpc::Status status = rpc(Context().get(), &response);
     if (!status.ok()) return FromGrpcStatus(status);
     return response;
+  }
+
+  // Follows `next_page_token` until the last page (at most 100,000 pages), merging with `merge`.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> AllPages(
+      Request req,
+      const std::function<grpc::Status(grpc::ClientContext*, const Request&, Response*)>& rpc,
+      const std::function<void(Response*, Response*)>& merge) const {
+    Response all;
+    for (int pages = 0; pages < 100000; ++pages) {
+      Response page;
+      grpc::Status status = rpc(Context().get(), req, &page);
+      if (!status.ok()) return FromGrpcStatus(status);
+      merge(&all, &page);
+      if (page.next_page_token().empty()) return all;
+      req.set_page_token(page.next_page_token());
+    }
+    return absl::ResourceExhaustedError("the list has more than 100,000 pages");
   }
 
   ClientOptions options_;

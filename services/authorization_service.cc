@@ -8,6 +8,7 @@
 #include "base/status_macros.h"
 #include "services/api_convert.h"
 #include "services/input_rules.h"
+#include "services/paging.h"
 #include "services/with_caller.h"
 
 namespace authd::services {
@@ -114,28 +115,32 @@ grpc::Status AuthorizationServiceImpl::ListAuthorizations(
       if (org_id != 0 && org_id != org.id()) return absl::OkStatus();
       org_id = org.id();
     }
-    std::vector<spb::AuthorizationRecord> auths;
-    if (id != 0) {
-      auto one = deps_.store->GetAuthorization(id);
-      if (one.ok()) {
-        auths.push_back(*std::move(one));
-      } else if (!absl::IsNotFound(one.status())) {
-        return one.status();
-      }
-    } else {
-      AUTHD_ASSIGN_OR_RETURN(auths, deps_.store->ListAuthorizations(user_id, org_id));
-    }
+    AUTHD_ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req->page_size(), req->page_token()));
     ApiRenderer render(deps_.store);
-    for (const auto& auth : auths) {
-      if (user_id != 0 && auth.user_id() != user_id) continue;
-      if (org_id != 0 && auth.org_id() != org_id) continue;
-      if (!MayRead(caller, auth)) continue;
+    auto keep = [&](const spb::AuthorizationRecord& auth) {
+      if (user_id != 0 && auth.user_id() != user_id) return false;
+      if (org_id != 0 && auth.org_id() != org_id) return false;
+      if (!MayRead(caller, auth)) return false;
       // InfluxDB skips tokens whose user or org no longer exists.
-      if (!deps_.store->GetUser(auth.user_id()).ok() || !deps_.store->GetOrg(auth.org_id()).ok()) {
-        continue;
-      }
+      return deps_.store->GetUser(auth.user_id()).ok() && deps_.store->GetOrg(auth.org_id()).ok();
+    };
+    auto emit = [&](const spb::AuthorizationRecord& auth) {
       *resp->add_authorizations() = render.Authorization(auth);
+    };
+    if (id != 0) {  // One token at most: no paging.
+      auto one = deps_.store->GetAuthorization(id);
+      if (one.ok() && keep(*one)) emit(*one);
+      if (!one.ok() && !absl::IsNotFound(one.status())) return one.status();
+      return absl::OkStatus();
     }
+    AUTHD_ASSIGN_OR_RETURN(
+        *resp->mutable_next_page_token(),
+        Paginate<spb::AuthorizationRecord>(
+            page,
+            [&](authz::Id after, auto visit) {
+              return deps_.store->ScanAuthorizations(user_id, org_id, after, visit);
+            },
+            keep, emit));
     return absl::OkStatus();
   });
 }

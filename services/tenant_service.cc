@@ -5,6 +5,7 @@
 #include "base/status_macros.h"
 #include "services/api_convert.h"
 #include "services/input_rules.h"
+#include "services/paging.h"
 #include "services/with_caller.h"
 
 namespace authd::services {
@@ -53,13 +54,17 @@ grpc::Status TenantServiceImpl::ListOrgs(grpc::ServerContext* c,
                                          const authd::v1::ListOrgsRequest* req,
                                          authd::v1::ListOrgsResponse* resp) {
   return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
-    AUTHD_ASSIGN_OR_RETURN(auto orgs, deps_.store->ListOrgs());
+    AUTHD_ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req->page_size(), req->page_token()));
     ApiRenderer render(deps_.store);
-    for (const auto& org : orgs) {
-      if (!req->name().empty() && org.name() != req->name()) continue;
-      if (!authz::Allowed(caller, OrgRead(org.id()))) continue;
-      *resp->add_orgs() = render.Org(org);
-    }
+    AUTHD_ASSIGN_OR_RETURN(
+        *resp->mutable_next_page_token(),
+        Paginate<spb::OrgRecord>(
+            page, [&](authz::Id after, auto visit) { return deps_.store->ScanOrgs(after, visit); },
+            [&](const spb::OrgRecord& org) {
+              return (req->name().empty() || org.name() == req->name()) &&
+                     authz::Allowed(caller, OrgRead(org.id()));
+            },
+            [&](const spb::OrgRecord& org) { *resp->add_orgs() = render.Org(org); }));
     return absl::OkStatus();
   });
 }
@@ -111,13 +116,17 @@ grpc::Status TenantServiceImpl::ListUsers(grpc::ServerContext* c,
                                           const authd::v1::ListUsersRequest* req,
                                           authd::v1::ListUsersResponse* resp) {
   return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
-    AUTHD_ASSIGN_OR_RETURN(auto users, deps_.store->ListUsers());
+    AUTHD_ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req->page_size(), req->page_token()));
     ApiRenderer render(deps_.store);
-    for (const auto& user : users) {
-      if (!req->name().empty() && user.name() != req->name()) continue;
-      if (!authz::Allowed(caller, UserAt(Action::kRead, user.id()))) continue;
-      *resp->add_users() = render.User(user);
-    }
+    AUTHD_ASSIGN_OR_RETURN(
+        *resp->mutable_next_page_token(),
+        Paginate<spb::UserRecord>(
+            page, [&](authz::Id after, auto visit) { return deps_.store->ScanUsers(after, visit); },
+            [&](const spb::UserRecord& user) {
+              return (req->name().empty() || user.name() == req->name()) &&
+                     authz::Allowed(caller, UserAt(Action::kRead, user.id()));
+            },
+            [&](const spb::UserRecord& user) { *resp->add_users() = render.User(user); }));
     return absl::OkStatus();
   });
 }
@@ -203,13 +212,20 @@ grpc::Status TenantServiceImpl::ListBuckets(grpc::ServerContext* c,
                                             authd::v1::ListBucketsResponse* resp) {
   return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
     AUTHD_ASSIGN_OR_RETURN(authz::Id org_id, authz::ParseOptionalId(req->org_id(), "org_id"));
-    AUTHD_ASSIGN_OR_RETURN(auto buckets, deps_.store->ListBuckets(org_id));
+    AUTHD_ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req->page_size(), req->page_token()));
     ApiRenderer render(deps_.store);
-    for (const auto& bucket : buckets) {
-      if (!req->name().empty() && bucket.name() != req->name()) continue;
-      if (!authz::Allowed(caller, BucketAt(Action::kRead, bucket))) continue;
-      *resp->add_buckets() = render.Bucket(bucket);
-    }
+    AUTHD_ASSIGN_OR_RETURN(
+        *resp->mutable_next_page_token(),
+        Paginate<spb::BucketRecord>(
+            page,
+            [&](authz::Id after, auto visit) {
+              return deps_.store->ScanBuckets(org_id, after, visit);
+            },
+            [&](const spb::BucketRecord& bucket) {
+              return (req->name().empty() || bucket.name() == req->name()) &&
+                     authz::Allowed(caller, BucketAt(Action::kRead, bucket));
+            },
+            [&](const spb::BucketRecord& bucket) { *resp->add_buckets() = render.Bucket(bucket); }));
     return absl::OkStatus();
   });
 }

@@ -325,17 +325,49 @@ absl::StatusOr<T> TokenStore::GetRecord(absl::string_view cf, const std::string&
 }
 
 template <typename T>
-absl::StatusOr<std::vector<T>> TokenStore::ListTagged(char tag, absl::string_view what) {
+absl::StatusOr<bool> TokenStore::ScanTagged(char tag, Id after, absl::string_view what,
+                                            const Visitor<T>& visit) {
+  if (after == UINT64_MAX) return true;
   const std::shared_ptr<Db> db = CurrentDb();
-  std::vector<T> out;
   auto it = db->NewIterator(kTenantsCf);
   std::string prefix(1, tag);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  for (it->Seek(TaggedIdKey(tag, after + 1)); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
     AUTHD_ASSIGN_OR_RETURN(T record, Decode<T>(View(it->value()), what));
-    out.push_back(std::move(record));
+    if (!visit(record)) {
+      it->Next();
+      bool exhausted = !it->Valid() || !it->key().starts_with(prefix);
+      if (!it->status().ok()) return FromRocksDb(it->status(), absl::StrCat("listing ", what));
+      return exhausted;
+    }
   }
   if (!it->status().ok()) return FromRocksDb(it->status(), absl::StrCat("listing ", what));
+  return true;
+}
+
+template <typename T>
+absl::StatusOr<std::vector<T>> TokenStore::ListTagged(char tag, absl::string_view what) {
+  std::vector<T> out;
+  AUTHD_RETURN_IF_ERROR(ScanTagged<T>(tag, 0, what, [&](const T& record) {
+                          out.push_back(record);
+                          return true;
+                        }).status());
   return out;
+}
+
+absl::StatusOr<bool> TokenStore::ScanUsers(Id after, const Visitor<pb::UserRecord>& visit) {
+  return ScanTagged<pb::UserRecord>(kUserTag, after, "user", visit);
+}
+
+absl::StatusOr<bool> TokenStore::ScanOrgs(Id after, const Visitor<pb::OrgRecord>& visit) {
+  return ScanTagged<pb::OrgRecord>(kOrgTag, after, "org", visit);
+}
+
+absl::StatusOr<bool> TokenStore::ScanBuckets(Id org_id, Id after,
+                                             const Visitor<pb::BucketRecord>& visit) {
+  return ScanTagged<pb::BucketRecord>(kBucketTag, after, "bucket", [&](const pb::BucketRecord& b) {
+    return org_id != 0 && b.org_id() != org_id ? true : visit(b);
+  });
 }
 
 absl::StatusOr<bool> TokenStore::SetupAllowedLocked() {
@@ -408,13 +440,11 @@ absl::StatusOr<pb::BucketRecord> TokenStore::GetBucket(Id id) {
 }
 
 absl::StatusOr<std::vector<pb::BucketRecord>> TokenStore::ListBuckets(Id org_id) {
-  AUTHD_ASSIGN_OR_RETURN(std::vector<pb::BucketRecord> all,
-                         ListTagged<pb::BucketRecord>(kBucketTag, "bucket"));
-  if (org_id == 0) return all;
   std::vector<pb::BucketRecord> out;
-  for (pb::BucketRecord& b : all) {
-    if (b.org_id() == org_id) out.push_back(std::move(b));
-  }
+  AUTHD_RETURN_IF_ERROR(ScanBuckets(org_id, 0, [&](const pb::BucketRecord& b) {
+                          out.push_back(b);
+                          return true;
+                        }).status());
   return out;
 }
 
@@ -427,32 +457,51 @@ absl::StatusOr<pb::AuthorizationRecord> TokenStore::GetAuthorization(Id id) {
 
 absl::StatusOr<std::vector<pb::AuthorizationRecord>> TokenStore::ListAuthorizations(Id user_id,
                                                                                     Id org_id) {
-  const std::shared_ptr<Db> db = CurrentDb();
   std::vector<pb::AuthorizationRecord> out;
+  AUTHD_RETURN_IF_ERROR(ScanAuthorizations(user_id, org_id, 0, [&](const pb::AuthorizationRecord& a) {
+                          out.push_back(a);
+                          return true;
+                        }).status());
+  return out;
+}
+
+absl::StatusOr<bool> TokenStore::ScanAuthorizations(Id user_id, Id org_id, Id after,
+                                                    const Visitor<pb::AuthorizationRecord>& visit) {
+  if (after == UINT64_MAX) return true;
+  const std::shared_ptr<Db> db = CurrentDb();
   if (user_id == 0 && org_id == 0) {
     auto it = db->NewIterator(kAuthorizationsCf);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    for (it->Seek(EncodeU64(after + 1)); it->Valid(); it->Next()) {
       AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
-                             Decode<pb::AuthorizationRecord>(View(it->value()),
-                                                             "authorization"));
-      out.push_back(std::move(auth));
+                             Decode<pb::AuthorizationRecord>(View(it->value()), "authorization"));
+      if (!visit(auth)) {
+        it->Next();
+        if (!it->status().ok()) return FromRocksDb(it->status(), "listing authorizations");
+        return !it->Valid();
+      }
     }
     if (!it->status().ok()) return FromRocksDb(it->status(), "listing authorizations");
-    return out;
+    return true;
   }
-  // Walk the narrower secondary index, then filter by the other field.
+  // Walk the narrower secondary index ([owner][auth id]: auth IDs in order), then filter.
   absl::string_view cf = user_id != 0 ? kAuthByUserCf : kAuthByOrgCf;
-  std::string prefix = EncodeU64(user_id != 0 ? user_id : org_id);
+  const Id owner = user_id != 0 ? user_id : org_id;
+  std::string prefix = EncodeU64(owner);
   auto it = db->NewIterator(cf);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  for (it->Seek(PairKey(owner, after + 1)); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
     auto id = DecodeU64(View(it->key()).substr(8));
     if (!id) return absl::DataLossError("corrupt authorization secondary index");
     AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth, GetAuthorization(*id));
     if (org_id != 0 && auth.org_id() != org_id) continue;
-    out.push_back(std::move(auth));
+    if (!visit(auth)) {
+      it->Next();
+      if (!it->status().ok()) return FromRocksDb(it->status(), "listing authorizations");
+      return !it->Valid() || !it->key().starts_with(prefix);
+    }
   }
   if (!it->status().ok()) return FromRocksDb(it->status(), "listing authorizations");
-  return out;
+  return true;
 }
 
 absl::StatusOr<std::vector<pb::Event>> TokenStore::ReadEvents(uint64_t from, size_t limit) {

@@ -11,6 +11,7 @@
 #ifndef AUTHD_STORAGE_TOKEN_STORE_H_
 #define AUTHD_STORAGE_TOKEN_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -147,6 +148,20 @@ class TokenStore {
   // Filters by user and/or org (0 = any).
   absl::StatusOr<std::vector<pb::AuthorizationRecord>> ListAuthorizations(authz::Id user_id,
                                                                           authz::Id org_id);
+  // Paged scans, in ID order, of the records after `after` (0 = from the first) until `visit`
+  // returns false. Return true when the range was exhausted (no record left after the last one
+  // visited). Errors: kDataLoss, kUnavailable.
+  template <typename T>
+  using Visitor = std::function<bool(const T&)>;
+  absl::StatusOr<bool> ScanUsers(authz::Id after, const Visitor<pb::UserRecord>& visit);
+  absl::StatusOr<bool> ScanOrgs(authz::Id after, const Visitor<pb::OrgRecord>& visit);
+  // `org_id` 0 scans every org's buckets.
+  absl::StatusOr<bool> ScanBuckets(authz::Id org_id, authz::Id after,
+                                   const Visitor<pb::BucketRecord>& visit);
+  // Filters by user and/or org (0 = any), through the narrower secondary index.
+  absl::StatusOr<bool> ScanAuthorizations(authz::Id user_id, authz::Id org_id, authz::Id after,
+                                          const Visitor<pb::AuthorizationRecord>& visit);
+
   // Events with sequence >= `from`, at most `limit`.
   absl::StatusOr<std::vector<pb::Event>> ReadEvents(uint64_t from, size_t limit);
   uint64_t LastSequence() const;
@@ -251,6 +266,9 @@ class TokenStore {
 
   template <typename T>
   absl::StatusOr<T> GetRecord(absl::string_view cf, const std::string& key, absl::string_view what);
+  template <typename T>
+  absl::StatusOr<bool> ScanTagged(char tag, authz::Id after, absl::string_view what,
+                                  const Visitor<T>& visit);
   template <typename T>
   absl::StatusOr<std::vector<T>> ListTagged(char tag, absl::string_view what);
 
