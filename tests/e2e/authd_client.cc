@@ -53,6 +53,17 @@ grpc::Status AuthdClient::Create(const std::string& caller_token,
   return auths->CreateAuthorization(Ctx(caller_token).get(), req, out);
 }
 
+v1::Authorization AuthdClient::CreateBucketReader(const std::string& caller,
+                                                 const std::string& org,
+                                                 const std::string& bucket, grpc::Status* status) {
+  v1::CreateAuthorizationRequest req;
+  req.set_org_id(org);
+  *req.add_permissions() = Perm("read", "buckets", bucket, org);
+  v1::Authorization out;
+  *status = Create(caller, req, &out);
+  return out;
+}
+
 v1::Permission Perm(const std::string& action, const std::string& type, const std::string& id,
                     const std::string& org_id) {
   v1::Permission p;

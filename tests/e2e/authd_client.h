@@ -41,6 +41,10 @@ class AuthdClient {
   grpc::Status Create(const std::string& caller_token, const v1::CreateAuthorizationRequest& req,
                       v1::Authorization* out);
 
+  // Creates, as `caller`, a token that may read `bucket` in `org`; fills `status`.
+  v1::Authorization CreateBucketReader(const std::string& caller, const std::string& org,
+                                       const std::string& bucket, grpc::Status* status);
+
   std::unique_ptr<v1::SetupService::Stub> setup;
   std::unique_ptr<v1::SessionService::Stub> session;
   std::unique_ptr<v1::TenantService::Stub> tenant;

@@ -44,11 +44,8 @@ class HashingE2eTest : public ::testing::Test {
   }
 
   std::string CreateReader() {
-    v1::CreateAuthorizationRequest req;
-    req.set_org_id(org_id_);
-    *req.add_permissions() = Perm("read", "buckets", bucket_id_, org_id_);
-    v1::Authorization out;
-    grpc::Status s = client_->Create(operator_token_, req, &out);
+    grpc::Status s;
+    v1::Authorization out = client_->CreateBucketReader(operator_token_, org_id_, bucket_id_, &s);
     EXPECT_TRUE(s.ok()) << s.error_message();
     ids_[out.token()] = out.id();
     return out.token();
