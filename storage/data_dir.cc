@@ -27,20 +27,6 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::FailedPreconditionError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-absl::Status MakeDirs(const std::string& dir) {
-  std::string path;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
-      path = dir.substr(0, i);
-      if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return Errno("cannot create", path);
-    }
-  }
-  struct stat st;
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat("data dir ", dir, " is not a directory"));
-  }
-  return absl::OkStatus();
-}
 
 absl::Status SyncDir(const std::string& dir) {
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
@@ -60,9 +46,24 @@ uint64_t StoreNumber(absl::string_view name) {
 
 }  // namespace
 
+absl::Status MakePrivateDirs(const std::string& dir) {
+  std::string path;
+  for (size_t i = 0; i <= dir.size(); ++i) {
+    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
+      path = dir.substr(0, i);
+      if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return Errno("cannot create", path);
+    }
+  }
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat("data dir ", dir, " is not a directory"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<DataDir>> DataDir::Acquire(const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError("data dir must not be empty");
-  if (absl::Status s = MakeDirs(path); !s.ok()) return s;
+  if (absl::Status s = MakePrivateDirs(path); !s.ok()) return s;
   std::string lock_path = path + "/authd.lock";
   int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("cannot open", lock_path);

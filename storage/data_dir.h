@@ -20,6 +20,10 @@
 
 namespace authd::storage {
 
+// mkdir -p with mode 0700 for every directory it creates. Errors: kFailedPrecondition naming the
+// path (cannot create it, or it is not a directory).
+absl::Status MakePrivateDirs(const std::string& dir);
+
 class DataDir {
  public:
   // Creates `path` (mode 0700) if needed and takes its lock. Errors: kFailedPrecondition "data

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "rocksdb/options.h"
 #include "rocksdb/utilities/checkpoint.h"
+#include "storage/data_dir.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
 
@@ -28,24 +29,6 @@ rocksdb::ColumnFamilyOptions CfOptions() {
   return options;
 }
 
-absl::Status MakeDataDir(const std::string& dir) {
-  // mkdir -p with 0700 for every component we create.
-  std::string path;
-  for (size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
-      path = dir.substr(0, i);
-      if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("cannot create data dir ", path, ": ", std::strerror(errno)));
-      }
-    }
-  }
-  struct stat st;
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat("data dir ", dir, " is not a directory"));
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -57,7 +40,7 @@ const std::vector<absl::string_view>& Db::ProjectionCfs() {
 
 absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir) {
   if (dir.empty()) return absl::InvalidArgumentError("data dir must not be empty");
-  absl::Status made = MakeDataDir(dir);
+  absl::Status made = MakePrivateDirs(dir);
   if (!made.ok()) return made;
 
   rocksdb::DBOptions options;
