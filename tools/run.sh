@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh
-tools/bazel.sh build //services:authd
+tools/bazel.sh build -c opt //services:authd
 cat <<'NEXT'
 
 authd is starting on 127.0.0.1:50051 (data in ~/.authd/data). In another terminal:
