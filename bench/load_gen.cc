@@ -1,0 +1,595 @@
+// load_gen: a gRPC load generator for authd, on gRPC's C++ callback client API.
+//
+// Each of --concurrency slots keeps one RPC in flight. Closed loop (default): a slot sends its next
+// request as soon as the previous one answers. Paced (--rate=R, total requests/s): requests are
+// scheduled every 1/R s and sent by a free slot of one of --pacers threads; latency is measured from
+// the *scheduled* time, so a stalled server shows up in the tail (no coordinated omission), and a
+// client that cannot keep the schedule shows up as `late` requests (its pacer thread ran > 1 ms
+// after their time: then the run measured the client, and bench/summarize.py says so). Requests are pre-built from the
+// tokens file (bench/tokens_file.h) and drawn per --mix=allowed:denied:unknown percentages.
+// Samples of the warm-up are discarded. Latencies go to a log-linear histogram (bench/histogram.h).
+//
+// --baseline=ADDR runs the same load against a second server (the null server, bench/null_server.h)
+// right before the target, and prints target/baseline ratios. --rounds=N repeats both runs N times,
+// alternating which goes first, and pools the samples (this 2-core box is shared: a change in
+// background load during one long run would otherwise land on one server only). --rpc=create drives
+// AuthorizationService.CreateAuthorization with the tokens file's operator token instead (the write
+// path). Output: text, and with --json one JSON object on one line starting with '{'.
+//
+// Only loopback targets are accepted unless --allow-remote.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/credentials.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "authd/v1/authorization_service.grpc.pb.h"
+#include "authd/v1/authorize_service.grpc.pb.h"
+#include "authz/token.h"
+#include "bench/flags.h"
+#include "bench/histogram.h"
+#include "bench/tokens_file.h"
+
+namespace authd::bench {
+namespace {
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return one.empty() ? "0" : one;
+}
+
+struct Options {
+  std::string target;
+  std::string target_name = "authd";
+  std::string baseline;
+  std::string baseline_name = "null";
+  std::string rpc = "authorize";
+  int concurrency = 8;
+  int channels = 0;
+  absl::Duration duration = absl::Seconds(10);
+  absl::Duration warmup = absl::Seconds(2);
+  std::string mix = "80:10:10";
+  std::string tokens_file;
+  double rate = 0;
+  bool json = false;
+  bool verify = true;
+  bool allow_remote = false;
+  absl::Duration rpc_timeout = absl::Seconds(5);
+  int rounds = 1;
+  int pacers = 2;
+};
+
+// Everything a run sends, built once before the clock starts.
+struct Workload {
+  std::vector<authd::v1::AuthorizeRequest> authorize[kRequestKinds];
+  int mix_weights[kRequestKinds] = {0, 0, 0};
+  int mix_total = 0;
+  authd::v1::CreateAuthorizationRequest create;
+  std::string operator_metadata;
+};
+
+struct RunResult {
+  std::string name;
+  std::string target;
+  uint64_t ok = 0;
+  uint64_t errors = 0;
+  uint64_t unexpected = 0;
+  uint64_t late = 0;
+  std::string first_error;
+  double seconds = 0;
+  LatencyHistogram hist;
+
+  double qps() const { return seconds > 0 ? static_cast<double>(hist.count()) / seconds : 0; }
+};
+
+bool IsLoopback(const std::string& target) {
+  std::string host = target.substr(0, target.rfind(':'));
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+}
+
+absl::Status ParseMix(const std::string& mix, Workload* w) {
+  std::vector<std::string> parts = absl::StrSplit(mix, ':');
+  if (parts.size() != kRequestKinds) {
+    return absl::InvalidArgumentError("--mix: want allowed:denied:unknown, e.g. 80:10:10");
+  }
+  w->mix_total = 0;
+  for (int k = 0; k < kRequestKinds; ++k) {
+    if (!absl::SimpleAtoi(parts[k], &w->mix_weights[k]) || w->mix_weights[k] < 0) {
+      return absl::InvalidArgumentError("--mix: percentages must be non-negative integers");
+    }
+    w->mix_total += w->mix_weights[k];
+  }
+  if (w->mix_total <= 0) return absl::InvalidArgumentError("--mix: all zero");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Workload> BuildWorkload(const Options& o) {
+  Workload w;
+  if (absl::Status s = ParseMix(o.mix, &w); !s.ok()) return s;
+  TokensFile file;
+  if (!o.tokens_file.empty()) {
+    auto read = ReadTokensFile(o.tokens_file);
+    if (!read.ok()) return read.status();
+    file = std::move(*read);
+  } else {
+    // No file: well-formed tokens that no server holds, so the run is all "unknown" (enough for
+    // the null server and for smoke tests).
+    for (int i = 0; i < 64; ++i) {
+      file.requests[static_cast<int>(RequestKind::kUnknown)].push_back(BenchRequest{
+          RequestKind::kUnknown, authz::GenerateToken(), "read", "buckets", "", ""});
+    }
+    if (o.mix != "0:0:100" && o.rpc == "authorize") {
+      std::fprintf(stderr, "load_gen: no --tokens-file: sending unknown tokens only (--mix ignored)\n");
+    }
+    w.mix_weights[0] = w.mix_weights[1] = 0;
+    w.mix_weights[2] = w.mix_total = 100;
+  }
+  for (int k = 0; k < kRequestKinds; ++k) {
+    for (const BenchRequest& r : file.requests[k]) {
+      authd::v1::AuthorizeRequest req;
+      req.set_token(r.token);
+      req.set_action(r.action);
+      req.mutable_resource()->set_type(r.type);
+      req.mutable_resource()->set_org_id(r.org_id);
+      req.mutable_resource()->set_id(r.id);
+      w.authorize[k].push_back(std::move(req));
+    }
+    if (o.rpc == "authorize" && w.mix_weights[k] > 0 && w.authorize[k].empty()) {
+      static constexpr const char* kNames[] = {"allowed", "denied", "unknown"};
+      return absl::InvalidArgumentError(
+          absl::StrCat("--mix asks for ", kNames[k], " requests but the tokens file has none"));
+    }
+  }
+  if (o.rpc == "create") {
+    if (file.operator_token.empty()) {
+      return absl::InvalidArgumentError("--rpc=create needs a tokens file with an operator line");
+    }
+    w.create.set_org_id(file.org_id);
+    w.create.set_description("load_gen");
+    authd::v1::Permission* p = w.create.add_permissions();
+    p->set_action("read");
+    p->mutable_resource()->set_type("buckets");
+    p->mutable_resource()->set_org_id(file.org_id);
+    p->mutable_resource()->set_id(file.bucket_id);
+    w.operator_metadata = absl::StrCat("Token ", file.operator_token);
+  }
+  return w;
+}
+
+// One load run against one server.
+class Runner {
+ public:
+  Runner(const Options& o, const Workload& w, std::string name, std::string target)
+      : o_(o), w_(w) {
+    result_.name = std::move(name);
+    result_.target = std::move(target);
+  }
+
+  absl::StatusOr<RunResult> Run() {
+    const int channels = o_.channels > 0 ? o_.channels : std::min(o_.concurrency, 4);
+    for (int i = 0; i < channels; ++i) {
+      grpc::ChannelArguments args;
+      // A subchannel pool per channel, and a distinct arg, so every channel is its own connection.
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      args.SetInt("authd.bench.channel", i);
+      auto ch = grpc::CreateCustomChannel(result_.target, grpc::InsecureChannelCredentials(), args);
+      if (!ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5))) {
+        return absl::UnavailableError(absl::StrCat("cannot connect to ", result_.target));
+      }
+      authorize_stubs_.push_back(authd::v1::AuthorizeService::NewStub(ch));
+      create_stubs_.push_back(authd::v1::AuthorizationService::NewStub(ch));
+      channels_.push_back(std::move(ch));
+    }
+    slots_.resize(o_.concurrency);
+    for (int i = 0; i < o_.concurrency; ++i) {
+      slots_[i] = std::make_unique<Slot>();
+      slots_[i]->runner = this;
+      slots_[i]->channel = i % channels;
+      slots_[i]->rng.seed(0x9e3779b97f4a7c15ULL * (i + 1));
+    }
+    start_ns_ = NowNs();
+    measure_ns_ = start_ns_ + absl::ToInt64Nanoseconds(o_.warmup);
+    stop_ns_ = measure_ns_ + absl::ToInt64Nanoseconds(o_.duration);
+    {
+      absl::MutexLock lock(&mu_);
+      active_ = o_.concurrency;
+    }
+
+    if (o_.rate > 0) {
+      const int pacers = std::min(o_.pacers, o_.concurrency);
+      pacers_.clear();
+      for (int p = 0; p < pacers; ++p) pacers_.push_back(std::make_unique<Pacer>());
+      for (int i = 0; i < o_.concurrency; ++i) {
+        slots_[i]->pacer = i % pacers;
+        absl::MutexLock lock(&pacers_[i % pacers]->mu);
+        pacers_[i % pacers]->free.push_back(slots_[i].get());
+      }
+      std::vector<std::thread> threads;
+      for (int p = 0; p < pacers; ++p) threads.emplace_back([this, p, pacers] { Pace(p, pacers); });
+      for (std::thread& t : threads) t.join();
+      for (auto& p : pacers_) result_.late += p->late;
+    } else {
+      for (auto& s : slots_) Issue(s.get(), NowNs());
+    }
+    // Every RPC has a deadline, so the slots drain within rpc_timeout of the stop; after that,
+    // cancel what is left (no slot starts an RPC after the stop) and give it a little longer.
+    {
+      absl::MutexLock lock(&mu_);
+      auto drained = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return active_ == 0; };
+      const absl::Time stop = absl::Now() + absl::Nanoseconds(stop_ns_ - NowNs());
+      if (!mu_.AwaitWithDeadline(absl::Condition(&drained), stop + o_.rpc_timeout + absl::Seconds(2))) {
+        for (auto& s : slots_) {
+          if (s->ctx != nullptr) s->ctx->TryCancel();
+        }
+        if (!mu_.AwaitWithTimeout(absl::Condition(&drained), absl::Seconds(5))) {
+          return absl::DeadlineExceededError("RPCs did not drain after the run");
+        }
+      }
+    }
+    result_.seconds = static_cast<double>(stop_ns_ - measure_ns_) / 1e9;
+    for (auto& s : slots_) {
+      result_.hist.Merge(s->hist);
+      result_.ok += s->ok;
+      result_.errors += s->errors;
+      result_.unexpected += s->unexpected;
+      if (result_.first_error.empty()) result_.first_error = s->first_error;
+    }
+    return std::move(result_);
+  }
+
+ private:
+  struct Slot {
+    Runner* runner = nullptr;
+    int channel = 0;
+    int pacer = 0;
+    std::mt19937_64 rng;
+    std::unique_ptr<grpc::ClientContext> ctx;
+    authd::v1::AuthorizeResponse authorize_response;
+    authd::v1::Authorization create_response;
+    bool expect_allowed = false;
+    int64_t intended_ns = 0;
+    // Touched only by the slot's own (single) in-flight RPC; read after the drain.
+    LatencyHistogram hist;
+    uint64_t ok = 0;
+    uint64_t errors = 0;
+    uint64_t unexpected = 0;
+    std::string first_error;
+  };
+
+  // Paced mode: `pacers` threads share the schedule (pacer p sends requests p, p + pacers, ...)
+  // and each hands its requests to its own slots, so no lock is shared between pacers.
+  void Pace(int p, int pacers) {
+    Pacer& pacer = *pacers_[p];
+    const double interval_ns = 1e9 / o_.rate;
+    for (uint64_t k = p;; k += pacers) {
+      const int64_t intended = start_ns_ + static_cast<int64_t>(k * interval_ns);
+      if (intended >= stop_ns_) break;
+      const int64_t now = NowNs();
+      if (intended > now) std::this_thread::sleep_for(std::chrono::nanoseconds(intended - now));
+      // Late = this thread got the CPU more than 1 ms after the request's time: the client fell
+      // behind. (Waiting below for a free slot is the server's doing and counts as its latency.)
+      if (NowNs() - intended > 1000000 && intended >= measure_ns_) ++pacer.late;
+      Slot* slot = nullptr;
+      {
+        absl::MutexLock lock(&pacer.mu);
+        auto has_free = [&pacer]() ABSL_SHARED_LOCKS_REQUIRED(pacer.mu) { return !pacer.free.empty(); };
+        const int64_t left = stop_ns_ - NowNs();
+        if (left <= 0 ||
+            !pacer.mu.AwaitWithTimeout(absl::Condition(&has_free), absl::Nanoseconds(left))) {
+          break;
+        }
+        slot = pacer.free.back();
+        pacer.free.pop_back();
+      }
+      Issue(slot, intended);
+    }
+    // Slots still free never run again: retire them.
+    int retired = 0;
+    {
+      absl::MutexLock lock(&pacer.mu);
+      retired = static_cast<int>(pacer.free.size());
+      pacer.free.clear();
+      pacer.done = true;
+    }
+    absl::MutexLock lock(&mu_);
+    active_ -= retired;
+  }
+
+  void Issue(Slot* s, int64_t intended_ns) {
+    s->intended_ns = intended_ns;
+    s->ctx = std::make_unique<grpc::ClientContext>();
+    s->ctx->set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::nanoseconds(absl::ToInt64Nanoseconds(o_.rpc_timeout)));
+    if (o_.rpc == "create") {
+      s->ctx->AddMetadata("authorization", w_.operator_metadata);
+      create_stubs_[s->channel]->async()->CreateAuthorization(
+          s->ctx.get(), &w_.create, &s->create_response,
+          [s](grpc::Status status) { s->runner->OnDone(s, status); });
+      return;
+    }
+    int pick = static_cast<int>(s->rng() % static_cast<uint64_t>(w_.mix_total));
+    int kind = 0;
+    while (pick >= w_.mix_weights[kind]) pick -= w_.mix_weights[kind++];
+    const auto& pool = w_.authorize[kind];
+    const authd::v1::AuthorizeRequest* req = &pool[s->rng() % pool.size()];
+    s->expect_allowed = kind == static_cast<int>(RequestKind::kAllowed);
+    authorize_stubs_[s->channel]->async()->Authorize(
+        s->ctx.get(), req, &s->authorize_response,
+        [s](grpc::Status status) { s->runner->OnDone(s, status); });
+  }
+
+  void OnDone(Slot* s, const grpc::Status& status) {
+    const int64_t end = NowNs();
+    if (s->intended_ns >= measure_ns_ && end <= stop_ns_) {
+      if (status.ok()) {
+        ++s->ok;
+        s->hist.Record(static_cast<uint64_t>(end - s->intended_ns));
+        if (o_.verify && o_.rpc == "authorize" &&
+            s->authorize_response.allowed() != s->expect_allowed) {
+          ++s->unexpected;
+        }
+      } else {
+        ++s->errors;
+        if (s->first_error.empty()) {
+          s->first_error = absl::StrCat(status.error_code(), ": ", status.error_message());
+        }
+      }
+    }
+    if (o_.rate > 0) {
+      Pacer& pacer = *pacers_[s->pacer];
+      {
+        absl::MutexLock lock(&pacer.mu);
+        if (!pacer.done) {
+          pacer.free.push_back(s);
+          return;
+        }
+      }
+      absl::MutexLock lock(&mu_);
+      --active_;
+      return;
+    }
+    if (end < stop_ns_) {
+      Issue(s, end);
+      return;
+    }
+    absl::MutexLock lock(&mu_);
+    --active_;
+  }
+
+  const Options& o_;
+  const Workload& w_;
+  RunResult result_;
+  std::vector<std::shared_ptr<grpc::Channel>> channels_;
+  std::vector<std::unique_ptr<authd::v1::AuthorizeService::Stub>> authorize_stubs_;
+  std::vector<std::unique_ptr<authd::v1::AuthorizationService::Stub>> create_stubs_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  int64_t start_ns_ = 0;
+  int64_t measure_ns_ = 0;
+  int64_t stop_ns_ = 0;
+  absl::Mutex mu_;
+  int active_ ABSL_GUARDED_BY(mu_) = 0;
+  struct Pacer {
+    absl::Mutex mu;
+    std::vector<Slot*> free ABSL_GUARDED_BY(mu);
+    bool done ABSL_GUARDED_BY(mu) = false;
+    uint64_t late = 0;  // touched by its pacer thread only
+  };
+  std::vector<std::unique_ptr<Pacer>> pacers_;
+};
+
+double Us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
+void PrintText(const Options& o, const RunResult& r) {
+  std::printf("[%s] %s rpc=%s concurrency=%d %s\n", r.name.c_str(), r.target.c_str(),
+              o.rpc.c_str(), o.concurrency,
+              o.rate > 0 ? absl::StrFormat("rate=%.0f/s", o.rate).c_str() : "closed-loop");
+  std::printf("  %llu ok in %.2f s -> %.1f req/s; errors=%llu unexpected=%llu%s\n",
+              static_cast<unsigned long long>(r.hist.count()), r.seconds, r.qps(),
+              static_cast<unsigned long long>(r.errors),
+              static_cast<unsigned long long>(r.unexpected),
+              r.late > 0 ? absl::StrFormat(" late(>1ms)=%llu",
+                                           static_cast<unsigned long long>(r.late))
+                               .c_str()
+                         : "");
+  if (!r.first_error.empty()) std::printf("  first error: %s\n", r.first_error.c_str());
+  std::printf("  latency us: p50=%.1f p90=%.1f p99=%.1f p99.9=%.1f max=%.1f mean=%.1f\n",
+              Us(r.hist.Percentile(0.5)), Us(r.hist.Percentile(0.9)), Us(r.hist.Percentile(0.99)),
+              Us(r.hist.Percentile(0.999)), Us(r.hist.max()), r.hist.mean() / 1000.0);
+  std::fflush(stdout);
+}
+
+std::string RunJson(const RunResult& r) {
+  return absl::StrFormat(
+      "{\"name\":\"%s\",\"target\":\"%s\",\"requests\":%d,\"errors\":%d,\"unexpected\":%d,"
+      "\"late\":%d,\"seconds\":%.3f,\"qps\":%.1f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
+      "\"p999_us\":%.1f,\"max_us\":%.1f,\"mean_us\":%.1f}",
+      r.name, r.target, r.hist.count(), r.errors, r.unexpected, r.late, r.seconds, r.qps(),
+      Us(r.hist.Percentile(0.5)), Us(r.hist.Percentile(0.9)), Us(r.hist.Percentile(0.99)),
+      Us(r.hist.Percentile(0.999)), Us(r.hist.max()), r.hist.mean() / 1000.0);
+}
+
+double Ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+int Main(int argc, char** argv) {
+  // Debian's abseil is built without NDEBUG, which turns on absl::Mutex deadlock detection (a
+  // global lock and a lock graph update on every acquisition, gRPC's own mutexes included). The
+  // client is not under test: give its CPU back to the server on this shared 2-core box.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  Options o;
+  Flags flags;
+  flags.Add("target", &o.target, "host:port of the server under test (required)");
+  flags.Add("target-name", &o.target_name, "label of the target in the output");
+  flags.Add("baseline", &o.baseline, "host:port of a baseline (null) server, run first");
+  flags.Add("baseline-name", &o.baseline_name, "label of the baseline in the output");
+  flags.Add("rpc", &o.rpc, "authorize (AuthorizeService.Authorize) or create (CreateAuthorization)");
+  flags.Add("concurrency", &o.concurrency, "RPCs in flight");
+  flags.Add("channels", &o.channels, "connections; 0 = min(concurrency, 4)");
+  flags.Add("duration", &o.duration, "measured time per server and round");
+  flags.Add("rounds", &o.rounds, "repeat the runs this many times (alternating which server goes "
+                                 "first) and pool them; per-round QPS ratios are reported too");
+  flags.Add("warmup", &o.warmup, "unmeasured time before it");
+  flags.Add("mix", &o.mix, "allowed:denied:unknown percentages of Authorize requests");
+  flags.Add("tokens-file", &o.tokens_file, "tokens to use (bench/tokens_file.h)");
+  flags.Add("rate", &o.rate, "total requests/s, paced; 0 = closed loop (as fast as answered)");
+  flags.Add("pacers", &o.pacers, "threads sending paced requests (--rate)");
+  flags.Add("json", &o.json, "also print one JSON line");
+  flags.Add("verify", &o.verify, "count answers whose `allowed` differs from the tokens file's kind");
+  flags.Add("allow-remote", &o.allow_remote, "accept a non-loopback target");
+  flags.Add("rpc-timeout", &o.rpc_timeout, "deadline of each RPC");
+  if (absl::Status s = flags.Parse(argc, argv); !s.ok()) {
+    std::fprintf(stderr, "load_gen: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  if (flags.help_requested()) {
+    std::fputs(flags.Usage("load_gen", "gRPC load for authd: QPS and latency percentiles.").c_str(),
+               stdout);
+    return 0;
+  }
+  if (o.target.empty()) {
+    std::fprintf(stderr, "load_gen: --target is required\n");
+    return 2;
+  }
+  if (o.rpc != "authorize" && o.rpc != "create") {
+    std::fprintf(stderr, "load_gen: --rpc must be authorize or create\n");
+    return 2;
+  }
+  if (o.concurrency < 1 || o.concurrency > 4096 || o.channels < 0 || o.channels > 64 ||
+      o.duration <= absl::ZeroDuration() || o.duration > absl::Hours(1) ||
+      o.warmup < absl::ZeroDuration() || o.warmup > absl::Minutes(10) || o.rate < 0 ||
+      o.rounds < 1 || o.rounds > 100 || o.pacers < 1 || o.pacers > 16) {
+    std::fprintf(stderr,
+                 "load_gen: out of range: concurrency 1..4096, channels 0..64, duration (0, 1h], "
+                 "warmup [0, 10m], rate >= 0, rounds 1..100, pacers 1..16\n");
+    return 2;
+  }
+  if (!o.allow_remote && (!IsLoopback(o.target) || (!o.baseline.empty() && !IsLoopback(o.baseline)))) {
+    std::fprintf(stderr, "load_gen: only loopback targets without --allow-remote\n");
+    return 2;
+  }
+  auto workload = BuildWorkload(o);
+  if (!workload.ok()) {
+    std::fprintf(stderr, "load_gen: %s\n", std::string(workload.status().message()).c_str());
+    return 2;
+  }
+  const std::string load_avg = LoadAverage();
+  std::printf("load_gen: rpc=%s concurrency=%d duration=%s warmup=%s mix=%s load_avg_1m=%s\n",
+              o.rpc.c_str(), o.concurrency, absl::FormatDuration(o.duration).c_str(),
+              absl::FormatDuration(o.warmup).c_str(), o.mix.c_str(), load_avg.c_str());
+
+  std::vector<std::pair<std::string, std::string>> runs;
+  if (!o.baseline.empty()) runs.emplace_back(o.baseline_name, o.baseline);
+  runs.emplace_back(o.target_name, o.target);
+  // results[i] accumulates runs[i] over the rounds. With a baseline, rounds alternate which
+  // server goes first, so a drift in background load hits both alike.
+  std::vector<RunResult> results(runs.size());
+  std::vector<double> round_qps_ratios;
+  for (int round = 0; round < o.rounds; ++round) {
+    std::vector<double> round_qps(runs.size(), 0);
+    for (size_t k = 0; k < runs.size(); ++k) {
+      const size_t i = (round % 2 == 1) ? runs.size() - 1 - k : k;
+      const auto& [name, target] = runs[i];
+      // The null server answers every request with allowed=false: its answers are not verified.
+      Options run_options = o;
+      if (!o.baseline.empty() && i == 0) run_options.verify = false;
+      Runner runner(run_options, *workload, name, target);
+      auto result = runner.Run();
+      if (!result.ok()) {
+        std::fprintf(stderr, "load_gen: %s: %s\n", name.c_str(),
+                     std::string(result.status().message()).c_str());
+        std::fflush(stdout);
+        // RPCs may still be in flight: leave without running destructors under their callbacks.
+        std::_Exit(1);
+      }
+      if (o.rounds > 1) {
+        std::printf("  round %d %-8s %9.1f req/s  p50=%.1f p99=%.1f us\n", round + 1, name.c_str(),
+                    result->qps(), Us(result->hist.Percentile(0.5)),
+                    Us(result->hist.Percentile(0.99)));
+      }
+      round_qps[i] = result->qps();
+      RunResult& total = results[i];
+      total.name = result->name;
+      total.target = result->target;
+      total.ok += result->ok;
+      total.errors += result->errors;
+      total.unexpected += result->unexpected;
+      total.late += result->late;
+      total.seconds += result->seconds;
+      if (total.first_error.empty()) total.first_error = result->first_error;
+      total.hist.Merge(result->hist);
+    }
+    if (runs.size() == 2) round_qps_ratios.push_back(Ratio(round_qps[1], round_qps[0]));
+  }
+  for (const RunResult& r : results) PrintText(o, r);
+
+  std::string ratios;
+  if (results.size() == 2) {
+    const RunResult& b = results[0];
+    const RunResult& t = results[1];
+    const double rq = Ratio(t.qps(), b.qps());
+    const double r50 = Ratio(t.hist.Percentile(0.5), b.hist.Percentile(0.5));
+    const double r90 = Ratio(t.hist.Percentile(0.9), b.hist.Percentile(0.9));
+    const double r99 = Ratio(t.hist.Percentile(0.99), b.hist.Percentile(0.99));
+    const double r999 = Ratio(t.hist.Percentile(0.999), b.hist.Percentile(0.999));
+    std::sort(round_qps_ratios.begin(), round_qps_ratios.end());
+    const double median = round_qps_ratios[round_qps_ratios.size() / 2];
+    const double lo = round_qps_ratios.front();
+    const double hi = round_qps_ratios.back();
+    std::printf("ratios %s/%s: qps=%.3f p50=%.3f p90=%.3f p99=%.3f p99.9=%.3f", t.name.c_str(),
+                b.name.c_str(), rq, r50, r90, r99, r999);
+    if (o.rounds > 1) {
+      std::printf("; per-round qps ratio median=%.3f min=%.3f max=%.3f", median, lo, hi);
+    }
+    std::printf("\n");
+    ratios = absl::StrFormat(
+        ",\"ratios\":{\"qps\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,"
+        "\"qps_round_median\":%.3f,\"qps_round_min\":%.3f,\"qps_round_max\":%.3f}",
+        rq, r50, r90, r99, r999, median, lo, hi);
+  }
+  if (o.json) {
+    std::string runs_json;
+    for (const RunResult& r : results) {
+      absl::StrAppend(&runs_json, runs_json.empty() ? "" : ",", RunJson(r));
+    }
+    std::printf(
+        "{\"tool\":\"load_gen\",\"rpc\":\"%s\",\"concurrency\":%d,\"rounds\":%d,"
+        "\"duration_s\":%.3f,\"warmup_s\":%.3f,\"mix\":\"%s\",\"rate\":%.1f,\"load_avg_1m\":%s,"
+        "\"runs\":[%s]%s}\n",
+        o.rpc.c_str(), o.concurrency, o.rounds, absl::ToDoubleSeconds(o.duration),
+        absl::ToDoubleSeconds(o.warmup), o.mix.c_str(), o.rate, load_avg.c_str(),
+        runs_json.c_str(), ratios.c_str());
+  }
+  std::fflush(stdout);
+  for (const RunResult& r : results) {
+    if (r.hist.count() == 0) return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace authd::bench
+
+int main(int argc, char** argv) { return authd::bench::Main(argc, argv); }

@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# bench/run.sh: reproduces every number in docs/performance.md. Builds authd and bench/ with
+# `-c opt`, then runs, each step printing its exact command (prefixed "+") and the 1-minute load
+# average at the time:
+#   decision  in-process Authorize decision (Google Benchmark): ns/op, allocations/op, bytes/token
+#   load      a fresh authd seeded over gRPC + the null server; load_gen at concurrency 1, 8, 32
+#             (authd and null in the same run, with ratios); paced runs at half and a quarter of
+#             the null server's max QPS; the quarter-load run again during a create storm
+#   write     CreateAuthorization with synced writes at concurrency 1, 16, 64
+#   h2load    the cross-check with nghttp2's h2load against authd and the null server
+#   scale     1M tokens seeded offline (kept in /tmp/authd-bench-scale-N between runs); authd
+#             start-up time (first start and restart) and RSS on them; replay of every event
+#             (`authd rebuild-projections`)
+# Then bench/summarize.py prints the table and which targets were met. Results (JSON and logs) go
+# to $BENCH_OUT (default: a fresh /tmp/authd-bench.* dir). Every server listens on 127.0.0.1.
+#
+# Knobs (environment): BENCH_PARTS="decision load write h2load scale" (a subset runs faster),
+# BENCH_ROUNDS=3 BENCH_DURATION=3 BENCH_WARMUP=1 (each load_gen comparison runs ROUNDS rounds of
+# DURATION measured seconds per server, alternating which goes first), BENCH_CREATE_DURATION=5,
+# BENCH_SEED_TOKENS=2000 (tokens created over gRPC), BENCH_SCALE_TOKENS=1000000,
+# BENCH_SCALE_CACHE (where the seeded store is kept; empty = seed afresh inside BENCH_OUT),
+# BENCH_DECISION_FILTER (a --benchmark_filter regex). About 7 minutes on the 2-core box after the
+# build, 2 more the first time (seeding 1M tokens).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PARTS=${BENCH_PARTS:-decision load write h2load scale}
+ROUNDS=${BENCH_ROUNDS:-3}
+DURATION=${BENCH_DURATION:-3}
+WARMUP=${BENCH_WARMUP:-1}
+LONG=$((ROUNDS * DURATION))
+CREATE_DURATION=${BENCH_CREATE_DURATION:-5}
+SEED_TOKENS=${BENCH_SEED_TOKENS:-2000}
+SCALE_TOKENS=${BENCH_SCALE_TOKENS:-1000000}
+DECISION_FILTER=${BENCH_DECISION_FILTER:-.}
+OUT=${BENCH_OUT:-$(mktemp -d /tmp/authd-bench.XXXXXX)}
+mkdir -p "$OUT"
+
+BIN=/opt-output-dir-not-known-yet
+has_part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+section() { printf '\n=== %s   [load average %s]\n' "$*" "$(loadavg)"; }
+# Prints the command as it can be re-typed (with $BIN for the opt output dir), then runs it.
+run() {
+  local shown
+  shown=$(printf '%q ' "$@")
+  printf '+ %s\n' "${shown//$BIN/\$BIN}"
+  "$@"
+}
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+}
+trap cleanup EXIT
+
+stop_pid() {
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# start_authd DATA_DIR LOG: starts authd on 127.0.0.1 port 0 and waits (bounded: 120 s) for its
+# "listening on" line. Sets AUTHD_PID, AUTHD_ADDR, AUTHD_START_MS (exec to listening).
+start_authd() {
+  local data=$1 log=$2 t0
+  t0=$(date +%s%N)
+  "$BIN/services/authd" --listen=127.0.0.1:0 --data-dir="$data" >"$log" 2>&1 &
+  AUTHD_PID=$!
+  PIDS+=("$AUTHD_PID")
+  for _ in $(seq 1 12000); do
+    grep -q 'listening on' "$log" && break
+    if ! kill -0 "$AUTHD_PID" 2>/dev/null; then
+      cat "$log" >&2
+      echo "run.sh: authd exited during start-up" >&2
+      exit 1
+    fi
+    sleep 0.01
+  done
+  AUTHD_START_MS=$((($(date +%s%N) - t0) / 1000000))
+  AUTHD_ADDR=$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$log" | head -n1)
+  if [ -z "$AUTHD_ADDR" ]; then
+    echo "run.sh: authd did not start in 120 s" >&2
+    exit 1
+  fi
+}
+
+# start_null LOG: sets NULL_PID, NULL_ADDR.
+start_null() {
+  local log=$1
+  "$BIN/bench/null_server" --listen=127.0.0.1:0 >"$log" 2>&1 &
+  NULL_PID=$!
+  PIDS+=("$NULL_PID")
+  for _ in $(seq 1 2000); do
+    grep -q 'listening on' "$log" && break
+    sleep 0.01
+  done
+  NULL_ADDR=$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$log" | head -n1)
+  if [ -z "$NULL_ADDR" ]; then
+    echo "run.sh: null_server did not start" >&2
+    exit 1
+  fi
+}
+
+# json_of TEXT_FILE JSON_FILE: keeps the load_gen JSON line.
+json_of() { grep '^{' "$1" >"$2"; }
+
+section "build (-c opt)"
+run tools/bazel.sh build -c opt //bench/... //services:authd
+BIN=$(tools/bazel.sh info -c opt bazel-bin 2>/dev/null)
+echo "BIN=$BIN"
+
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "nproc: $(nproc)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "kernel: $(uname -r)"
+  echo "memory: $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
+  echo "load average at start: $(loadavg)"
+  echo "out: $OUT"
+} | tee "$OUT/env.txt"
+
+if has_part decision; then
+  section "decision: in-process Authorize decision (Google Benchmark)"
+  echo "load average: $(loadavg)" >"$OUT/decision.loadavg"
+  run "$BIN/bench/authorize_decision_bench" --benchmark_filter="$DECISION_FILTER" \
+    --benchmark_counters_tabular=true \
+    --benchmark_out="$OUT/decision.json" --benchmark_out_format=json | tee "$OUT/decision.txt"
+fi
+
+if has_part load || has_part write || has_part h2load; then
+  section "a fresh authd, seeded over gRPC, and the null server"
+  mkdir -p "$OUT/data-load"
+  start_authd "$OUT/data-load" "$OUT/authd-load.log"
+  echo "authd on $AUTHD_ADDR (pid $AUTHD_PID); data dir $OUT/data-load"
+  run "$BIN/bench/seed_tokens" --target="$AUTHD_ADDR" --count="$SEED_TOKENS" --threads=16 \
+    --out="$OUT/tokens.tsv" --h2load-body="$OUT/authorize.grpc"
+  start_null "$OUT/null.log"
+  echo "null_server on $NULL_ADDR (pid $NULL_PID)"
+fi
+
+if has_part load; then
+  for c in 1 8 32; do
+    section "load: Authorize closed loop, concurrency $c ($ROUNDS rounds of null server and authd)"
+    run "$BIN/bench/load_gen" --target="$AUTHD_ADDR" --baseline="$NULL_ADDR" --concurrency="$c" \
+      --rounds="$ROUNDS" --duration="${DURATION}s" --warmup="${WARMUP}s" --mix=80:10:10 \
+      --tokens-file="$OUT/tokens.tsv" --json | tee "$OUT/load_c$c.txt"
+    json_of "$OUT/load_c$c.txt" "$OUT/load_c$c.json"
+  done
+
+  # Paced runs at half and a quarter of the gRPC stack's maximum (the null server's closed-loop
+  # QPS at concurrency 32), 64 slots so that in-flight requests are not the limit. On this box
+  # the client shares the 2 cores: load_gen counts requests its pacers sent late (client behind),
+  # and the summary only trusts a run where that stayed under 1%.
+  HALF=$(jq '.runs[0].qps / 2 | floor' "$OUT/load_c32.json")
+  QUARTER=$(jq '.runs[0].qps / 4 | floor' "$OUT/load_c32.json")
+  for step in half quarter; do
+    if [ "$step" = half ]; then rate=$HALF; else rate=$QUARTER; fi
+    section "load: Authorize paced at $rate/s ($step of the null server's max), 64 slots"
+    run "$BIN/bench/load_gen" --target="$AUTHD_ADDR" --baseline="$NULL_ADDR" --concurrency=64 \
+      --rate="$rate" --rounds="$ROUNDS" --duration="${DURATION}s" --warmup="${WARMUP}s" \
+      --mix=80:10:10 --tokens-file="$OUT/tokens.tsv" --json | tee "$OUT/$step.txt"
+    json_of "$OUT/$step.txt" "$OUT/$step.json"
+  done
+
+  section "load: Authorize paced at $QUARTER/s during a create storm (16 creates in flight)"
+  STORM=$((WARMUP + LONG + 3))
+  run "$BIN/bench/load_gen" --rpc=create --target="$AUTHD_ADDR" --target-name=authd-creates \
+    --concurrency=16 --duration="${STORM}s" --warmup=0s --tokens-file="$OUT/tokens.tsv" \
+    --json >"$OUT/storm_create.txt" &
+  STORM_PID=$!
+  sleep 1
+  run "$BIN/bench/load_gen" --target="$AUTHD_ADDR" --target-name=authd-during-creates \
+    --concurrency=64 --rate="$QUARTER" --duration="${LONG}s" --warmup="${WARMUP}s" \
+    --mix=80:10:10 --tokens-file="$OUT/tokens.tsv" --json | tee "$OUT/storm_authorize.txt"
+  wait "$STORM_PID"
+  cat "$OUT/storm_create.txt"
+  json_of "$OUT/storm_authorize.txt" "$OUT/storm_authorize.json"
+  json_of "$OUT/storm_create.txt" "$OUT/storm_create.json"
+fi
+
+if has_part write; then
+  for c in 1 16 64; do
+    section "write: CreateAuthorization, synced writes, concurrency $c"
+    run "$BIN/bench/load_gen" --rpc=create --target="$AUTHD_ADDR" --concurrency="$c" \
+      --duration="${CREATE_DURATION}s" --warmup=1s --tokens-file="$OUT/tokens.tsv" --json |
+      tee "$OUT/create_c$c.txt"
+    json_of "$OUT/create_c$c.txt" "$OUT/create_c$c.json"
+  done
+fi
+
+if has_part h2load; then
+  if ! command -v h2load >/dev/null 2>&1; then
+    section "h2load not installed: apt-get install nghttp2-client (skipped)"
+  else
+    section "h2load: one well-formed Authorize call first (grpc-status must be 0)"
+    if command -v nghttp >/dev/null 2>&1; then
+      nghttp -v -d "$OUT/authorize.grpc" -H 'content-type: application/grpc' -H 'te: trailers' \
+        "http://$AUTHD_ADDR/authd.v1.AuthorizeService/Authorize" 2>&1 |
+        grep -aE 'grpc-status|:status' | tee "$OUT/h2load_check.txt"
+    fi
+    for pair in "null $NULL_ADDR" "authd $AUTHD_ADDR"; do
+      set -- $pair
+      section "h2load: Authorize against $1, 4 connections x 8 streams"
+      run h2load --duration="$LONG" --warm-up-time="$WARMUP" -c 4 -m 8 -t 1 \
+        -d "$OUT/authorize.grpc" -H 'content-type: application/grpc' -H 'te: trailers' \
+        "http://$2/authd.v1.AuthorizeService/Authorize" | tee "$OUT/h2load_$1.txt"
+    done
+  fi
+fi
+
+if [ -n "${AUTHD_PID:-}" ]; then stop_pid "$AUTHD_PID"; fi
+if [ -n "${NULL_PID:-}" ]; then stop_pid "$NULL_PID"; fi
+
+if has_part scale; then
+  section "scale: authd on an empty store (the RSS baseline)"
+  mkdir -p "$OUT/data-empty"
+  start_authd "$OUT/data-empty" "$OUT/authd-empty.log"
+  sleep 1
+  EMPTY_RSS=$(rss_kb "$AUTHD_PID")
+  echo "start-up ${AUTHD_START_MS} ms, VmRSS ${EMPTY_RSS} kB"
+  stop_pid "$AUTHD_PID"
+
+  # Seeding 1M tokens takes about two minutes, so the seeded store is kept between runs (it is
+  # only ever restarted and rebuilt, which leaves its content unchanged). BENCH_SCALE_CACHE=""
+  # seeds a fresh one inside $OUT.
+  SCALE_DIR=${BENCH_SCALE_CACHE-/tmp/authd-bench-scale-$SCALE_TOKENS}
+  SCALE_DIR=${SCALE_DIR:-$OUT/data-scale}
+  SEED_MS=0
+  if [ -f "$SCALE_DIR.seeded" ]; then
+    section "scale: reusing the store seeded with $SCALE_TOKENS tokens in $SCALE_DIR (delete it to re-seed)"
+  else
+    section "scale: seed $SCALE_TOKENS tokens (2 permissions each) offline, sync_writes=false"
+    rm -rf "$SCALE_DIR"
+    t0=$(date +%s%N)
+    run "$BIN/bench/seed_store" --data-dir="$SCALE_DIR" --count="$SCALE_TOKENS" \
+      --permissions=2 --tokens-out="$OUT/tokens-scale.tsv"
+    SEED_MS=$((($(date +%s%N) - t0) / 1000000))
+    touch "$SCALE_DIR.seeded"
+  fi
+
+  # Two starts: the first also pays for what the previous process left behind (the bulk seed's
+  # pending compactions, or the WAL a rebuild-projections leaves); the second is the restart after
+  # a clean shutdown that a rolling update sees. Both are reported.
+  section "scale: authd first start on $SCALE_TOKENS tokens"
+  printf '+ %s\n' "\$BIN/services/authd --listen=127.0.0.1:0 --data-dir=$SCALE_DIR  (timed to its 'listening on' line)"
+  start_authd "$SCALE_DIR" "$OUT/authd-scale-1.log"
+  FIRST_MS=$AUTHD_START_MS
+  grep -E 'store open' "$OUT/authd-scale-1.log"
+  echo "first start-up ${FIRST_MS} ms"
+  stop_pid "$AUTHD_PID"
+
+  section "scale: authd restart on $SCALE_TOKENS tokens"
+  LOAD_START=$(loadavg)
+  printf '+ %s\n' "\$BIN/services/authd --listen=127.0.0.1:0 --data-dir=$SCALE_DIR  (timed to its 'listening on' line)"
+  start_authd "$SCALE_DIR" "$OUT/authd-scale-2.log"
+  START_MS=$AUTHD_START_MS
+  sleep 1
+  SCALE_RSS=$(rss_kb "$AUTHD_PID")
+  grep -E 'store open' "$OUT/authd-scale-2.log"
+  echo "restart ${START_MS} ms, VmRSS ${SCALE_RSS} kB"
+  stop_pid "$AUTHD_PID"
+  DISK_KB=$(du -sk "$SCALE_DIR" | cut -f1)
+
+  section "scale: replay every event (authd rebuild-projections)"
+  LOAD_REPLAY=$(loadavg)
+  t0=$(date +%s%N)
+  run "$BIN/services/authd" rebuild-projections --data-dir="$SCALE_DIR"
+  REPLAY_MS=$((($(date +%s%N) - t0) / 1000000))
+  echo "replay ${REPLAY_MS} ms"
+
+  cat >"$OUT/scale.json" <<EOF
+{"tokens":$SCALE_TOKENS,"permissions":2,"seed_ms":$SEED_MS,"first_startup_ms":$FIRST_MS,"startup_ms":$START_MS,"rss_kb":$SCALE_RSS,"empty_rss_kb":$EMPTY_RSS,"disk_kb":$DISK_KB,"replay_ms":$REPLAY_MS,"events":$((SCALE_TOKENS + 5)),"load_avg_startup":"$LOAD_START","load_avg_replay":"$LOAD_REPLAY"}
+EOF
+  cat "$OUT/scale.json"
+fi
+
+section "summary"
+python3 bench/summarize.py "$OUT" | tee "$OUT/summary.txt"
+echo "results: $OUT"
