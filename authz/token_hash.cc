@@ -12,8 +12,13 @@ namespace authd::authz {
 
 TokenDigest DigestToken(absl::string_view token) {
   TokenDigest digest;
-  // The one-shot SHA256 works on a stack context: no heap allocation on the Authorize path.
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest.data());
+  // A stack context: OpenSSL 3's one-shot SHA256() fetches the algorithm by name under a lock and
+  // allocates three times per call (bench/authorize_decision_bench: 346 ns -> 57 ns, 3 -> 0
+  // allocations). The low-level API is deprecated in OpenSSL 3 but remains its fastest path.
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, token.data(), token.size());
+  SHA256_Final(digest.data(), &ctx);
   return digest;
 }
 
