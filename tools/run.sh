@@ -7,7 +7,8 @@ tools/install_deps.sh
 tools/bazel.sh build -c opt //services:authd
 cat <<'NEXT'
 
-authd is starting on 127.0.0.1:50051 (data in ~/.authd/data). In another terminal:
+authd is starting (by default on 127.0.0.1:50051 with data in ~/.authd/data; its log line
+"listening on ..." below gives the address). In another terminal:
 
   export PATH=$PWD/.tools/node_modules/.bin:$PATH
   buf curl --protocol grpc --http2-prior-knowledge --list-services http://127.0.0.1:50051
