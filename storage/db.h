@@ -41,6 +41,9 @@ class Db final : public ProjectionReader {
                                                  absl::string_view key) override;
   // Applies `batch` atomically; `sync` = fsync the WAL before returning.
   absl::Status Write(rocksdb::WriteBatch* batch, bool sync);
+  // fsyncs the WAL: every write that returned before this call is durable when it returns OK.
+  // (TokenStore's group commit: many unsynced writes, then one SyncWal for all of them.)
+  absl::Status SyncWal();
   std::unique_ptr<rocksdb::Iterator> NewIterator(absl::string_view cf);
 
   // Every (key, value) of `cf` in key order.
