@@ -52,6 +52,8 @@ class ProjectionBatch final : public ProjectionReader {
   // Final state per key: a value to put, or nullopt to delete.
   const std::map<Key, std::optional<std::string>>& writes() const { return writes_; }
   const std::vector<IndexOp>& index_ops() const { return index_ops_; }
+  // Moves the index operations out (for publishing after the batch is durable).
+  std::vector<IndexOp> TakeIndexOps() { return std::move(index_ops_); }
   // Forgets everything (the base stays).
   void Clear();
 

@@ -33,7 +33,10 @@ TokenStore::TokenStore(TokenStoreOptions options, const Clock* clock, authz::Tok
       clock_(clock),
       index_(index),
       data_dir_(std::move(data_dir)),
-      db_(std::move(db)) {}
+      db_(std::move(db)),
+      group_([this]() -> absl::Status {
+        return options_.sync_writes ? CurrentDb()->SyncWal() : absl::OkStatus();
+      }) {}
 
 std::shared_ptr<Db> TokenStore::CurrentDb() const {
   absl::MutexLock lock(&db_mu_);
@@ -73,6 +76,8 @@ absl::Status TokenStore::InitializeLocked() {
     }
     if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
   }
+  // Everything in the log is durable (RocksDB recovered it); numbering continues from here.
+  group_.Reset(last_sequence_);
 
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> schema, db->Get(kMetaCf, kSchemaVersionKey));
   if (!schema) {
@@ -153,7 +158,8 @@ absl::Status TokenStore::ApplyHashingPolicyLocked() {
       if (!id) return absl::DataLossError("corrupt raw token key");
       events.emplace_back().mutable_authorization_token_hashed()->set_id(*id);
     }
-    AUTHD_RETURN_IF_ERROR(CommitLocked(Actor{}, std::move(events)));
+    AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(Actor{}, std::move(events)));
+    AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
   }
   open_report_.migrated_raw_tokens = raw.size();
   open_report_.raw_tokens = 0;
@@ -242,6 +248,8 @@ absl::Status TokenStore::ReplayFrom(uint64_t from) {
 }
 
 absl::Status TokenStore::RebuildLocked() {
+  // Late publishes must not land on the index after it is reloaded below.
+  AUTHD_RETURN_IF_ERROR(group_.Drain());
   const std::shared_ptr<Db> db = CurrentDb();
   rocksdb::WriteBatch mark;
   mark.Put(db->cf(kMetaCf), std::string(kRebuildingKey), "");
@@ -260,8 +268,9 @@ absl::Status TokenStore::RebuildProjections() {
   return RebuildLocked();
 }
 
-absl::Status TokenStore::CommitLocked(const Actor& actor, std::vector<pb::Event> events,
+absl::StatusOr<uint64_t> TokenStore::CommitLocked(const Actor& actor, std::vector<pb::Event> events,
                                       const std::vector<std::pair<Id, std::string>>& raw_tokens) {
+  AUTHD_RETURN_IF_ERROR(group_.health());
   const std::shared_ptr<Db> db = CurrentDb();
   const int64_t now = absl::ToUnixNanos(clock_->Now());
   ProjectionBatch projection(db.get());
@@ -285,13 +294,15 @@ absl::Status TokenStore::CommitLocked(const Actor& actor, std::vector<pb::Event>
   }
   for (const auto& [id, token] : raw_tokens) batch.Put(db->cf(kRawTokensCf), EncodeU64(id), token);
   batch.Put(db->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(seq));
-  AUTHD_RETURN_IF_ERROR(db->Write(&batch, options_.sync_writes));
+  // Unsynced: visible to the next writer at once; durable (and published to the index) when a
+  // group-commit sync covers it. See storage/group_commit.h.
+  AUTHD_RETURN_IF_ERROR(db->Write(&batch, /*sync=*/false));
   last_sequence_ = seq;
-  PublishLocked(projection.index_ops());
-  return absl::OkStatus();
+  group_.Enqueue(seq, [this, ops = projection.TakeIndexOps()] { Publish(ops); });
+  return seq;
 }
 
-void TokenStore::PublishLocked(const std::vector<IndexOp>& ops) {
+void TokenStore::Publish(const std::vector<IndexOp>& ops) {
   for (const IndexOp& op : ops) {
     switch (op.kind) {
       case IndexOp::Kind::kPutToken:
@@ -541,7 +552,7 @@ absl::StatusOr<Id> TokenStore::FreshId(absl::string_view cf, char tag) {
 }
 
 absl::StatusOr<SetupResult> TokenStore::Setup(const SetupCommand& command) {
-  absl::MutexLock lock(&write_mu_);
+  absl::ReleasableMutexLock lock(&write_mu_);
   AUTHD_ASSIGN_OR_RETURN(bool allowed, SetupAllowedLocked());
   if (!allowed) return absl::FailedPreconditionError("onboarding has already been completed");
   const int64_t now = absl::ToUnixNanos(clock_->Now());
@@ -594,13 +605,15 @@ absl::StatusOr<SetupResult> TokenStore::Setup(const SetupCommand& command) {
   instance->set_setup_at_unix_nanos(now);
   std::vector<std::pair<Id, std::string>> raw;
   if (!options_.use_hashed_tokens) raw.emplace_back(auth_id, command.token);
-  AUTHD_RETURN_IF_ERROR(CommitLocked(Actor{0, user_id}, std::move(events), raw));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(Actor{0, user_id}, std::move(events), raw));
+  lock.Release();
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
   return result;
 }
 
 absl::StatusOr<pb::OrgRecord> TokenStore::CreateOrg(const Actor& actor, const std::string& name,
                                                     const std::string& description) {
-  absl::MutexLock lock(&write_mu_);
+  absl::ReleasableMutexLock lock(&write_mu_);
   AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing, LookupName(TaggedNameKey(kOrgNameTag, name)));
   if (existing) {
     return absl::AlreadyExistsError(
@@ -616,12 +629,14 @@ absl::StatusOr<pb::OrgRecord> TokenStore::CreateOrg(const Actor& actor, const st
   org.set_updated_at_unix_nanos(now);
   std::vector<pb::Event> events(1);
   *events[0].mutable_org_created()->mutable_org() = org;
-  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  lock.Release();
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
   return org;
 }
 
 absl::Status TokenStore::DeleteOrg(const Actor& actor, Id id) {
-  absl::MutexLock lock(&write_mu_);
+  absl::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetOrg(id).status());
   std::vector<pb::Event> events;
   AUTHD_ASSIGN_OR_RETURN(std::vector<pb::AuthorizationRecord> auths, ListAuthorizations(0, id));
@@ -633,13 +648,15 @@ absl::Status TokenStore::DeleteOrg(const Actor& actor, Id id) {
     events.emplace_back().mutable_bucket_deleted()->set_id(bucket.id());
   }
   events.emplace_back().mutable_org_deleted()->set_id(id);
-  return CommitLocked(actor, std::move(events));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  lock.Release();
+  return group_.AwaitDurable(seq);
 }
 
 absl::StatusOr<pb::UserRecord> TokenStore::CreateUser(const Actor& actor, const std::string& name,
                                                       const std::string& password_hash,
                                                       bool active) {
-  absl::MutexLock lock(&write_mu_);
+  absl::ReleasableMutexLock lock(&write_mu_);
   AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing,
                          LookupName(TaggedNameKey(kUserNameTag, name)));
   if (existing) {
@@ -656,14 +673,16 @@ absl::StatusOr<pb::UserRecord> TokenStore::CreateUser(const Actor& actor, const 
   user.set_updated_at_unix_nanos(now);
   std::vector<pb::Event> events(1);
   *events[0].mutable_user_created()->mutable_user() = user;
-  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  lock.Release();
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
   return user;
 }
 
 absl::StatusOr<pb::UserRecord> TokenStore::UpdateUser(const Actor& actor, Id id,
                                                       std::optional<std::string> name,
                                                       std::optional<bool> active) {
-  absl::MutexLock lock(&write_mu_);
+  absl::ReleasableMutexLock lock(&write_mu_);
   AUTHD_ASSIGN_OR_RETURN(pb::UserRecord user, GetUser(id));
   std::vector<pb::Event> events(1);
   pb::UserUpdated* update = events[0].mutable_user_updated();
@@ -678,33 +697,41 @@ absl::StatusOr<pb::UserRecord> TokenStore::UpdateUser(const Actor& actor, Id id,
     update->set_name(*name);
   }
   if (active) update->set_status(ToStatus(*active));
-  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events)));
-  return GetUser(id);
+  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  // Read back under the lock: the state this change produced, not a later one.
+  absl::StatusOr<pb::UserRecord> updated = GetUser(id);
+  lock.Release();
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
+  return updated;
 }
 
 absl::Status TokenStore::DeleteUser(const Actor& actor, Id id) {
-  absl::MutexLock lock(&write_mu_);
+  absl::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetUser(id).status());
   std::vector<pb::Event> events(1);
   events[0].mutable_user_deleted()->set_id(id);
-  return CommitLocked(actor, std::move(events));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  lock.Release();
+  return group_.AwaitDurable(seq);
 }
 
 absl::Status TokenStore::SetPassword(const Actor& actor, Id user_id,
                                      const std::string& password_hash) {
-  absl::MutexLock lock(&write_mu_);
+  absl::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetUser(user_id).status());
   std::vector<pb::Event> events(1);
   events[0].mutable_password_set()->set_user_id(user_id);
   events[0].mutable_password_set()->set_password_hash(password_hash);
-  return CommitLocked(actor, std::move(events));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  lock.Release();
+  return group_.AwaitDurable(seq);
 }
 
 absl::StatusOr<pb::BucketRecord> TokenStore::CreateBucket(const Actor& actor, Id org_id,
                                                           const std::string& name,
                                                           const std::string& description,
                                                           int64_t retention_period_seconds) {
-  absl::MutexLock lock(&write_mu_);
+  absl::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetOrg(org_id).status());
   AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing, LookupName(BucketNameKey(org_id, name)));
   if (existing) {
@@ -723,23 +750,27 @@ absl::StatusOr<pb::BucketRecord> TokenStore::CreateBucket(const Actor& actor, Id
   bucket.set_updated_at_unix_nanos(now);
   std::vector<pb::Event> events(1);
   *events[0].mutable_bucket_created()->mutable_bucket() = bucket;
-  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  lock.Release();
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
   return bucket;
 }
 
 absl::Status TokenStore::DeleteBucket(const Actor& actor, Id id) {
-  absl::MutexLock lock(&write_mu_);
+  absl::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetBucket(id).status());
   std::vector<pb::Event> events(1);
   events[0].mutable_bucket_deleted()->set_id(id);
-  return CommitLocked(actor, std::move(events));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  lock.Release();
+  return group_.AwaitDurable(seq);
 }
 
 absl::StatusOr<pb::AuthorizationRecord> TokenStore::CreateAuthorization(
     const Actor& actor, const NewAuthorization& request) {
   const std::shared_ptr<Db> db = CurrentDb();
   if (request.token.empty()) return absl::InternalError("CreateAuthorization without a token");
-  absl::MutexLock lock(&write_mu_);
+  absl::ReleasableMutexLock lock(&write_mu_);
   // InfluxDB answers an unknown user or org with one deliberately vague message.
   if (absl::Status s = GetOrg(request.org_id).status(); !s.ok()) {
     if (absl::IsNotFound(s)) return absl::InvalidArgumentError("unable to create token: org not found");
@@ -769,29 +800,37 @@ absl::StatusOr<pb::AuthorizationRecord> TokenStore::CreateAuthorization(
   *events[0].mutable_authorization_created()->mutable_authorization() = auth;
   std::vector<std::pair<Id, std::string>> raw;
   if (!options_.use_hashed_tokens) raw.emplace_back(id, request.token);
-  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events), raw));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events), raw));
+  lock.Release();
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
   return auth;
 }
 
 absl::StatusOr<pb::AuthorizationRecord> TokenStore::UpdateAuthorization(
     const Actor& actor, Id id, std::optional<bool> active, std::optional<std::string> description) {
-  absl::MutexLock lock(&write_mu_);
+  absl::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetAuthorization(id).status());
   std::vector<pb::Event> events(1);
   pb::AuthorizationUpdated* update = events[0].mutable_authorization_updated();
   update->set_id(id);
   if (active) update->set_status(ToStatus(*active));
   if (description) update->set_description(*description);
-  AUTHD_RETURN_IF_ERROR(CommitLocked(actor, std::move(events)));
-  return GetAuthorization(id);
+  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  // Read back under the lock: the state this change produced, not a later one.
+  absl::StatusOr<pb::AuthorizationRecord> updated = GetAuthorization(id);
+  lock.Release();
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
+  return updated;
 }
 
 absl::Status TokenStore::DeleteAuthorization(const Actor& actor, Id id) {
-  absl::MutexLock lock(&write_mu_);
+  absl::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetAuthorization(id).status());
   std::vector<pb::Event> events(1);
   events[0].mutable_authorization_deleted()->set_id(id);
-  return CommitLocked(actor, std::move(events));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  lock.Release();
+  return group_.AwaitDurable(seq);
 }
 
 
@@ -829,6 +868,8 @@ absl::StatusOr<std::string> FindRawOperatorToken(Db& db) {
 
 absl::StatusOr<Snapshot> TokenStore::CreateSnapshot() {
   absl::MutexLock lock(&write_mu_);
+  // Only acknowledged (durable) writes go into a backup.
+  AUTHD_RETURN_IF_ERROR(group_.Drain());
   const std::shared_ptr<Db> db = CurrentDb();
   Snapshot snapshot;
   AUTHD_ASSIGN_OR_RETURN(snapshot.work_dir, data_dir_->NewWorkDir("backup"));
@@ -881,8 +922,10 @@ absl::StatusOr<RestoreResult> TokenStore::RestoreFrom(const std::string& incomin
           "invalid backup without an operator token: it holds no authorization at all");
     }
   }
-  // 2. Swap it in. Writers wait; readers keep whichever store they started with.
+  // 2. Swap it in. Writers wait; readers keep whichever store they started with. Writes already
+  //    appended finish first, so none of them publishes into the reloaded index.
   absl::MutexLock lock(&write_mu_);
+  AUTHD_RETURN_IF_ERROR(group_.Drain());
   AUTHD_ASSIGN_OR_RETURN(std::string previous, data_dir_->Promote(incoming));
   AUTHD_ASSIGN_OR_RETURN(std::string current, data_dir_->CurrentStore());
   auto opened = Db::Open(current);
@@ -1012,7 +1055,8 @@ absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
     for (size_t j = i; j < std::min(lost->size(), i + kBatch); ++j) {
       events.emplace_back().mutable_authorization_deleted()->set_id((*lost)[j]);
     }
-    AUTHD_RETURN_IF_ERROR(CommitLocked(Actor{}, std::move(events)));
+    AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(Actor{}, std::move(events)));
+    AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
   }
   return MigrateDown2To1(*db);
 }

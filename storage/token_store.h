@@ -1,9 +1,13 @@
 // TokenStore: authd's event-sourced store of tokens and tenants on RocksDB.
 //
-// Write path (one writer at a time, under `write_mu_`): validate against the current projections ->
+// Write path: under `write_mu_` (one writer at a time): validate against the current projections ->
 // build events -> project them (storage/projector.h) -> ONE WriteBatch holding the events, the
-// projection writes and the checkpoint -> synced WAL write -> publish to the in-memory
-// authz::TokenIndex -> return. A failed write changes nothing, in memory or on disk.
+// projection writes and the checkpoint -> unsynced WAL append; then, with the lock released, wait
+// for a group-commit fsync that covers it (storage/group_commit.h: one fsync for every writer that
+// queued meanwhile) -> publish to the in-memory authz::TokenIndex in log order -> return. A command
+// is acknowledged only once durable; Authorize sees only durable changes. A failed append changes
+// nothing, in memory or on disk; a failed fsync stops all writes until restart. Admin reads may see
+// an appended change up to one fsync before it is acknowledged.
 // Reads go to RocksDB (admin paths); the Authorize path reads only the TokenIndex.
 //
 // Decides existence and uniqueness, never whether a caller is allowed (that is services/ + authz/).
@@ -26,6 +30,7 @@
 #include "base/clock.h"
 #include "storage/data_dir.h"
 #include "storage/db.h"
+#include "storage/group_commit.h"
 #include "storage/record_codec.h"
 
 namespace authd::storage {
@@ -254,15 +259,18 @@ class TokenStore {
   absl::Status LoadIndex();
   absl::Status ReplayFrom(uint64_t from) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status RebuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Stamps, projects and durably appends `events`; publishes to the index on success.
-  // `raw_tokens` (auth id, token) are stored alongside when hashing is off.
-  absl::Status CommitLocked(const Actor& actor, std::vector<pb::Event> events,
+  // Stamps, projects and appends `events` (unsynced) and queues their index publication; returns
+  // the last sequence, which the caller passes to group_.AwaitDurable() (after releasing
+  // write_mu_, so that others can queue behind it). `raw_tokens` (auth id, token) are stored
+  // alongside when hashing is off.
+  absl::StatusOr<uint64_t> CommitLocked(const Actor& actor, std::vector<pb::Event> events,
                             const std::vector<std::pair<authz::Id, std::string>>& raw_tokens = {})
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::StatusOr<bool> SetupAllowedLocked();
   absl::StatusOr<std::optional<authz::Id>> LookupName(const std::string& key);
   absl::StatusOr<authz::Id> FreshId(absl::string_view cf, char tag);
-  void PublishLocked(const std::vector<IndexOp>& ops) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Applies durable index operations (called by group_ in log order).
+  void Publish(const std::vector<IndexOp>& ops);
 
   template <typename T>
   absl::StatusOr<T> GetRecord(absl::string_view cf, const std::string& key, absl::string_view what);
@@ -281,6 +289,7 @@ class TokenStore {
 
   mutable absl::Mutex write_mu_;
   uint64_t last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
+  GroupCommit group_;
   OpenReport open_report_;
 };
 

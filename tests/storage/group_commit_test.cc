@@ -1,0 +1,141 @@
+// Tests of storage::GroupCommit: one sync covers every entry queued while the previous sync ran,
+// publication follows log order and only after a sync, and a failed sync is sticky.
+#include "storage/group_commit.h"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+
+namespace authd::storage {
+namespace {
+
+TEST(GroupCommitTest, AwaitSyncsOnceAndPublishes) {
+  int syncs = 0;
+  GroupCommit group([&] {
+    ++syncs;
+    return absl::OkStatus();
+  });
+  std::vector<uint64_t> published;
+  group.Enqueue(1, [&] { published.push_back(1); });
+  EXPECT_TRUE(published.empty()) << "published before any sync";
+  ASSERT_TRUE(group.AwaitDurable(1).ok());
+  EXPECT_EQ(syncs, 1);
+  EXPECT_EQ(published, std::vector<uint64_t>({1}));
+  // Already durable: no second sync.
+  ASSERT_TRUE(group.AwaitDurable(1).ok());
+  EXPECT_EQ(syncs, 1);
+}
+
+TEST(GroupCommitTest, OneSyncCoversEverythingQueuedAndPublishesInOrder) {
+  int syncs = 0;
+  GroupCommit group([&] {
+    ++syncs;
+    return absl::OkStatus();
+  });
+  std::vector<uint64_t> published;
+  for (uint64_t seq = 1; seq <= 5; ++seq) {
+    group.Enqueue(seq, [&published, seq] { published.push_back(seq); });
+  }
+  // Waiting for the LAST one syncs once and publishes all five, in order.
+  ASSERT_TRUE(group.AwaitDurable(5).ok());
+  EXPECT_EQ(syncs, 1);
+  EXPECT_EQ(published, std::vector<uint64_t>({1, 2, 3, 4, 5}));
+  // Waiting for an earlier one afterwards costs nothing.
+  ASSERT_TRUE(group.AwaitDurable(2).ok());
+  EXPECT_EQ(syncs, 1);
+}
+
+TEST(GroupCommitTest, WritersQueuedDuringASyncShareTheNextOne) {
+  // The first sync blocks until three more writers have queued; the leader after it must cover
+  // all three with ONE sync: 2 syncs for 4 writes, whatever the thread interleaving.
+  absl::Notification first_sync_started, release_first_sync;
+  std::atomic<int> syncs{0};
+  GroupCommit group([&] {
+    if (syncs.fetch_add(1) == 0) {
+      first_sync_started.Notify();
+      release_first_sync.WaitForNotification();
+    }
+    return absl::OkStatus();
+  });
+  absl::Mutex order_mu;  // plays the writer lock: Enqueue in sequence order
+  std::vector<uint64_t> published;
+  auto publish = [&](uint64_t seq) {
+    return [&published, seq] { published.push_back(seq); };
+  };
+  group.Enqueue(1, publish(1));
+  std::thread leader([&] { EXPECT_TRUE(group.AwaitDurable(1).ok()); });
+  first_sync_started.WaitForNotification();
+  std::vector<std::thread> followers;
+  for (uint64_t seq = 2; seq <= 4; ++seq) {
+    {
+      absl::MutexLock lock(&order_mu);
+      group.Enqueue(seq, publish(seq));
+    }
+    followers.emplace_back([&group, seq] { EXPECT_TRUE(group.AwaitDurable(seq).ok()); });
+  }
+  release_first_sync.Notify();
+  leader.join();
+  for (std::thread& t : followers) t.join();
+  EXPECT_EQ(syncs.load(), 2);
+  EXPECT_EQ(group.syncs(), 2u);
+  EXPECT_EQ(published, std::vector<uint64_t>({1, 2, 3, 4}));
+}
+
+TEST(GroupCommitTest, FailedSyncIsStickyAndPublishesNothing) {
+  bool fail = true;
+  GroupCommit group([&] {
+    return fail ? absl::DataLossError("EIO from fsync") : absl::OkStatus();
+  });
+  bool published = false;
+  group.Enqueue(1, [&] { published = true; });
+  absl::Status s = group.AwaitDurable(1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_NE(s.message().find("EIO from fsync"), absl::string_view::npos) << s;
+  EXPECT_FALSE(published);
+  // Even if a later sync would succeed, the in-doubt writes stay refused.
+  fail = false;
+  group.Enqueue(2, [] {});
+  EXPECT_EQ(group.AwaitDurable(2).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(group.health().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(published);
+}
+
+TEST(GroupCommitTest, DrainWaitsForEverythingQueued) {
+  int syncs = 0;
+  GroupCommit group([&] {
+    ++syncs;
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(group.Drain().ok());  // nothing queued: no sync
+  EXPECT_EQ(syncs, 0);
+  int published = 0;
+  group.Enqueue(7, [&] { ++published; });
+  group.Enqueue(8, [&] { ++published; });
+  ASSERT_TRUE(group.Drain().ok());
+  EXPECT_EQ(published, 2);
+  EXPECT_EQ(syncs, 1);
+}
+
+TEST(GroupCommitTest, ResetRestartsNumberingBelowTheOldEnd) {
+  int syncs = 0;
+  GroupCommit group([&] {
+    ++syncs;
+    return absl::OkStatus();
+  });
+  group.Enqueue(100, [] {});
+  ASSERT_TRUE(group.AwaitDurable(100).ok());
+  // A restored store with a shorter log: entry 11 must still be synced before it is durable.
+  group.Reset(10);
+  bool published = false;
+  group.Enqueue(11, [&] { published = true; });
+  ASSERT_TRUE(group.AwaitDurable(11).ok());
+  EXPECT_EQ(syncs, 2);
+  EXPECT_TRUE(published);
+}
+
+}  // namespace
+}  // namespace authd::storage
