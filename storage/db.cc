@@ -98,6 +98,12 @@ absl::Status Db::Write(rocksdb::WriteBatch* batch, bool sync) {
   return FromRocksDb(db_->Write(options, batch), "writing");
 }
 
+absl::Status Db::WriteWithoutWal(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions options;
+  options.disableWAL = true;
+  return FromRocksDb(db_->Write(options, batch), "writing");
+}
+
 absl::Status Db::SyncWal() { return FromRocksDb(db_->SyncWAL(), "syncing WAL"); }
 
 std::unique_ptr<rocksdb::Iterator> Db::NewIterator(absl::string_view cf_name) {

@@ -44,6 +44,9 @@ class Db final : public ProjectionReader {
   // fsyncs the WAL: every write that returned before this call is durable when it returns OK.
   // (TokenStore's group commit: many unsynced writes, then one SyncWal for all of them.)
   absl::Status SyncWal();
+  // Applies `batch` without writing the WAL: lost on a crash unless flushed. Only for work that is
+  // redone from scratch after a crash (the projection rebuild, guarded by meta/rebuilding).
+  absl::Status WriteWithoutWal(rocksdb::WriteBatch* batch);
   std::unique_ptr<rocksdb::Iterator> NewIterator(absl::string_view cf);
 
   // Every (key, value) of `cf` in key order.

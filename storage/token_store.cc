@@ -128,7 +128,7 @@ absl::Status TokenStore::InitializeLocked() {
   // rebuild was interrupted in a way the flag did not record; replay is the cure either way.
   if (checkpoint < last_sequence_) {
     open_report_.replayed_events = last_sequence_ - checkpoint;
-    AUTHD_RETURN_IF_ERROR(ReplayFrom(checkpoint + 1));
+    AUTHD_RETURN_IF_ERROR(ReplayFrom(checkpoint + 1, /*without_wal=*/false));
   }
   AUTHD_RETURN_IF_ERROR(LoadIndex());
   return ApplyHashingPolicyLocked();
@@ -201,7 +201,7 @@ absl::Status TokenStore::LoadIndex() {
   return absl::OkStatus();
 }
 
-absl::Status TokenStore::ReplayFrom(uint64_t from) {
+absl::Status TokenStore::ReplayFrom(uint64_t from, bool without_wal) {
   const std::shared_ptr<Db> db = CurrentDb();
   ProjectionBatch projection(db.get());
   uint64_t expected = from;
@@ -216,7 +216,8 @@ absl::Status TokenStore::ReplayFrom(uint64_t from) {
       }
     }
     batch.Put(db->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(expected - 1));
-    AUTHD_RETURN_IF_ERROR(db->Write(&batch, /*sync=*/false));
+    AUTHD_RETURN_IF_ERROR(without_wal ? db->WriteWithoutWal(&batch)
+                                      : db->Write(&batch, /*sync=*/false));
     projection.Clear();
     return absl::OkStatus();
   };
@@ -256,7 +257,11 @@ absl::Status TokenStore::RebuildLocked() {
   mark.Put(db->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
   AUTHD_RETURN_IF_ERROR(db->Write(&mark, /*sync=*/true));
   AUTHD_RETURN_IF_ERROR(db->RecreateProjectionCfs());
-  AUTHD_RETURN_IF_ERROR(ReplayFrom(1));
+  // The flag makes an interrupted rebuild start over, so the replay needs no WAL; flushing the
+  // memtables before clearing the flag makes it durable (and spares the next start a long WAL
+  // recovery of every projection key).
+  AUTHD_RETURN_IF_ERROR(ReplayFrom(1, /*without_wal=*/true));
+  AUTHD_RETURN_IF_ERROR(db->Flush());
   rocksdb::WriteBatch done;
   done.Delete(db->cf(kMetaCf), std::string(kRebuildingKey));
   AUTHD_RETURN_IF_ERROR(db->Write(&done, /*sync=*/true));

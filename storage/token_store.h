@@ -257,7 +257,9 @@ class TokenStore {
   // files. Hashing off: counts hashed-only tokens. Fills open_report_.
   absl::Status ApplyHashingPolicyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status LoadIndex();
-  absl::Status ReplayFrom(uint64_t from) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Projects the log from `from` to its end. `without_wal` only where a crash restarts the work
+  // from scratch (the rebuild).
+  absl::Status ReplayFrom(uint64_t from, bool without_wal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status RebuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stamps, projects and appends `events` (unsynced) and queues their index publication; returns
   // the last sequence, which the caller passes to group_.AwaitDurable() (after releasing
