@@ -14,7 +14,7 @@
 # Then bench/summarize.py prints the table and which targets were met. Results (JSON and logs) go
 # to $BENCH_OUT (default: a fresh /tmp/authd-bench.* dir). Every server listens on 127.0.0.1.
 #
-# Knobs (environment): BENCH_PARTS="decision load write h2load scale" (a subset runs faster),
+# Knobs (environment): BENCH_PIN=1 (servers on CPU 0, clients on CPU 1), BENCH_PARTS="decision load write h2load scale" (a subset runs faster),
 # BENCH_ROUNDS=3 BENCH_DURATION=3 BENCH_WARMUP=1 (each load_gen comparison runs ROUNDS rounds of
 # DURATION measured seconds per server, alternating which goes first), BENCH_CREATE_DURATION=5,
 # BENCH_SEED_TOKENS=2000 (tokens created over gRPC), BENCH_SCALE_TOKENS=1000000,
@@ -37,6 +37,15 @@ OUT=${BENCH_OUT:-$(mktemp -d /tmp/authd-bench.XXXXXX)}
 mkdir -p "$OUT"
 
 BIN=/opt-output-dir-not-known-yet
+# BENCH_PIN=1: servers on CPU 0, load generators on CPU 1 (taskset), so that the client's own CPU
+# use does not show up as server latency; both servers get the same single core, so the ratios
+# stay like for like.
+SERVER_PIN=()
+CLIENT_PIN=()
+if [ "${BENCH_PIN:-0}" = 1 ]; then
+  SERVER_PIN=(taskset -c 0)
+  CLIENT_PIN=(taskset -c 1)
+fi
 has_part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 section() { printf '\n=== %s   [load average %s]\n' "$*" "$(loadavg)"; }
@@ -71,7 +80,7 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 start_authd() {
   local data=$1 log=$2 t0
   t0=$(date +%s%N)
-  "$BIN/services/authd" --listen=127.0.0.1:0 --data-dir="$data" >"$log" 2>&1 &
+  "${SERVER_PIN[@]}" "$BIN/services/authd" --listen=127.0.0.1:0 --data-dir="$data" >"$log" 2>&1 &
   AUTHD_PID=$!
   PIDS+=("$AUTHD_PID")
   for _ in $(seq 1 12000); do
@@ -94,7 +103,7 @@ start_authd() {
 # start_null LOG: sets NULL_PID, NULL_ADDR.
 start_null() {
   local log=$1
-  "$BIN/bench/null_server" --listen=127.0.0.1:0 >"$log" 2>&1 &
+  "${SERVER_PIN[@]}" "$BIN/bench/null_server" --listen=127.0.0.1:0 >"$log" 2>&1 &
   NULL_PID=$!
   PIDS+=("$NULL_PID")
   for _ in $(seq 1 2000); do
@@ -148,7 +157,7 @@ fi
 if has_part load; then
   for c in 1 8 32; do
     section "load: Authorize closed loop, concurrency $c ($ROUNDS rounds of null server and authd)"
-    run "$BIN/bench/load_gen" --target="$AUTHD_ADDR" --baseline="$NULL_ADDR" --concurrency="$c" \
+    run "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --target="$AUTHD_ADDR" --baseline="$NULL_ADDR" --concurrency="$c" \
       --rounds="$ROUNDS" --duration="${DURATION}s" --warmup="${WARMUP}s" --mix=80:10:10 \
       --tokens-file="$OUT/tokens.tsv" --json | tee "$OUT/load_c$c.txt"
     json_of "$OUT/load_c$c.txt" "$OUT/load_c$c.json"
@@ -163,7 +172,7 @@ if has_part load; then
   for step in half quarter; do
     if [ "$step" = half ]; then rate=$HALF; else rate=$QUARTER; fi
     section "load: Authorize paced at $rate/s ($step of the null server's max), 64 slots"
-    run "$BIN/bench/load_gen" --target="$AUTHD_ADDR" --baseline="$NULL_ADDR" --concurrency=64 \
+    run "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --target="$AUTHD_ADDR" --baseline="$NULL_ADDR" --concurrency=64 \
       --rate="$rate" --rounds="$ROUNDS" --duration="${DURATION}s" --warmup="${WARMUP}s" \
       --mix=80:10:10 --tokens-file="$OUT/tokens.tsv" --json | tee "$OUT/$step.txt"
     json_of "$OUT/$step.txt" "$OUT/$step.json"
@@ -171,12 +180,12 @@ if has_part load; then
 
   section "load: Authorize paced at $QUARTER/s during a create storm (16 creates in flight)"
   STORM=$((WARMUP + LONG + 3))
-  run "$BIN/bench/load_gen" --rpc=create --target="$AUTHD_ADDR" --target-name=authd-creates \
+  run "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --rpc=create --target="$AUTHD_ADDR" --target-name=authd-creates \
     --concurrency=16 --duration="${STORM}s" --warmup=0s --tokens-file="$OUT/tokens.tsv" \
     --json >"$OUT/storm_create.txt" &
   STORM_PID=$!
   sleep 1
-  run "$BIN/bench/load_gen" --target="$AUTHD_ADDR" --target-name=authd-during-creates \
+  run "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --target="$AUTHD_ADDR" --target-name=authd-during-creates \
     --concurrency=64 --rate="$QUARTER" --duration="${LONG}s" --warmup="${WARMUP}s" \
     --mix=80:10:10 --tokens-file="$OUT/tokens.tsv" --json | tee "$OUT/storm_authorize.txt"
   wait "$STORM_PID"
@@ -188,7 +197,7 @@ fi
 if has_part write; then
   for c in 1 16 64; do
     section "write: CreateAuthorization, synced writes, concurrency $c"
-    run "$BIN/bench/load_gen" --rpc=create --target="$AUTHD_ADDR" --concurrency="$c" \
+    run "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --rpc=create --target="$AUTHD_ADDR" --concurrency="$c" \
       --duration="${CREATE_DURATION}s" --warmup=1s --tokens-file="$OUT/tokens.tsv" --json |
       tee "$OUT/create_c$c.txt"
     json_of "$OUT/create_c$c.txt" "$OUT/create_c$c.json"
