@@ -68,8 +68,11 @@ for t in "${targets[@]}"; do
   cp fuzz/corpus/"$t"/* "$dir/corpus/"
   seeds=$(find "$dir/corpus" -type f | wc -l)
   # -timeout: one input may take at most 10 s; -rss_limit_mb: the whole process 2 GiB.
+  dict=()
+  if [ -f "fuzz/$t.dict" ]; then dict=(-dict="fuzz/$t.dict"); fi
   "$bin/fuzz/${t}_fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-    -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "$dir/corpus" >"$dir/log" 2>&1
+    "${dict[@]}" -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "$dir/corpus" \
+    >"$dir/log" 2>&1
   rc=$?
   final_stat() { sed -n "s/^stat::$1: *//p" "$dir/log" | tail -n 1; }
   last=$(grep -E '^#[0-9]+.*cov: ' "$dir/log" | tail -n 1)
