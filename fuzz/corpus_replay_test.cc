@@ -1,8 +1,8 @@
 // The corpus replay test: runs a fuzz target's seed corpus through its `LLVMFuzzerTestOneInput` in
 // the normal gcc build, so the targets' properties are checked by `bazel test //...` (and under
-// --config=asan) without clang. Every file is replayed whole, then every proper prefix of it (a torn
-// write, a truncated copy). Each input sits in a buffer of exactly its size, so ASan catches a read
-// past its end. A violated property aborts the test (fuzz_check.h); stderr then names the file.
+// --config=asan) without clang. Every file is replayed whole, then every proper prefix of it (a
+// torn write, a truncated copy). Each input sits in a buffer of exactly its size, so ASan catches
+// a read past its end. A violated property aborts the test (fuzz_check.h); stderr names the file.
 // Usage: <test> CORPUS_DIR (relative to the runfiles root; fuzz_target.bzl passes it).
 #include <algorithm>
 #include <cstdint>

@@ -11,8 +11,8 @@
 //    permission matches its type, a held `instance` everything; AnyMatches is any Matches.
 //  - ValidateNewAuthorization accepts exactly the documented set (permissions present, org set, no
 //    `instance`, every org-scoped permission in the token's org); refusals are kInvalidArgument.
-//  - ValidateName accepts only 1-256 bytes of UTF-8 (protobuf's own check agrees, so an accepted name
-//    can always be stored in a proto3 string) without control characters, and is a stricter
+//  - ValidateName accepts only 1-256 bytes of UTF-8 (protobuf's own check agrees, so an accepted
+//    name can always be stored in a proto3 string) without control characters, and is a stricter
 //    ValidateDescription; refusals are kInvalidArgument naming the field, never echoing the value.
 //  - ParseRequiredStatus agrees with ParseActiveStatus on every non-empty word.
 #include <google/protobuf/stubs/common.h>
@@ -36,7 +36,6 @@
 namespace authd::fuzz {
 namespace {
 
-using authz::Action;
 using authz::Id;
 using authz::Permission;
 using authz::ResourceType;
