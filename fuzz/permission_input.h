@@ -12,7 +12,7 @@
 #include "authz/id.h"
 #include "authz/permission.h"
 #include "authz/resource_type.h"
-#include "third_party/fuzzed_data_provider/FuzzedDataProvider.h"
+#include "fuzzer/FuzzedDataProvider.h"
 
 namespace authd::fuzz {
 
