@@ -101,7 +101,8 @@ class Db final : public ProjectionReader {
      std::shared_ptr<WriteHealth> health);
 
   // Calls rocksdb::DB::Resume() when a background error stops writes, at most once per
-  // kResumeInterval unless `force`. OK when writes are accepted (again).
+  // kResumeInterval (1 s) unless `force`. Returns Resume's error when it ran and failed, else OK
+  // (also when no attempt was due: the caller's next RocksDB call reports the error then).
   absl::Status MaybeResume(bool force) ABSL_LOCKS_EXCLUDED(resume_mu_);
   // Puts the never-logged guard key into the default column family's memtable (see the header).
   void KeepMemtableNonEmpty();
