@@ -1,12 +1,29 @@
 #include "storage/db.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/types.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "base/log.h"
+#include "rocksdb/env.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "storage/data_dir.h"
@@ -14,7 +31,193 @@
 #include "storage/rocksdb_status.h"
 
 namespace authd::storage {
+
+struct Db::WriteHealth {
+  // RocksDB holds a background error of hard (or worse) severity: it refuses every write.
+  std::atomic<bool> writes_stopped{false};
+  absl::Mutex mu;
+  // The current error episode has been logged (one line when it starts, one when it ends).
+  bool reported ABSL_GUARDED_BY(mu) = false;
+};
+
 namespace {
+
+// How often a Write may call DB::Resume() while writes are stopped: each failing attempt is a
+// memtable flush that runs into the full disk again.
+constexpr absl::Duration kResumeInterval = absl::Seconds(1);
+
+// The key Db keeps in the default column family's memtable, written without the log.
+constexpr char kMemtableGuardKey[] = "memtable-guard";
+
+// Info-log files kept: LOG and the newest LOG.old.* (RocksDB's keep_log_file_num, which authd set
+// to 5 while RocksDB wrote them).
+constexpr int kInfoLogFilesKept = 5;
+
+// RocksDB's info log in `<dir>/LOG`, one write(2) per line on an O_APPEND descriptor, errors
+// ignored (a line that meets a full disk is lost). RocksDB's own file logger asserts on the line
+// after a failed write, which aborts the process in Debian's assert-enabled build.
+class InfoLogFile final : public rocksdb::Logger {
+ public:
+  // Moves an existing LOG to LOG.old.<micros> (as RocksDB does), trims old ones, opens a new LOG.
+  // Never fails: without a file, lines are dropped.
+  static std::shared_ptr<rocksdb::Logger> Open(const std::string& dir);
+
+  explicit InfoLogFile(int fd) : fd_(fd) {}
+  ~InfoLogFile() override {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (fd_ < 0) return;
+    struct timeval now;
+    gettimeofday(&now, nullptr);
+    struct tm t;
+    localtime_r(&now.tv_sec, &t);
+    char prefix[64];
+    int n = snprintf(prefix, sizeof(prefix), "%04d/%02d/%02d-%02d:%02d:%02d.%06ld %ld ",
+                     t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+                     static_cast<long>(now.tv_usec), static_cast<long>(syscall(SYS_gettid)));
+    std::string line(prefix, n > 0 ? static_cast<size_t>(n) : 0);
+    va_list copy;
+    va_copy(copy, ap);
+    int body = vsnprintf(nullptr, 0, format, copy);
+    va_end(copy);
+    if (body > 0) {
+      size_t start = line.size();
+      line.resize(start + static_cast<size_t>(body) + 1);
+      va_copy(copy, ap);
+      vsnprintf(line.data() + start, static_cast<size_t>(body) + 1, format, copy);
+      va_end(copy);
+      line.resize(start + static_cast<size_t>(body));
+    }
+    if (line.empty() || line.back() != '\n') line.push_back('\n');
+    ssize_t ignored = write(fd_, line.data(), line.size());
+    (void)ignored;
+  }
+
+ private:
+  const int fd_;
+};
+
+std::shared_ptr<rocksdb::Logger> InfoLogFile::Open(const std::string& dir) {
+  const std::string log = dir + "/LOG";
+  struct stat st;
+  if (stat(log.c_str(), &st) == 0) {
+    rename(log.c_str(), absl::StrCat(log, ".old.", absl::ToUnixMicros(absl::Now())).c_str());
+  }
+  std::vector<std::pair<uint64_t, std::string>> old;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      absl::string_view name = e->d_name;
+      uint64_t micros = 0;
+      if (absl::ConsumePrefix(&name, "LOG.old.") && absl::SimpleAtoi(name, &micros)) {
+        old.emplace_back(micros, e->d_name);
+      }
+    }
+    closedir(d);
+  }
+  std::sort(old.rbegin(), old.rend());
+  for (size_t i = kInfoLogFilesKept - 1; i < old.size(); ++i) {
+    unlink((dir + "/" + old[i].second).c_str());
+  }
+  return std::make_shared<InfoLogFile>(
+      open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+}
+
+absl::string_view WhatFailed(rocksdb::BackgroundErrorReason reason) {
+  switch (reason) {
+    case rocksdb::BackgroundErrorReason::kFlush:
+    case rocksdb::BackgroundErrorReason::kFlushNoWAL:
+      return "flush a memtable to disk";
+    case rocksdb::BackgroundErrorReason::kCompaction:
+      return "compact files";
+    case rocksdb::BackgroundErrorReason::kWriteCallback:
+      return "append to or sync the write-ahead log";
+    case rocksdb::BackgroundErrorReason::kMemTable:
+      return "update a memtable";
+    case rocksdb::BackgroundErrorReason::kManifestWrite:
+    case rocksdb::BackgroundErrorReason::kManifestWriteNoWAL:
+      return "write the MANIFEST";
+  }
+  return "write";
+}
+
+bool IsNoSpace(const rocksdb::Status& s) {
+  return s.IsNoSpace() || s.subcode() == rocksdb::Status::kSpaceLimit;
+}
+
+// Tells Db when RocksDB stops and resumes writes, logs each episode once (RocksDB's messages name
+// files and system errors, never keys or values), and keeps RocksDB's own full-disk recovery off.
+// Called by RocksDB threads, sometimes under its DB mutex: it must not call into the DB.
+class WriteHealthListener final : public rocksdb::EventListener {
+ public:
+  explicit WriteHealthListener(std::shared_ptr<Db::WriteHealth> health)
+      : health_(std::move(health)) {}
+
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason, rocksdb::Status* error) override {
+    if (error == nullptr || error->ok()) return;
+    const bool stops_writes = error->severity() >= rocksdb::Status::Severity::kHardError;
+    if (stops_writes) health_->writes_stopped.store(true);
+    absl::MutexLock lock(&health_->mu);
+    if (health_->reported) return;
+    health_->reported = true;
+    if (IsNoSpace(*error)) {
+      const std::string line = absl::StrCat(
+          "storage is full: RocksDB could not ", WhatFailed(reason), " (", error->ToString(), ")");
+      if (stops_writes) {
+        LogError(absl::StrCat(line, "; writes fail with RESOURCE_EXHAUSTED until space is freed, "
+                                    "then resume without a restart; Authorize and reads keep "
+                                    "working"));
+      } else {
+        LogWarning(absl::StrCat(line, "; writes continue, compaction is retried"));
+      }
+    } else {
+      LogError(absl::StrCat("storage error: RocksDB could not ", WhatFailed(reason), " (",
+                            error->ToString(), ")",
+                            stops_writes ? "; writes fail with UNAVAILABLE until RocksDB resumes"
+                                         : "; writes continue"));
+    }
+  }
+
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status error,
+                            bool* auto_recovery) override {
+    // RocksDB's SstFileManager would poll every 5 s for one write buffer (64 MiB) of free space
+    // and, meanwhile, make DB::Resume() answer Busy: Db resumes by itself instead.
+    if (auto_recovery != nullptr && IsNoSpace(error)) *auto_recovery = false;
+    error.PermitUncheckedError();
+  }
+
+  void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (!info.new_bg_error.ok()) return;
+    health_->writes_stopped.store(false);
+    absl::MutexLock lock(&health_->mu);
+    if (!health_->reported) return;
+    health_->reported = false;
+    LogInfo("storage: RocksDB resumed, writes are accepted again");
+  }
+
+ private:
+  const std::shared_ptr<Db::WriteHealth> health_;
+};
+
+// "<n>.log" -> n.
+bool ParseWalName(absl::string_view name, uint64_t* number) {
+  return absl::ConsumeSuffix(&name, ".log") && !name.empty() &&
+         std::all_of(name.begin(), name.end(), absl::ascii_isdigit) &&
+         absl::SimpleAtoi(name, number);
+}
+
+absl::Status SyncError(int err, const std::string& path) {
+  std::string message = absl::StrCat("syncing the log: ", path, ": ", std::strerror(err));
+  if (err == ENOSPC || err == EDQUOT) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "syncing the log: storage is full (no space left for the data dir); writes resume once "
+        "space is freed: ",
+        path, ": ", std::strerror(err)));
+  }
+  return absl::UnavailableError(message);
+}
 
 const std::vector<absl::string_view>& AllCfs() {
   static const auto* const kAll = new std::vector<absl::string_view>{
@@ -43,11 +246,16 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir) {
   absl::Status made = MakePrivateDirs(dir);
   if (!made.ok()) return made;
 
+  auto health = std::make_shared<WriteHealth>();
   rocksdb::DBOptions options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
-  options.keep_log_file_num = 5;
   options.max_open_files = 256;
+  options.info_log = InfoLogFile::Open(dir);
+  options.listeners.push_back(std::make_shared<WriteHealthListener>(health));
+  // Close() would otherwise flush the memtables because of the never-logged guard key; the
+  // server flushes at shutdown itself (Flush), and offline tools close as they did before.
+  options.avoid_flush_during_shutdown = true;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (absl::string_view name : AllCfs()) {
@@ -62,12 +270,19 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir) {
   for (size_t i = 0; i < raw_handles.size(); ++i) {
     handles[std::string(AllCfs()[i])] = raw_handles[i];
   }
-  return std::unique_ptr<Db>(new Db(dir, std::move(db), std::move(handles)));
+  auto opened =
+      std::unique_ptr<Db>(new Db(dir, std::move(db), std::move(handles), std::move(health)));
+  opened->KeepMemtableNonEmpty();
+  return opened;
 }
 
 Db::Db(std::string dir, std::unique_ptr<rocksdb::DB> db,
-       absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> handles)
-    : dir_(std::move(dir)), db_(std::move(db)), handles_(std::move(handles)) {}
+       absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> handles,
+       std::shared_ptr<WriteHealth> health)
+    : dir_(std::move(dir)),
+      db_(std::move(db)),
+      handles_(std::move(handles)),
+      health_(std::move(health)) {}
 
 Db::~Db() {
   for (auto& [name, handle] : handles_) {
@@ -93,6 +308,9 @@ absl::StatusOr<std::optional<std::string>> Db::Get(absl::string_view cf_name,
 }
 
 absl::Status Db::Write(rocksdb::WriteBatch* batch, bool sync) {
+  // While writes are stopped RocksDB answers the write below with its background error, without
+  // touching the log, so a resume that fails (or is not due yet) needs no special case here.
+  MaybeResume(/*force=*/false).IgnoreError();
   rocksdb::WriteOptions options;
   options.sync = sync;
   return FromRocksDb(db_->Write(options, batch), "writing");
@@ -104,7 +322,84 @@ absl::Status Db::WriteWithoutWal(rocksdb::WriteBatch* batch) {
   return FromRocksDb(db_->Write(options, batch), "writing");
 }
 
-absl::Status Db::SyncWal() { return FromRocksDb(db_->SyncWAL(), "syncing WAL"); }
+absl::Status Db::MaybeResume(bool force) {
+  if (!health_->writes_stopped.load()) return absl::OkStatus();
+  if (force) {
+    resume_mu_.Lock();
+  } else if (!resume_mu_.TryLock()) {
+    return absl::OkStatus();  // another thread is resuming
+  }
+  absl::Status result;
+  const absl::Time now = absl::Now();
+  if (health_->writes_stopped.load() && (force || now - last_resume_ >= kResumeInterval)) {
+    last_resume_ = now;
+    // Flushes every memtable to new SST files and switches to a new log, then clears the error.
+    rocksdb::Status s = db_->Resume();
+    if (s.ok()) {
+      health_->writes_stopped.store(false);
+      KeepMemtableNonEmpty();
+    } else {
+      result = FromRocksDb(s, "resuming writes");
+    }
+  }
+  resume_mu_.Unlock();
+  return result;
+}
+
+void Db::KeepMemtableNonEmpty() {
+  // Resume() flushes only non-empty memtables, and only that flush replaces a log writer that saw
+  // an error; with every memtable empty (right after a flush, e.g. at start-up or a backup) it
+  // would keep the failed writer and the next write would abort the process. The guard key is
+  // written without the log, so writing it cannot meet a full disk; nothing reads it.
+  rocksdb::WriteOptions options;
+  options.disableWAL = true;
+  db_->Put(options, cf(rocksdb::kDefaultColumnFamilyName), kMemtableGuardKey, "")
+      .PermitUncheckedError();
+}
+
+absl::Status Db::SyncWal() {
+  // RocksDB's SyncWAL() asserts (aborts) when a log append failed before, which a group commit
+  // cannot rule out: a concurrent write may just have met a full disk. Appends reach the OS before
+  // Write returns (no manual_wal_flush), so fsyncing the log files here makes them durable. Log
+  // files below the floor were closed before the previous sync and synced by it.
+  absl::MutexLock lock(&sync_mu_);
+  std::vector<uint64_t> logs;
+  DIR* d = opendir(dir_.c_str());
+  if (d == nullptr) return SyncError(errno, dir_);
+  while (dirent* e = readdir(d)) {
+    uint64_t number = 0;
+    if (ParseWalName(e->d_name, &number) && number >= synced_wal_floor_) logs.push_back(number);
+  }
+  closedir(d);
+  std::sort(logs.begin(), logs.end());
+  for (uint64_t number : logs) {
+    char name[32];
+    snprintf(name, sizeof(name), "/%06llu.log", static_cast<unsigned long long>(number));
+    const std::string path = dir_ + name;
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      // Deleted since the listing: obsolete, its writes are in synced SST files.
+      if (errno == ENOENT) continue;
+      return SyncError(errno, path);
+    }
+    int rc = fdatasync(fd);
+    int err = errno;
+    close(fd);
+    if (rc != 0) return SyncError(err, path);
+  }
+  if (logs.empty()) return absl::OkStatus();
+  if (logs.back() > synced_wal_floor_ || synced_wal_floor_ == 0) {
+    // A log created since the last sync: make its directory entry durable too.
+    int fd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return SyncError(errno, dir_);
+    int rc = fsync(fd);
+    int err = errno;
+    close(fd);
+    if (rc != 0) return SyncError(err, dir_);
+  }
+  synced_wal_floor_ = logs.back();
+  return absl::OkStatus();
+}
 
 std::unique_ptr<rocksdb::Iterator> Db::NewIterator(absl::string_view cf_name) {
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), cf(cf_name)));
@@ -155,16 +450,20 @@ absl::Status Db::CreateCheckpoint(const std::string& dir) {
   rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
   if (!s.ok()) return FromRocksDb(s, "creating a checkpoint");
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  return FromRocksDb(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
-                     "creating a checkpoint");
+  s = checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0);
+  KeepMemtableNonEmpty();
+  return FromRocksDb(s, "creating a checkpoint");
 }
 
 absl::Status Db::Flush() {
+  absl::Status resumed = MaybeResume(/*force=*/true);
+  if (!resumed.ok()) return resumed;
   std::vector<rocksdb::ColumnFamilyHandle*> all;
   for (auto& [name, handle] : handles_) all.push_back(handle);
   rocksdb::Status s = db_->Flush(rocksdb::FlushOptions(), all);
+  KeepMemtableNonEmpty();
   if (!s.ok()) return FromRocksDb(s, "flushing");
-  return FromRocksDb(db_->SyncWAL(), "syncing WAL");
+  return SyncWal();
 }
 
 }  // namespace authd::storage

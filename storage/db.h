@@ -2,6 +2,20 @@
 // the rocksdb::DB handle. Opening creates the data dir (mode 0700) and fails fast, with a clear
 // kFailedPrecondition, when another process holds the dir's LOCK. Thread-safe (RocksDB is); the
 // projection-recreating call must not race with writers (TokenStore serialises them).
+//
+// A full disk (or another I/O error) is survivable without a restart. RocksDB 7.8 (Debian 12)
+// turns a failed log write or flush into a "background error" and refuses every write until
+// DB::Resume() succeeds (reads keep working); Db calls Resume() itself, from the next Write at most
+// once per second, so writes succeed again as soon as space is back. Three traps of that RocksDB
+// build are closed here (each one aborts the process, because Debian builds it with assertions):
+//  - its own info-log file asserts on the line after a failed write: Db logs to `<dir>/LOG` with a
+//    logger that ignores write errors;
+//  - SyncWAL() after a failed log append asserts: SyncWal fsyncs the log files itself;
+//  - Resume() with every memtable empty clears the error but keeps the failed log writer, and the
+//    next write asserts: Db keeps one never-logged key in the default column family's memtable, so
+//    that Resume's flush always switches to a new log.
+// RocksDB's own recovery from a full disk (its SstFileManager polls every 5 s for free space of
+// one write buffer, 64 MiB, and makes Resume() answer Busy meanwhile) is turned off.
 #ifndef AUTHD_STORAGE_DB_H_
 #define AUTHD_STORAGE_DB_H_
 
@@ -15,6 +29,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "storage/projection_batch.h"
@@ -39,10 +55,16 @@ class Db final : public ProjectionReader {
 
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view cf,
                                                  absl::string_view key) override;
-  // Applies `batch` atomically; `sync` = fsync the WAL before returning.
+  // Applies `batch` atomically; `sync` = fsync the WAL before returning. A failed write is not
+  // applied, now or after a crash. Errors: kResourceExhausted "storage is full" (no space: RocksDB
+  // met it appending to the log, or earlier in a flush; every write fails until space is back and
+  // a later Write has resumed RocksDB), kUnavailable (other I/O trouble).
   absl::Status Write(rocksdb::WriteBatch* batch, bool sync);
-  // fsyncs the WAL: every write that returned before this call is durable when it returns OK.
-  // (TokenStore's group commit: many unsynced writes, then one SyncWal for all of them.)
+  // fsyncs the WAL files: every write that returned OK before this call is durable when it returns
+  // OK. (TokenStore's group commit: many unsynced writes, then one SyncWal for all of them.) Safe
+  // at any time, also after or concurrently with a failed Write: it fsyncs the files with its own
+  // descriptors and never touches RocksDB's log writer. Errors: kResourceExhausted (fsync said
+  // ENOSPC/EDQUOT), kUnavailable (any other fsync error: what reached the disk is unknown).
   absl::Status SyncWal();
   // Applies `batch` without writing the WAL: lost on a crash unless flushed. Only for work that is
   // redone from scratch after a crash (the projection rebuild, guarded by meta/rebuilding).
@@ -55,7 +77,7 @@ class Db final : public ProjectionReader {
   // Drops and recreates every projection column family (empty afterwards).
   absl::Status RecreateProjectionCfs();
 
-  // Flushes memtables and syncs the WAL (clean shutdown).
+  // Flushes memtables and syncs the WAL (clean shutdown); resumes RocksDB first if a write failed.
   absl::Status Flush();
 
   // RocksDB's block checksums of every SST file. Errors: kDataLoss naming the problem.
@@ -72,13 +94,34 @@ class Db final : public ProjectionReader {
 
   const std::string& dir() const { return dir_; }
 
+  // What the RocksDB event listener shares with Db: whether RocksDB holds a background error that
+  // stops writes. Defined in db.cc.
+  struct WriteHealth;
+
  private:
   Db(std::string dir, std::unique_ptr<rocksdb::DB> db,
-     absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> handles);
+     absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> handles,
+     std::shared_ptr<WriteHealth> health);
+
+  // Calls rocksdb::DB::Resume() when a background error stops writes, at most once per
+  // kResumeInterval (1 s) unless `force`. Returns Resume's error when it ran and failed, else OK
+  // (also when no attempt was due: the caller's next RocksDB call reports the error then).
+  absl::Status MaybeResume(bool force) ABSL_LOCKS_EXCLUDED(resume_mu_);
+  // Puts the never-logged guard key into the default column family's memtable (see the header).
+  void KeepMemtableNonEmpty();
 
   std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
   absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> handles_;
+  const std::shared_ptr<WriteHealth> health_;
+
+  absl::Mutex resume_mu_;
+  absl::Time last_resume_ ABSL_GUARDED_BY(resume_mu_) = absl::InfinitePast();
+
+  // SyncWal: log files numbered below `synced_wal_floor_` were synced by an earlier call and
+  // receive no more writes.
+  absl::Mutex sync_mu_;
+  uint64_t synced_wal_floor_ ABSL_GUARDED_BY(sync_mu_) = 0;
 };
 
 }  // namespace authd::storage

@@ -21,7 +21,10 @@ absl::Status FromRocksDb(const rocksdb::Status& status, absl::string_view contex
                      status.ToString()));
   }
   if (status.IsNoSpace() || status.subcode() == rocksdb::Status::kSpaceLimit) {
-    return absl::ResourceExhaustedError(message);
+    return absl::ResourceExhaustedError(absl::StrCat(
+        context, ": storage is full (no space left for the data dir); writes resume once space is "
+                 "freed: ",
+        status.ToString()));
   }
   if (status.IsIOError() || status.IsBusy() || status.IsTimedOut() || status.IsTryAgain() ||
       status.IsIncomplete()) {

@@ -8,9 +8,11 @@
 
 namespace authd::storage {
 
-// Maps RocksDB's codes onto authd's: corruption -> kDataLoss; busy/timed out/try again/I-O errors ->
-// kUnavailable (transient storage trouble, e.g. a full disk); a held LOCK file -> kFailedPrecondition;
-// anything else -> kInternal. `context` says what was being done.
+// Maps RocksDB's codes onto authd's: corruption -> kDataLoss; no space (a full disk, whether RocksDB
+// met it writing the log or in a background flush or compaction) -> kResourceExhausted saying
+// "storage is full"; busy/timed out/try again/other I-O errors -> kUnavailable (transient storage
+// trouble); a held LOCK file -> kFailedPrecondition; anything else -> kInternal. `context` says
+// what was being done.
 absl::Status FromRocksDb(const rocksdb::Status& status, absl::string_view context);
 
 }  // namespace authd::storage

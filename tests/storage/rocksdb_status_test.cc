@@ -8,8 +8,11 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "rocksdb/status.h"
 #include "storage/db.h"
+#include "storage/rocksdb_status.h"
 
 namespace authd::storage {
 namespace {
@@ -51,6 +54,20 @@ TEST(RocksDbStatusTest, UnrelatedIoErrorIsNotReportedAsLockedWhenPathContainsLoc
   EXPECT_EQ(blocks_open.status().code(), plain_open.status().code()) << blocks_open.status();
   EXPECT_EQ(blocks_open.status().message().find("locked by another process"), std::string::npos)
       << blocks_open.status();
+}
+
+// A full disk is the client's RESOURCE_EXHAUSTED with a message an operator understands, whether
+// RocksDB reports ENOSPC (NoSpace) or its own space limit (SpaceLimit).
+TEST(RocksDbStatusTest, NoSpaceIsResourceExhaustedSayingStorageIsFull) {
+  for (const rocksdb::Status& full :
+       {rocksdb::Status::NoSpace("While appending to file: /d/000004.log", "No space left on device"),
+        rocksdb::Status::SpaceLimit("Max allowed space was reached")}) {
+    absl::Status s = FromRocksDb(full, "writing");
+    EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+    EXPECT_TRUE(absl::StartsWith(s.message(), "writing: storage is full")) << s;
+  }
+  EXPECT_EQ(FromRocksDb(rocksdb::Status::IOError("disk on fire"), "writing").code(),
+            absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
