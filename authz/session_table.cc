@@ -12,7 +12,7 @@ std::string SessionTable::Create(Id user_id, std::vector<Permission> permissions
   std::string token = GenerateToken();
   Session s{NewRandomId(), user_id, std::move(permissions), clock_->Now() + ttl_};
   *session = s;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (sessions_.size() >= max_sessions_) EvictOneLocked();
   sessions_.insert_or_assign(DigestToken(token), std::move(s));
   return token;
@@ -39,14 +39,14 @@ void SessionTable::EvictOneLocked() {
 std::optional<Session> SessionTable::Find(const TokenDigest& digest) const {
   // A shared lock: Authorize falls back here for every unknown token. Expired sessions are
   // dropped by Create when the table is full, not here.
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   auto it = sessions_.find(digest);
   if (it == sessions_.end() || it->second.expires_at <= clock_->Now()) return std::nullopt;
   return it->second;
 }
 
 bool SessionTable::Erase(const TokenDigest& digest) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return sessions_.erase(digest) > 0;
 }
 

@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "base/clock.h"
 #include "authz/decision.h"
 #include "authz/token_hash.h"
+#include "base/clock.h"
+#include "base/mutex.h"
 
 namespace authd::authz {
 
@@ -46,7 +46,7 @@ class SessionTable {
   const Clock* clock_;
   const absl::Duration ttl_;
   const size_t max_sessions_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   absl::flat_hash_map<TokenDigest, Session, TokenDigestHash> sessions_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -4,18 +4,18 @@ namespace authd::authz {
 
 void TokenIndex::Put(const TokenDigest& digest, TokenGrant grant) {
   Shard& s = shards_[ShardOf(digest)];
-  absl::MutexLock lock(&s.mu);
+  MutexLock lock(&s.mu);
   s.map.insert_or_assign(digest, Entry{digest, std::move(grant)});
 }
 
 void TokenIndex::Erase(const TokenDigest& digest) {
   Shard& s = shards_[ShardOf(digest)];
-  absl::MutexLock lock(&s.mu);
+  MutexLock lock(&s.mu);
   s.map.erase(digest);
 }
 
 void TokenIndex::SetUserActive(Id user_id, bool active) {
-  absl::MutexLock lock(&users_mu_);
+  MutexLock lock(&users_mu_);
   if (active) {
     active_users_.insert(user_id);
   } else {
@@ -25,32 +25,32 @@ void TokenIndex::SetUserActive(Id user_id, bool active) {
 
 void TokenIndex::Clear() {
   for (Shard& s : shards_) {
-    absl::MutexLock lock(&s.mu);
+    MutexLock lock(&s.mu);
     s.map.clear();
   }
-  absl::MutexLock lock(&users_mu_);
+  MutexLock lock(&users_mu_);
   active_users_.clear();
 }
 
 void TokenIndex::SwapContents(TokenIndex* other) {
   for (int i = 0; i < kShards; ++i) {
-    absl::MutexLock a(&shards_[i].mu);
-    absl::MutexLock b(&other->shards_[i].mu);
+    MutexLock a(&shards_[i].mu);
+    MutexLock b(&other->shards_[i].mu);
     shards_[i].map.swap(other->shards_[i].map);
   }
-  absl::MutexLock a(&users_mu_);
-  absl::MutexLock b(&other->users_mu_);
+  MutexLock a(&users_mu_);
+  MutexLock b(&other->users_mu_);
   active_users_.swap(other->active_users_);
 }
 
 bool TokenIndex::UserActive(Id user_id) const {
-  absl::ReaderMutexLock lock(&users_mu_);
+  ReaderMutexLock lock(&users_mu_);
   return active_users_.contains(user_id);
 }
 
 Decision TokenIndex::Authorize(const TokenDigest& digest, const Permission& requested) const {
   const Shard& s = shards_[ShardOf(digest)];
-  absl::ReaderMutexLock lock(&s.mu);
+  ReaderMutexLock lock(&s.mu);
   auto it = s.map.find(digest);
   if (it == s.map.end() || !DigestEquals(it->second.digest, digest)) {
     return Decide(nullptr, false, requested);
@@ -62,7 +62,7 @@ Decision TokenIndex::Authorize(const TokenDigest& digest, const Permission& requ
 
 std::optional<TokenGrant> TokenIndex::Find(const TokenDigest& digest) const {
   const Shard& s = shards_[ShardOf(digest)];
-  absl::ReaderMutexLock lock(&s.mu);
+  ReaderMutexLock lock(&s.mu);
   auto it = s.map.find(digest);
   if (it == s.map.end() || !DigestEquals(it->second.digest, digest)) return std::nullopt;
   return it->second.grant;
@@ -71,7 +71,7 @@ std::optional<TokenGrant> TokenIndex::Find(const TokenDigest& digest) const {
 size_t TokenIndex::size() const {
   size_t n = 0;
   for (const Shard& s : shards_) {
-    absl::ReaderMutexLock lock(&s.mu);
+    ReaderMutexLock lock(&s.mu);
     n += s.map.size();
   }
   return n;

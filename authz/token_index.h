@@ -14,9 +14,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
 #include "authz/decision.h"
 #include "authz/token_hash.h"
+#include "base/mutex.h"
 
 namespace authd::authz {
 
@@ -58,13 +58,13 @@ class TokenIndex {
     TokenGrant grant;
   };
   struct Shard {
-    mutable absl::Mutex mu;
+    mutable Mutex mu;
     absl::flat_hash_map<TokenDigest, Entry, TokenDigestHash> map ABSL_GUARDED_BY(mu);
   };
   static int ShardOf(const TokenDigest& d) { return d[8] % kShards; }
 
   std::array<Shard, kShards> shards_;
-  mutable absl::Mutex users_mu_;
+  mutable Mutex users_mu_;
   absl::flat_hash_set<Id> active_users_ ABSL_GUARDED_BY(users_mu_);
 };
 

@@ -6,15 +6,15 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/mutex.h"
 
 namespace authd {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<bool> g_json{false};
-absl::Mutex g_mu;
+ABSL_CONST_INIT Mutex g_mu;
 }  // namespace
 
 std::optional<LogLevel> ParseLogLevel(absl::string_view name) {
@@ -83,7 +83,7 @@ void Log(LogLevel level, absl::string_view message) {
   } else {
     line = absl::StrCat(ts, " ", LogLevelName(level), " ", message, "\n");
   }
-  absl::MutexLock lock(&g_mu);
+  MutexLock lock(&g_mu);
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
 }

@@ -38,10 +38,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/mutex.h"  // SetMutexDeadlockDetectionMode, for gRPC's mutexes
 #include "authd/v1/authorization_service.grpc.pb.h"
 #include "authd/v1/authorize_service.grpc.pb.h"
 #include "authz/token.h"
+#include "base/mutex.h"
 #include "bench/flags.h"
 #include "bench/histogram.h"
 #include "bench/tokens_file.h"
@@ -215,7 +216,7 @@ class Runner {
     measure_ns_ = start_ns_ + absl::ToInt64Nanoseconds(o_.warmup);
     stop_ns_ = measure_ns_ + absl::ToInt64Nanoseconds(o_.duration);
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       active_ = o_.concurrency;
     }
 
@@ -225,7 +226,7 @@ class Runner {
       for (int p = 0; p < pacers; ++p) pacers_.push_back(std::make_unique<Pacer>());
       for (int i = 0; i < o_.concurrency; ++i) {
         slots_[i]->pacer = i % pacers;
-        absl::MutexLock lock(&pacers_[i % pacers]->mu);
+        MutexLock lock(&pacers_[i % pacers]->mu);
         pacers_[i % pacers]->free.push_back(slots_[i].get());
       }
       std::vector<std::thread> threads;
@@ -238,14 +239,13 @@ class Runner {
     // Every RPC has a deadline, so the slots drain within rpc_timeout of the stop; after that,
     // cancel what is left (no slot starts an RPC after the stop) and give it a little longer.
     {
-      absl::MutexLock lock(&mu_);
-      auto drained = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return active_ == 0; };
+      MutexLock lock(&mu_);
       const absl::Time stop = absl::Now() + absl::Nanoseconds(stop_ns_ - NowNs());
-      if (!mu_.AwaitWithDeadline(absl::Condition(&drained), stop + o_.rpc_timeout + absl::Seconds(2))) {
+      if (!AwaitDrainedLocked(stop + o_.rpc_timeout + absl::Seconds(2))) {
         for (auto& s : slots_) {
           if (s->ctx != nullptr) s->ctx->TryCancel();
         }
-        if (!mu_.AwaitWithTimeout(absl::Condition(&drained), absl::Seconds(5))) {
+        if (!AwaitDrainedLocked(absl::Now() + absl::Seconds(5))) {
           return absl::DeadlineExceededError("RPCs did not drain after the run");
         }
       }
@@ -295,13 +295,15 @@ class Runner {
       if (NowNs() - intended > 1000000 && intended >= measure_ns_) ++pacer.late;
       Slot* slot = nullptr;
       {
-        absl::MutexLock lock(&pacer.mu);
-        auto has_free = [&pacer]() ABSL_SHARED_LOCKS_REQUIRED(pacer.mu) { return !pacer.free.empty(); };
+        MutexLock lock(&pacer.mu);
         const int64_t left = stop_ns_ - NowNs();
-        if (left <= 0 ||
-            !pacer.mu.AwaitWithTimeout(absl::Condition(&has_free), absl::Nanoseconds(left))) {
-          break;
+        if (left <= 0) break;
+        const absl::Time give_up = absl::Now() + absl::Nanoseconds(left);
+        bool timed_out = false;
+        while (pacer.free.empty() && !timed_out) {
+          timed_out = pacer.has_free.WaitWithDeadline(&pacer.mu, give_up);
         }
+        if (pacer.free.empty()) break;
         slot = pacer.free.back();
         pacer.free.pop_back();
       }
@@ -310,13 +312,21 @@ class Runner {
     // Slots still free never run again: retire them.
     int retired = 0;
     {
-      absl::MutexLock lock(&pacer.mu);
+      MutexLock lock(&pacer.mu);
       retired = static_cast<int>(pacer.free.size());
       pacer.free.clear();
       pacer.done = true;
     }
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     active_ -= retired;
+    if (active_ == 0) drained_.Signal();
+  }
+
+  // Waits until every slot has retired (active_ == 0) or `deadline`; returns whether they had.
+  bool AwaitDrainedLocked(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    bool timed_out = false;
+    while (active_ != 0 && !timed_out) timed_out = drained_.WaitWithDeadline(&mu_, deadline);
+    return active_ == 0;
   }
 
   void Issue(Slot* s, int64_t intended_ns) {
@@ -362,22 +372,27 @@ class Runner {
     if (o_.rate > 0) {
       Pacer& pacer = *pacers_[s->pacer];
       {
-        absl::MutexLock lock(&pacer.mu);
+        MutexLock lock(&pacer.mu);
         if (!pacer.done) {
           pacer.free.push_back(s);
+          pacer.has_free.Signal();
           return;
         }
       }
-      absl::MutexLock lock(&mu_);
-      --active_;
+      Retire();
       return;
     }
     if (end < stop_ns_) {
       Issue(s, end);
       return;
     }
-    absl::MutexLock lock(&mu_);
-    --active_;
+    Retire();
+  }
+
+  // A slot that will issue no more RPCs.
+  void Retire() {
+    MutexLock lock(&mu_);
+    if (--active_ == 0) drained_.Signal();
   }
 
   const Options& o_;
@@ -390,10 +405,12 @@ class Runner {
   int64_t start_ns_ = 0;
   int64_t measure_ns_ = 0;
   int64_t stop_ns_ = 0;
-  absl::Mutex mu_;
-  int active_ ABSL_GUARDED_BY(mu_) = 0;
+  Mutex mu_;
+  int active_ ABSL_GUARDED_BY(mu_) = 0;  // slots that may still issue or finish an RPC
+  CondVar drained_;                      // signalled when active_ reaches 0
   struct Pacer {
-    absl::Mutex mu;
+    Mutex mu;
+    CondVar has_free;  // signalled when a slot is pushed onto `free`
     std::vector<Slot*> free ABSL_GUARDED_BY(mu);
     bool done ABSL_GUARDED_BY(mu) = false;
     uint64_t late = 0;  // touched by its pacer thread only
@@ -436,8 +453,9 @@ double Ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
 int Main(int argc, char** argv) {
   // Debian's abseil is built without NDEBUG, which turns on absl::Mutex deadlock detection (a
-  // global lock and a lock graph update on every acquisition, gRPC's own mutexes included). The
-  // client is not under test: give its CPU back to the server on this shared 2-core box.
+  // global lock and a lock graph update on every acquisition of gRPC's own mutexes; ours are
+  // authd::Mutex). The client is not under test: give its CPU back to the server on this shared
+  // 2-core box.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Options o;
   Flags flags;

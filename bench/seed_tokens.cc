@@ -18,12 +18,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "authd/v1/authorization_service.grpc.pb.h"
 #include "authd/v1/authorize_service.pb.h"
 #include "authd/v1/setup_service.grpc.pb.h"
 #include "authz/token.h"
+#include "base/mutex.h"
 #include "bench/flags.h"
 #include "bench/tokens_file.h"
 
@@ -97,7 +97,7 @@ int Main(int argc, char** argv) {
   p->mutable_resource()->set_id(file.bucket_id);
   const std::string auth_header = absl::StrCat("Token ", file.operator_token);
 
-  absl::Mutex mu;
+  Mutex mu;
   std::vector<std::string> tokens;
   std::string first_error;
   std::atomic<int> next{0};
@@ -112,7 +112,7 @@ int Main(int argc, char** argv) {
         ctx.AddMetadata("authorization", auth_header);
         authd::v1::Authorization resp;
         grpc::Status s = stub->CreateAuthorization(&ctx, create, &resp);
-        absl::MutexLock lock(&mu);
+        MutexLock lock(&mu);
         if (s.ok()) {
           tokens.push_back(resp.token());
         } else if (first_error.empty()) {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/mutex.h"  // SetMutexDeadlockDetectionMode
 #include "base/clock.h"
 #include "base/log.h"
 #include "services/offline_commands.h"
@@ -20,7 +20,8 @@
 
 int main(int argc, char** argv) {
   // Debian's Abseil is built without NDEBUG, which leaves absl::Mutex's deadlock detection on: a
-  // global lock and a graph update on every lock, ~100 ns per Authorize (docs/performance.md).
+  // global lock and a graph update on every lock (docs/performance.md). authd's own locks are
+  // authd::Mutex (base/mutex.h); this is for gRPC's, and TokenStore's until it moves over.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (authd::services::IsOfflineCommand(argc, argv)) {
     return authd::services::RunOfflineCommand(argc, argv, std::cout, std::cerr);

@@ -1,7 +1,10 @@
 #include "authz/session_table.h"
 
+#include <atomic>
 #include <optional>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -11,6 +14,7 @@
 #include "authz/token.h"
 #include "authz/token_hash.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "gtest/gtest.h"
 
 namespace authd::authz {
@@ -176,6 +180,84 @@ TEST_F(SessionTableTest, InstanceOwnerSessionKeepsItsPermissions) {
   EXPECT_EQ(found->permissions, perms);
   EXPECT_TRUE(
       AnyMatches(found->permissions, GlobalPermission(Action::kWrite, ResourceType::kOrgs)));
+}
+
+// Sign-ins, look-ups and sign-outs at once, on a small table (so Create evicts) while the clock
+// moves (so sessions expire). A look-up may miss a session (evicted, expired, signed out) but must
+// never return another session's data, and the table never holds more than its bound. Run under
+// ThreadSanitizer too (tag "tsan").
+TEST_F(SessionTableTest, ConcurrentCreateFindEraseNeverMixSessions) {
+  constexpr size_t kMaxSessions = 32;
+  constexpr int kCreators = 2;
+  constexpr int kReaders = 2;
+  constexpr int kOps = 1500;
+  constexpr int kTicks = 300;
+  SessionTable table(&clock_, absl::Seconds(10), kMaxSessions);
+
+  struct Known {
+    TokenDigest digest;
+    Session session;
+  };
+  Mutex known_mu;
+  std::vector<Known> known;  // Guarded by known_mu.
+  auto pick = [&](std::mt19937* rng, Known* out) {
+    MutexLock lock(&known_mu);
+    if (known.empty()) return false;
+    *out = known[(*rng)() % known.size()];
+    return true;
+  };
+  auto same = [](const Session& got, const Session& want) {
+    return got.id == want.id && got.user_id == want.user_id &&
+           got.permissions == want.permissions && got.expires_at == want.expires_at;
+  };
+
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kCreators; ++c) {
+    threads.emplace_back([&, c] {
+      std::mt19937 rng(300 + c);
+      const Id user = c == 0 ? kUser : kOtherUser;
+      for (int op = 0; op < kOps; ++op) {
+        if (op % 4 == 3) {  // Sign one out; a session signed out by now is no longer found.
+          Known k;
+          if (pick(&rng, &k) && table.Erase(k.digest) && table.Find(k.digest).has_value()) {
+            ++failures;
+          }
+          continue;
+        }
+        Session s;
+        const std::string token = table.Create(user, MePermissions(user), &s);
+        MutexLock lock(&known_mu);
+        known.push_back({DigestToken(token), s});
+      }
+    });
+  }
+  for (int r = 0; r < kReaders; ++r) {
+    threads.emplace_back([&, r] {
+      std::mt19937 rng(400 + r);
+      for (int op = 0; op < kOps; ++op) {
+        Known k;
+        if (!pick(&rng, &k)) continue;
+        std::optional<Session> found = table.Find(k.digest);
+        if (found.has_value() && !same(*found, k.session)) ++failures;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int t = 0; t < kTicks; ++t) clock_.Advance(absl::Milliseconds(100));
+  });
+  for (std::thread& t : threads) t.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  size_t live = 0;
+  for (const Known& k : known) {
+    std::optional<Session> found = table.Find(k.digest);
+    if (!found.has_value()) continue;
+    ++live;
+    EXPECT_TRUE(same(*found, k.session));
+  }
+  EXPECT_GT(known.size(), kMaxSessions);
+  EXPECT_LE(live, kMaxSessions);
 }
 
 }  // namespace

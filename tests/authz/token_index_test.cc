@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -257,6 +258,120 @@ TEST_F(TokenIndexTest, ConcurrentAuthorizeSeesOnlyPublishedStates) {
   EXPECT_FALSE(index_.Find(churn).has_value());  // Last writer step was an Erase.
   EXPECT_EQ(index_.Find(flip)->authorization_id, 3u);
   EXPECT_EQ(index_.size(), 2u + 50u);
+}
+
+// Everything at once, as in production: writers publish and erase (Put/Erase), a reloader swaps in
+// freshly built indexes (SwapContents, as a restore or rebuild does), a user is switched off and
+// on, and readers Authorize and Find throughout. Each digest's grants carry the digest's number in
+// their ID and a permission that follows their version's parity, so a reader can tell a torn or
+// misplaced entry from a published one. Run under ThreadSanitizer too (tag "tsan"), which checks
+// that every access is ordered by a lock, whatever the interleaving this run happened to get.
+TEST(TokenIndexConcurrencyTest, WritersReloadsAndReadersKeepInvariants) {
+  constexpr int kDigests = 256;  // Over all 64 shards.
+  constexpr int kWriters = 2;
+  constexpr int kReaders = 2;
+  constexpr int kWriterOps = 4000;
+  constexpr int kReaderOps = 4000;
+  constexpr int kReloads = 40;
+  constexpr Id kFlipUser = 0x0000000000000b09;  // Owns the digests numbered 0 mod 8.
+
+  std::vector<TokenDigest> digests;
+  for (int i = 0; i < kDigests; ++i) digests.push_back(DigestToken("token-" + std::to_string(i)));
+  auto owner = [](int i) { return i % 8 == 0 ? kFlipUser : kUser; };
+  // Version v of digest i: ID (i + 1) * 100000 + v (never 0, which means "no token");
+  // even versions read buckets, odd ones write them.
+  auto grant = [&](int i, int version) {
+    return Grant(static_cast<Id>(i + 1) * 100000 + version, owner(i), true,
+                 {version % 2 == 0 ? kReadBuckets : kWriteBuckets});
+  };
+  // Whether `g` could have been published for digest i.
+  auto consistent = [&](int i, const TokenGrant& g) {
+    const int version = static_cast<int>(g.authorization_id % 100000);
+    return g.authorization_id / 100000 == static_cast<Id>(i + 1) && g.user_id == owner(i) &&
+           g.org_id == kOrg && g.active && g.permissions.size() == 1 &&
+           g.permissions[0] == (version % 2 == 0 ? kReadBuckets : kWriteBuckets);
+  };
+
+  TokenIndex index;
+  index.SetUserActive(kUser, true);
+  index.SetUserActive(kFlipUser, true);
+  for (int i = 0; i < kDigests; ++i) index.Put(digests[i], grant(i, 0));
+
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      std::mt19937 rng(100 + w);
+      for (int op = 1; op <= kWriterOps; ++op) {
+        const int i = w + kWriters * static_cast<int>(rng() % (kDigests / kWriters));  // Ours.
+        if (rng() % 4 == 0) {
+          index.Erase(digests[i]);
+        } else {
+          index.Put(digests[i], grant(i, op));
+        }
+      }
+    });
+  }
+  threads.emplace_back([&] {  // The reloader.
+    for (int r = 0; r < kReloads; ++r) {
+      TokenIndex fresh;
+      fresh.SetUserActive(kUser, true);
+      fresh.SetUserActive(kFlipUser, true);
+      for (int i = r % 2; i < kDigests; i += 2) fresh.Put(digests[i], grant(i, 2 * r));
+      index.SwapContents(&fresh);
+      // `fresh` now holds what the index held: every entry must still be a published one.
+      for (int i = 0; i < kDigests; ++i) {
+        std::optional<TokenGrant> g = fresh.Find(digests[i]);
+        if (g.has_value() && !consistent(i, *g)) ++failures;
+      }
+      if (!fresh.UserActive(kUser)) ++failures;
+    }
+  });
+  threads.emplace_back([&] {  // Switches kFlipUser off and on; kUser stays active throughout.
+    for (int k = 0; k < kWriterOps; ++k) index.SetUserActive(kFlipUser, k % 2 == 1);
+  });
+  for (int r = 0; r < kReaders; ++r) {
+    threads.emplace_back([&, r] {
+      std::mt19937 rng(200 + r);
+      for (int op = 0; op < kReaderOps; ++op) {
+        const int i = static_cast<int>(rng() % kDigests);
+        Decision d = index.Authorize(digests[i], kReadBucket);
+        const int version = static_cast<int>(d.authorization_id % 100000);
+        bool ok;
+        if (d.authorization_id == 0) {
+          ok = !d.allowed && d.reason == DenyReason::kUnknownToken;
+        } else if (d.authorization_id / 100000 != static_cast<Id>(i + 1) || d.user_id != owner(i) ||
+                   d.org_id != kOrg) {
+          ok = false;
+        } else {
+          // An inactive user is judged first; kUser is active in every index swapped in.
+          const bool user_may_be_off = owner(i) == kFlipUser;
+          const bool want_allowed = version % 2 == 0;
+          ok = (d.allowed == want_allowed &&
+                d.reason == (want_allowed ? DenyReason::kNone : DenyReason::kNoPermission)) ||
+               (user_may_be_off && !d.allowed && d.reason == DenyReason::kInactiveUser);
+        }
+        if (!ok) ++failures;
+
+        std::optional<TokenGrant> g = index.Find(digests[(i + 1) % kDigests]);
+        if (g.has_value() && !consistent((i + 1) % kDigests, *g)) ++failures;
+        if (index.size() > static_cast<size_t>(kDigests)) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  size_t found = 0;
+  for (int i = 0; i < kDigests; ++i) {
+    std::optional<TokenGrant> g = index.Find(digests[i]);
+    if (!g.has_value()) continue;
+    ++found;
+    EXPECT_TRUE(consistent(i, *g)) << i;
+  }
+  EXPECT_EQ(index.size(), found);
+  EXPECT_TRUE(index.UserActive(kUser));
+  EXPECT_TRUE(index.UserActive(kFlipUser));  // The switcher's last step turned it on.
 }
 
 }  // namespace
