@@ -35,7 +35,7 @@ namespace authd::storage {
 struct Db::WriteHealth {
   // RocksDB holds a background error of hard (or worse) severity: it refuses every write.
   std::atomic<bool> writes_stopped{false};
-  absl::Mutex mu;
+  authd::Mutex mu;
   // The current error episode has been logged (one line when it starts, one when it ends).
   bool reported ABSL_GUARDED_BY(mu) = false;
 };
@@ -159,7 +159,7 @@ class WriteHealthListener final : public rocksdb::EventListener {
     if (error == nullptr || error->ok()) return;
     const bool stops_writes = error->severity() >= rocksdb::Status::Severity::kHardError;
     if (stops_writes) health_->writes_stopped.store(true);
-    absl::MutexLock lock(&health_->mu);
+    authd::MutexLock lock(&health_->mu);
     if (health_->reported) return;
     health_->reported = true;
     if (IsNoSpace(*error)) {
@@ -191,7 +191,7 @@ class WriteHealthListener final : public rocksdb::EventListener {
   void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
     if (!info.new_bg_error.ok()) return;
     health_->writes_stopped.store(false);
-    absl::MutexLock lock(&health_->mu);
+    authd::MutexLock lock(&health_->mu);
     if (!health_->reported) return;
     health_->reported = false;
     LogInfo("storage: RocksDB resumed, writes are accepted again");
@@ -362,7 +362,7 @@ absl::Status Db::SyncWal() {
   // cannot rule out: a concurrent write may just have met a full disk. Appends reach the OS before
   // Write returns (no manual_wal_flush), so fsyncing the log files here makes them durable. Log
   // files below the floor were closed before the previous sync and synced by it.
-  absl::MutexLock lock(&sync_mu_);
+  authd::MutexLock lock(&sync_mu_);
   std::vector<uint64_t> logs;
   DIR* d = opendir(dir_.c_str());
   if (d == nullptr) return SyncError(errno, dir_);

@@ -29,7 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "absl/time/time.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
@@ -115,12 +115,12 @@ class Db final : public ProjectionReader {
   absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> handles_;
   const std::shared_ptr<WriteHealth> health_;
 
-  absl::Mutex resume_mu_;
+  authd::Mutex resume_mu_;
   absl::Time last_resume_ ABSL_GUARDED_BY(resume_mu_) = absl::InfinitePast();
 
   // SyncWal: log files numbered below `synced_wal_floor_` were synced by an earlier call and
   // receive no more writes.
-  absl::Mutex sync_mu_;
+  authd::Mutex sync_mu_;
   uint64_t synced_wal_floor_ ABSL_GUARDED_BY(sync_mu_) = 0;
 };
 

@@ -5,7 +5,7 @@
 namespace authd::storage {
 
 void GroupCommit::Enqueue(uint64_t seq, std::function<void()> publish) {
-  absl::MutexLock lock(&mu_);
+  authd::MutexLock lock(&mu_);
   enqueued_ = seq;
   pending_.push_back(Entry{seq, std::move(publish)});
 }
@@ -19,7 +19,7 @@ void GroupCommit::PublishDurableLocked() {
 }
 
 absl::Status GroupCommit::AwaitDurable(uint64_t seq) {
-  absl::MutexLock lock(&mu_);
+  authd::MutexLock lock(&mu_);
   for (;;) {
     if (!failed_.ok()) return failed_;
     if (durable_ >= seq) {
@@ -57,26 +57,26 @@ absl::Status GroupCommit::AwaitDurable(uint64_t seq) {
 absl::Status GroupCommit::Drain() {
   uint64_t last;
   {
-    absl::MutexLock lock(&mu_);
+    authd::MutexLock lock(&mu_);
     last = enqueued_;
   }
   return AwaitDurable(last);
 }
 
 void GroupCommit::Reset(uint64_t seq) {
-  absl::MutexLock lock(&mu_);
+  authd::MutexLock lock(&mu_);
   pending_.clear();
   enqueued_ = seq;
   durable_ = seq;
 }
 
 absl::Status GroupCommit::health() const {
-  absl::MutexLock lock(&mu_);
+  authd::MutexLock lock(&mu_);
   return failed_;
 }
 
 uint64_t GroupCommit::syncs() const {
-  absl::MutexLock lock(&mu_);
+  authd::MutexLock lock(&mu_);
   return syncs_;
 }
 

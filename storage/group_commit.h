@@ -23,7 +23,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 
 namespace authd::storage {
 
@@ -69,8 +69,8 @@ class GroupCommit {
   void PublishDurableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::function<absl::Status()> sync_;
-  mutable absl::Mutex mu_;
-  absl::CondVar changed_;
+  mutable authd::Mutex mu_;
+  authd::CondVar changed_;
   std::deque<Entry> pending_ ABSL_GUARDED_BY(mu_);
   uint64_t enqueued_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t durable_ ABSL_GUARDED_BY(mu_) = 0;

@@ -39,7 +39,7 @@ TokenStore::TokenStore(TokenStoreOptions options, const Clock* clock, authz::Tok
       }) {}
 
 std::shared_ptr<Db> TokenStore::CurrentDb() const {
-  absl::MutexLock lock(&db_mu_);
+  authd::MutexLock lock(&db_mu_);
   return db_;
 }
 
@@ -59,7 +59,7 @@ absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const TokenStoreOpt
 }
 
 absl::Status TokenStore::Initialize() {
-  absl::MutexLock lock(&write_mu_);
+  authd::MutexLock lock(&write_mu_);
   return InitializeLocked();
 }
 
@@ -269,7 +269,7 @@ absl::Status TokenStore::RebuildLocked() {
 }
 
 absl::Status TokenStore::RebuildProjections() {
-  absl::MutexLock lock(&write_mu_);
+  authd::MutexLock lock(&write_mu_);
   return RebuildLocked();
 }
 
@@ -327,7 +327,7 @@ void TokenStore::Publish(const std::vector<IndexOp>& ops) {
 // Queries.
 
 uint64_t TokenStore::LastSequence() const {
-  absl::MutexLock lock(&write_mu_);
+  authd::MutexLock lock(&write_mu_);
   return last_sequence_;
 }
 
@@ -557,7 +557,7 @@ absl::StatusOr<Id> TokenStore::FreshId(absl::string_view cf, char tag) {
 }
 
 absl::StatusOr<SetupResult> TokenStore::Setup(const SetupCommand& command) {
-  absl::ReleasableMutexLock lock(&write_mu_);
+  authd::ReleasableMutexLock lock(&write_mu_);
   AUTHD_ASSIGN_OR_RETURN(bool allowed, SetupAllowedLocked());
   if (!allowed) return absl::FailedPreconditionError("onboarding has already been completed");
   const int64_t now = absl::ToUnixNanos(clock_->Now());
@@ -618,7 +618,7 @@ absl::StatusOr<SetupResult> TokenStore::Setup(const SetupCommand& command) {
 
 absl::StatusOr<pb::OrgRecord> TokenStore::CreateOrg(const Actor& actor, const std::string& name,
                                                     const std::string& description) {
-  absl::ReleasableMutexLock lock(&write_mu_);
+  authd::ReleasableMutexLock lock(&write_mu_);
   AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing, LookupName(TaggedNameKey(kOrgNameTag, name)));
   if (existing) {
     return absl::AlreadyExistsError(
@@ -641,7 +641,7 @@ absl::StatusOr<pb::OrgRecord> TokenStore::CreateOrg(const Actor& actor, const st
 }
 
 absl::Status TokenStore::DeleteOrg(const Actor& actor, Id id) {
-  absl::ReleasableMutexLock lock(&write_mu_);
+  authd::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetOrg(id).status());
   std::vector<pb::Event> events;
   AUTHD_ASSIGN_OR_RETURN(std::vector<pb::AuthorizationRecord> auths, ListAuthorizations(0, id));
@@ -661,7 +661,7 @@ absl::Status TokenStore::DeleteOrg(const Actor& actor, Id id) {
 absl::StatusOr<pb::UserRecord> TokenStore::CreateUser(const Actor& actor, const std::string& name,
                                                       const std::string& password_hash,
                                                       bool active) {
-  absl::ReleasableMutexLock lock(&write_mu_);
+  authd::ReleasableMutexLock lock(&write_mu_);
   AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing,
                          LookupName(TaggedNameKey(kUserNameTag, name)));
   if (existing) {
@@ -687,7 +687,7 @@ absl::StatusOr<pb::UserRecord> TokenStore::CreateUser(const Actor& actor, const 
 absl::StatusOr<pb::UserRecord> TokenStore::UpdateUser(const Actor& actor, Id id,
                                                       std::optional<std::string> name,
                                                       std::optional<bool> active) {
-  absl::ReleasableMutexLock lock(&write_mu_);
+  authd::ReleasableMutexLock lock(&write_mu_);
   AUTHD_ASSIGN_OR_RETURN(pb::UserRecord user, GetUser(id));
   std::vector<pb::Event> events(1);
   pb::UserUpdated* update = events[0].mutable_user_updated();
@@ -711,7 +711,7 @@ absl::StatusOr<pb::UserRecord> TokenStore::UpdateUser(const Actor& actor, Id id,
 }
 
 absl::Status TokenStore::DeleteUser(const Actor& actor, Id id) {
-  absl::ReleasableMutexLock lock(&write_mu_);
+  authd::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetUser(id).status());
   std::vector<pb::Event> events(1);
   events[0].mutable_user_deleted()->set_id(id);
@@ -722,7 +722,7 @@ absl::Status TokenStore::DeleteUser(const Actor& actor, Id id) {
 
 absl::Status TokenStore::SetPassword(const Actor& actor, Id user_id,
                                      const std::string& password_hash) {
-  absl::ReleasableMutexLock lock(&write_mu_);
+  authd::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetUser(user_id).status());
   std::vector<pb::Event> events(1);
   events[0].mutable_password_set()->set_user_id(user_id);
@@ -736,7 +736,7 @@ absl::StatusOr<pb::BucketRecord> TokenStore::CreateBucket(const Actor& actor, Id
                                                           const std::string& name,
                                                           const std::string& description,
                                                           int64_t retention_period_seconds) {
-  absl::ReleasableMutexLock lock(&write_mu_);
+  authd::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetOrg(org_id).status());
   AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing, LookupName(BucketNameKey(org_id, name)));
   if (existing) {
@@ -762,7 +762,7 @@ absl::StatusOr<pb::BucketRecord> TokenStore::CreateBucket(const Actor& actor, Id
 }
 
 absl::Status TokenStore::DeleteBucket(const Actor& actor, Id id) {
-  absl::ReleasableMutexLock lock(&write_mu_);
+  authd::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetBucket(id).status());
   std::vector<pb::Event> events(1);
   events[0].mutable_bucket_deleted()->set_id(id);
@@ -775,7 +775,7 @@ absl::StatusOr<pb::AuthorizationRecord> TokenStore::CreateAuthorization(
     const Actor& actor, const NewAuthorization& request) {
   const std::shared_ptr<Db> db = CurrentDb();
   if (request.token.empty()) return absl::InternalError("CreateAuthorization without a token");
-  absl::ReleasableMutexLock lock(&write_mu_);
+  authd::ReleasableMutexLock lock(&write_mu_);
   // InfluxDB answers an unknown user or org with one deliberately vague message.
   if (absl::Status s = GetOrg(request.org_id).status(); !s.ok()) {
     if (absl::IsNotFound(s)) return absl::InvalidArgumentError("unable to create token: org not found");
@@ -813,7 +813,7 @@ absl::StatusOr<pb::AuthorizationRecord> TokenStore::CreateAuthorization(
 
 absl::StatusOr<pb::AuthorizationRecord> TokenStore::UpdateAuthorization(
     const Actor& actor, Id id, std::optional<bool> active, std::optional<std::string> description) {
-  absl::ReleasableMutexLock lock(&write_mu_);
+  authd::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetAuthorization(id).status());
   std::vector<pb::Event> events(1);
   pb::AuthorizationUpdated* update = events[0].mutable_authorization_updated();
@@ -829,7 +829,7 @@ absl::StatusOr<pb::AuthorizationRecord> TokenStore::UpdateAuthorization(
 }
 
 absl::Status TokenStore::DeleteAuthorization(const Actor& actor, Id id) {
-  absl::ReleasableMutexLock lock(&write_mu_);
+  authd::ReleasableMutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(GetAuthorization(id).status());
   std::vector<pb::Event> events(1);
   events[0].mutable_authorization_deleted()->set_id(id);
@@ -872,7 +872,7 @@ absl::StatusOr<std::string> FindRawOperatorToken(Db& db) {
 }  // namespace storage_internal
 
 absl::StatusOr<Snapshot> TokenStore::CreateSnapshot() {
-  absl::MutexLock lock(&write_mu_);
+  authd::MutexLock lock(&write_mu_);
   // Only acknowledged (durable) writes go into a backup.
   AUTHD_RETURN_IF_ERROR(group_.Drain());
   const std::shared_ptr<Db> db = CurrentDb();
@@ -929,7 +929,7 @@ absl::StatusOr<RestoreResult> TokenStore::RestoreFrom(const std::string& incomin
   }
   // 2. Swap it in. Writers wait; readers keep whichever store they started with. Writes already
   //    appended finish first, so none of them publishes into the reloaded index.
-  absl::MutexLock lock(&write_mu_);
+  authd::MutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(group_.Drain());
   AUTHD_ASSIGN_OR_RETURN(std::string previous, data_dir_->Promote(incoming));
   AUTHD_ASSIGN_OR_RETURN(std::string current, data_dir_->CurrentStore());
@@ -940,7 +940,7 @@ absl::StatusOr<RestoreResult> TokenStore::RestoreFrom(const std::string& incomin
   }
   std::weak_ptr<Db> old;
   {
-    absl::MutexLock db_lock(&db_mu_);
+    authd::MutexLock db_lock(&db_mu_);
     old = db_;
     db_ = std::move(*opened);
   }
@@ -968,7 +968,7 @@ class EmptyReader final : public ProjectionReader {
 }  // namespace
 
 absl::StatusOr<VerifyReport> TokenStore::Verify() {
-  absl::MutexLock lock(&write_mu_);
+  authd::MutexLock lock(&write_mu_);
   const std::shared_ptr<Db> db = CurrentDb();
   VerifyReport report;
   EmptyReader empty;
@@ -1046,7 +1046,7 @@ absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
         absl::StrCat("--to-schema: ", to_schema, " is not a schema below ", kSchemaVersion,
                      " (schema 1 is the only one)"));
   }
-  absl::MutexLock lock(&write_mu_);
+  authd::MutexLock lock(&write_mu_);
   const std::shared_ptr<Db> db = CurrentDb();
   AUTHD_ASSIGN_OR_RETURN(*lost, HashedOnlyAuthorizations(*db));
   if (!lost->empty() && !erase_hashed_tokens) {

@@ -24,7 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "authz/permission.h"
 #include "authz/token_index.h"
 #include "base/clock.h"
@@ -286,10 +286,10 @@ class TokenStore {
   const Clock* const clock_;
   authz::TokenIndex* const index_;
   std::unique_ptr<DataDir> data_dir_;
-  mutable absl::Mutex db_mu_;
+  mutable authd::Mutex db_mu_;
   std::shared_ptr<Db> db_ ABSL_GUARDED_BY(db_mu_);
 
-  mutable absl::Mutex write_mu_;
+  mutable authd::Mutex write_mu_;
   uint64_t last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
   GroupCommit group_;
   OpenReport open_report_;

@@ -6,12 +6,31 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
+#include "base/mutex.h"
 #include "gtest/gtest.h"
 
 namespace authd::storage {
 namespace {
+
+// A one-shot latch on authd::Mutex (absl::Notification's uninstrumented mutex would hide the
+// ordering from ThreadSanitizer).
+class Latch {
+ public:
+  void Notify() {
+    MutexLock lock(&mu_);
+    done_ = true;
+    cv_.SignalAll();
+  }
+  void WaitForNotification() {
+    MutexLock lock(&mu_);
+    while (!done_) cv_.Wait(&mu_);
+  }
+
+ private:
+  Mutex mu_;
+  CondVar cv_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+};
 
 TEST(GroupCommitTest, AwaitSyncsOnceAndPublishes) {
   int syncs = 0;
@@ -52,7 +71,7 @@ TEST(GroupCommitTest, OneSyncCoversEverythingQueuedAndPublishesInOrder) {
 TEST(GroupCommitTest, WritersQueuedDuringASyncShareTheNextOne) {
   // The first sync blocks until three more writers have queued; the leader after it must cover
   // all three with ONE sync: 2 syncs for 4 writes, whatever the thread interleaving.
-  absl::Notification first_sync_started, release_first_sync;
+  Latch first_sync_started, release_first_sync;
   std::atomic<int> syncs{0};
   GroupCommit group([&] {
     if (syncs.fetch_add(1) == 0) {
@@ -61,7 +80,7 @@ TEST(GroupCommitTest, WritersQueuedDuringASyncShareTheNextOne) {
     }
     return absl::OkStatus();
   });
-  absl::Mutex order_mu;  // plays the writer lock: Enqueue in sequence order
+  authd::Mutex order_mu;  // plays the writer lock: Enqueue in sequence order
   std::vector<uint64_t> published;
   auto publish = [&](uint64_t seq) {
     return [&published, seq] { published.push_back(seq); };
@@ -72,7 +91,7 @@ TEST(GroupCommitTest, WritersQueuedDuringASyncShareTheNextOne) {
   std::vector<std::thread> followers;
   for (uint64_t seq = 2; seq <= 4; ++seq) {
     {
-      absl::MutexLock lock(&order_mu);
+      authd::MutexLock lock(&order_mu);
       group.Enqueue(seq, publish(seq));
     }
     followers.emplace_back([&group, seq] { EXPECT_TRUE(group.AwaitDurable(seq).ok()); });

@@ -10,8 +10,6 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <thread>
-#include <atomic>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1321,67 +1319,6 @@ TEST_F(TokenStoreTest, OpenWithHashingOnPurgesRawTokensFromEveryFile) {
     EXPECT_FALSE(AnyFileContains(files, t, &where)) << "raw token found in " << where;
     EXPECT_FALSE(AnyFileContains(files, SecretOf(t), &where)) << "token secret found in " << where;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Group commit: concurrent writers with synced writes.
-
-TEST_F(TokenStoreTest, ConcurrentWritersAreAllDurableGapFreeAndUniquenessHolds) {
-  SetupResult r = DoSetup();
-  const Permission p = authz::OrgPermission(Action::kRead, ResourceType::kBuckets, r.org.id());
-  constexpr int kThreads = 8;
-  constexpr int kPerThread = 20;
-  const uint64_t before = store_->LastSequence();
-  std::vector<std::thread> threads;
-  std::atomic<int> created{0}, same_name_ok{0}, same_name_taken{0}, other{0};
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        NewAuthorization req;
-        req.org_id = r.org.id();
-        req.user_id = r.user.id();
-        req.permissions = {p};
-        req.token = TestToken(absl::StrCat("t", t, "-", i));
-        auto auth = store_->CreateAuthorization(actor_, req);
-        if (auth.ok()) {
-          // Acknowledged => published: the token authorizes at once.
-          if (Authorize(req.token, p).allowed) {
-            ++created;
-          } else {
-            ++other;
-          }
-        } else {
-          ++other;
-        }
-      }
-      // Every thread races for the same org name: exactly one may win.
-      auto org = store_->CreateOrg(actor_, "contested", "");
-      if (org.ok()) {
-        ++same_name_ok;
-      } else if (absl::IsAlreadyExists(org.status())) {
-        ++same_name_taken;
-      } else {
-        ++other;
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  EXPECT_EQ(created.load(), kThreads * kPerThread);
-  EXPECT_EQ(same_name_ok.load(), 1);
-  EXPECT_EQ(same_name_taken.load(), kThreads - 1);
-  EXPECT_EQ(other.load(), 0);
-  EXPECT_EQ(store_->LastSequence(), before + kThreads * kPerThread + 1);
-
-  // Everything acknowledged survives a reopen, and the log is sound.
-  ASSERT_TRUE(Reopen().ok());
-  for (int t = 0; t < kThreads; ++t) {
-    for (int i = 0; i < kPerThread; ++i) {
-      EXPECT_TRUE(Authorize(TestToken(absl::StrCat("t", t, "-", i)), p).allowed) << t << "/" << i;
-    }
-  }
-  auto report = store_->Verify();
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
 }
 
 }  // namespace
