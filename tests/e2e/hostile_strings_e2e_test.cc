@@ -200,7 +200,9 @@ TEST_F(HostileStringsE2eTest, EveryStringFieldOfEveryRpcRefusesHostileValuesClea
           absl::StrAppend(&row, " ", v.label, "=", static_cast<int>(code));
           bool allowed = v.allowed.count(code) > 0 || (v.may_be_harmless && code == base.code);
           EXPECT_TRUE(allowed) << "code " << code << ": " << message;
-          if (code != StatusCode::OK) EXPECT_FALSE(message.empty()) << "an error says why";
+          if (code != StatusCode::OK) {
+            EXPECT_FALSE(message.empty()) << "an error says why";
+          }
           EXPECT_LT(message.size(), 512u) << "an error message this long echoes something";
           if (!v.value.empty()) {
             EXPECT_EQ(message.find(v.value.substr(0, 64)), std::string::npos)
