@@ -531,7 +531,9 @@ TEST_F(TokenStoreTest, ScanAuthorizationsSkipsATokenDeletedDuringTheScan) {
                                 TestToken(absl::StrCat("t", filter.first, "-", i)), {})
                      .id());
     }
-    for (const auto& a : *store_->ListAuthorizations(filter.first, filter.second)) ids.insert(a.id());
+    auto listed = store_->ListAuthorizations(filter.first, filter.second);
+    ASSERT_TRUE(listed.ok()) << listed.status();
+    for (const auto& a : *listed) ids.insert(a.id());
     // The first visit deletes the last token in ID order, which the iterator has yet to reach.
     const Id doomed = *ids.rbegin();
     std::vector<Id> seen;
