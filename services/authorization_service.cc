@@ -105,12 +105,16 @@ grpc::Status AuthorizationServiceImpl::ListAuthorizations(
     AUTHD_ASSIGN_OR_RETURN(authz::Id id, authz::ParseOptionalId(req->id(), "id"));
     AUTHD_ASSIGN_OR_RETURN(authz::Id user_id, authz::ParseOptionalId(req->user_id(), "user_id"));
     AUTHD_ASSIGN_OR_RETURN(authz::Id org_id, authz::ParseOptionalId(req->org_id(), "org_id"));
+    // The names are checked before the lookup: its NOT_FOUND message quotes them (as InfluxDB's
+    // does), so a hostile filter must not get that far.
     if (!req->user().empty()) {
+      AUTHD_RETURN_IF_ERROR(ValidateName(req->user(), "user"));
       AUTHD_ASSIGN_OR_RETURN(auto user, deps_.store->FindUserByName(req->user()));
       if (user_id != 0 && user_id != user.id()) return absl::OkStatus();
       user_id = user.id();
     }
     if (!req->org().empty()) {
+      AUTHD_RETURN_IF_ERROR(ValidateName(req->org(), "org"));
       AUTHD_ASSIGN_OR_RETURN(auto org, deps_.store->FindOrgByName(req->org()));
       if (org_id != 0 && org_id != org.id()) return absl::OkStatus();
       org_id = org.id();

@@ -18,6 +18,7 @@
 #include "services/session_service.h"
 #include "services/setup_service.h"
 #include "services/tenant_service.h"
+#include "services/unparsable_request.h"
 
 namespace authd::services {
 
@@ -152,6 +153,10 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   builder.AddListeningPort(options.listen, credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   for (auto& service : s->services_) builder.RegisterService(service.get());
+  // A request that does not parse (e.g. invalid UTF-8 in a string field) is INVALID_ARGUMENT.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<UnparsableRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));

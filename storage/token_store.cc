@@ -508,7 +508,12 @@ absl::StatusOr<bool> TokenStore::ScanAuthorizations(Id user_id, Id org_id, Id af
        it->Next()) {
     auto id = DecodeU64(View(it->key()).substr(8));
     if (!id) return absl::DataLossError("corrupt authorization secondary index");
-    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth, GetAuthorization(*id));
+    absl::StatusOr<pb::AuthorizationRecord> found = GetAuthorization(*id);
+    // The iterator reads a snapshot and the lookup the latest state: a token deleted in between
+    // is gone, so it is not listed (rather than failing the whole listing with kNotFound).
+    if (absl::IsNotFound(found.status())) continue;
+    if (!found.ok()) return found.status();
+    const pb::AuthorizationRecord& auth = *found;
     if (org_id != 0 && auth.org_id() != org_id) continue;
     if (!visit(auth)) {
       it->Next();

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_fixture.h"
+#include "tests/e2e/raw_call.h"
 
 namespace authd::e2e {
 namespace {
@@ -125,6 +126,49 @@ TEST_F(BadInputE2eTest, OversizedRequestsAreRefusedAndTheServerKeepsServing) {
   s = client_->Create(operator_token_, req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(), "description: longer than 1024 bytes");
+  EXPECT_TRUE(client_->Authorize(operator_token_, "write", "orgs").allowed());
+}
+
+// Protobuf refuses invalid UTF-8 in a proto3 string while gRPC parses the request, before any
+// handler; gRPC alone would answer INTERNAL (synchronous API) or UNIMPLEMENTED (callback API).
+TEST_F(BadInputE2eTest, InvalidUtf8InAStringFieldIsInvalidArgument) {
+  const std::string kMessage = "request: malformed message (is every string field valid UTF-8?)";
+  v1::CreateOrgRequest create;
+  create.set_name("caf\xc3");
+  RawCallResult r = RawCall(authd_->channel(), "/authd.v1.TenantService/CreateOrg",
+                            operator_token_, {SerializeRaw(create)});
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(r.status.error_message(), kMessage);
+
+  v1::AuthorizeRequest authorize;  // the callback API
+  authorize.set_token(operator_token_);
+  authorize.set_action("read");
+  authorize.mutable_resource()->set_type("buckets\xff");
+  r = RawCall(authd_->channel(), "/authd.v1.AuthorizeService/Authorize", "",
+              {SerializeRaw(authorize)});
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(r.status.error_message(), kMessage);
+
+  // Bytes that are no protobuf message at all get the same answer.
+  r = RawCall(authd_->channel(), "/authd.v1.TenantService/GetOrg", operator_token_, {"\xff\xff"});
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(r.status.error_message(), kMessage);
+
+  // A client stream's handler sees such a message as the end of the stream: a Restore whose
+  // manifest does not parse is refused for what it (not) got.
+  v1::BackupChunk manifest;
+  manifest.mutable_manifest()->set_format_version(1);
+  manifest.mutable_manifest()->set_authd_version("0.1.0\xff");
+  r = RawCall(authd_->channel(), "/authd.v1.AdminService/Restore", operator_token_,
+              {SerializeRaw(manifest)});
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(r.status.error_message(), "restore: the first message must be the backup manifest");
+
+  // The well-formed request still works.
+  create.set_name("café");
+  r = RawCall(authd_->channel(), "/authd.v1.TenantService/CreateOrg", operator_token_,
+              {SerializeRaw(create)});
+  EXPECT_TRUE(r.status.ok()) << r.status.error_message();
   EXPECT_TRUE(client_->Authorize(operator_token_, "write", "orgs").allowed());
 }
 
