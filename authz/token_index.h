@@ -34,6 +34,9 @@ class TokenIndex {
   void SetUserActive(Id user_id, bool active);
   // Drops everything.
   void Clear();
+  // Makes room for about `tokens` tokens in all, so that a bulk load (start-up, reload) does not
+  // rehash every shard as it grows.
+  void Reserve(size_t tokens);
 
   // Exchanges the contents of this index and `other`, shard by shard, so readers never see an
   // empty index during a reload (each shard switches atomically). `other` must not be in use.
@@ -53,13 +56,9 @@ class TokenIndex {
 
  private:
   static constexpr int kShards = 64;
-  struct Entry {
-    TokenDigest digest;
-    TokenGrant grant;
-  };
   struct Shard {
     mutable Mutex mu;
-    absl::flat_hash_map<TokenDigest, Entry, TokenDigestHash> map ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<TokenDigest, TokenGrant, TokenDigestHash> map ABSL_GUARDED_BY(mu);
   };
   static int ShardOf(const TokenDigest& d) { return d[8] % kShards; }
 

@@ -401,6 +401,12 @@ absl::Status Db::SyncWal() {
   return absl::OkStatus();
 }
 
+uint64_t Db::EstimateKeys(absl::string_view cf_name) {
+  uint64_t n = 0;
+  if (!db_->GetIntProperty(cf(cf_name), "rocksdb.estimate-num-keys", &n)) return 0;
+  return n;
+}
+
 std::unique_ptr<rocksdb::Iterator> Db::NewIterator(absl::string_view cf_name) {
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), cf(cf_name)));
 }

@@ -70,6 +70,8 @@ class Db final : public ProjectionReader {
   // redone from scratch after a crash (the projection rebuild, guarded by meta/rebuilding).
   absl::Status WriteWithoutWal(rocksdb::WriteBatch* batch);
   std::unique_ptr<rocksdb::Iterator> NewIterator(absl::string_view cf);
+  // RocksDB's estimate of the number of keys in `cf` (rocksdb.estimate-num-keys); 0 if unknown.
+  uint64_t EstimateKeys(absl::string_view cf);
 
   // Every (key, value) of `cf` in key order.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(absl::string_view cf);
