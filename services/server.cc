@@ -15,6 +15,7 @@
 #include "services/admin_service.h"
 #include "services/authorization_service.h"
 #include "services/authorize_service.h"
+#include "services/server_limits.h"
 #include "services/session_service.h"
 #include "services/setup_service.h"
 #include "services/tenant_service.h"
@@ -150,7 +151,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &s->port_);
-  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  ApplyServerLimits(options, &builder);
   for (auto& service : s->services_) builder.RegisterService(service.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
@@ -158,6 +159,9 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   }
   std::string host = options.listen.substr(0, options.listen.rfind(':'));
   s->info_.listen = absl::StrCat(host, ":", s->port_);
+  LogInfo(absl::StrCat("overload bounds: max-sync-threads=", options.max_sync_threads,
+                       " max-concurrent-streams=", options.max_concurrent_streams,
+                       " grpc-memory-quota-bytes=", options.grpc_memory_quota_bytes));
 
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus("", true);
