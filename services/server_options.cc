@@ -125,6 +125,11 @@ const std::vector<OptionSpec>& Specs() {
          o->grpc_memory_quota_bytes = n;
          return absl::OkStatus();
        }},
+      {"max-concurrent-password-hashes", false,
+       "Argon2id computations (19 MiB each) at once; more wait until their deadline (default 4)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseIntAtLeast(v, 1, &o->max_concurrent_password_hashes);
+       }},
   };
   return *kSpecs;
 }

@@ -45,6 +45,9 @@ struct ServerOptions {
   // limit it shrinks flow-control windows, cancels calls with RESOURCE_EXHAUSTED and refuses new
   // connections. Handlers' own memory is not counted. Minimum 8 MiB. Default: 128 MiB.
   int64_t grpc_memory_quota_bytes = int64_t{128} << 20;
+  // Argon2id computations (19 MiB each) running at once for sign-in, setup and passwords; more
+  // wait for a slot until their deadline. Default: 4.
+  int max_concurrent_password_hashes = 4;
 
   // TLS: PEM files of the server's certificate chain and private key. Both or neither; when set,
   // the server speaks only TLS. Default: empty (plaintext, for loopback and meshes).

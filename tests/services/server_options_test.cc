@@ -61,6 +61,7 @@ TEST(ServerOptionsTest, DefaultsApplyWithOnlyHomeSet) {
   EXPECT_EQ(o.max_sync_threads, 128);
   EXPECT_EQ(o.max_concurrent_streams, 100);
   EXPECT_EQ(o.grpc_memory_quota_bytes, 128 << 20);
+  EXPECT_EQ(o.max_concurrent_password_hashes, 4);
   EXPECT_EQ(o.max_receive_message_bytes, 1 << 20);
 }
 
@@ -102,6 +103,8 @@ std::vector<FlagCase> FlagCases() {
        [](const ServerOptions& o) { return o.grpc_memory_quota_bytes == 8388608; }},
       {"grpc-memory-quota-bytes", "17179869184",
        [](const ServerOptions& o) { return o.grpc_memory_quota_bytes == (int64_t{16} << 30); }},
+      {"max-concurrent-password-hashes", "1",
+       [](const ServerOptions& o) { return o.max_concurrent_password_hashes == 1; }},
       {"use-hashed-tokens", "false", [](const ServerOptions& o) { return !o.use_hashed_tokens; }},
   };
 }
@@ -259,6 +262,8 @@ std::vector<BadValueCase> BadValueCases() {
        "want an integer >= 8388608 (8 MiB)"},
       {"grpc-memory-quota-bytes", "AUTHD_GRPC_MEMORY_QUOTA_BYTES", "128MiB",
        "want an integer >= 8388608 (8 MiB)"},
+      {"max-concurrent-password-hashes", "AUTHD_MAX_CONCURRENT_PASSWORD_HASHES", "0",
+       "want an integer >= 1"},
   };
 }
 
@@ -358,6 +363,7 @@ TEST(ServerOptionsTest, UsageListsEveryFlagAndEnvVar) {
         "AUTHD_MAX_RECEIVE_MESSAGE_BYTES", "--max-sync-threads=VALUE", "AUTHD_MAX_SYNC_THREADS",
         "--max-concurrent-streams=VALUE", "AUTHD_MAX_CONCURRENT_STREAMS",
         "--grpc-memory-quota-bytes=VALUE", "AUTHD_GRPC_MEMORY_QUOTA_BYTES",
+        "--max-concurrent-password-hashes=VALUE", "AUTHD_MAX_CONCURRENT_PASSWORD_HASHES",
         "--config=FILE", "AUTHD_CONFIG", "--help",
         "--version"}) {
     EXPECT_TRUE(absl::StrContains(usage, s)) << s;
