@@ -68,6 +68,8 @@ class AuthdProcess {
   void set_extra_env(std::vector<std::string> env) { extra_env_ = std::move(env); }
 
   bool running() const { return pid_ > 0; }
+  // The running server's process id (-1 when stopped), e.g. to read /proc/<pid>/status.
+  pid_t pid() const { return pid_; }
   const std::string& address() const { return address_; }
   const std::string& data_dir() const { return data_dir_; }
   // Everything the process has logged so far (all runs).
