@@ -5,9 +5,13 @@
 namespace authd::services {
 
 CallBudget CallBudget::Of(const grpc::ServerContextBase& context) {
-  // gRPC reports "no deadline" as the largest time_point, which absl converts to a finite time
-  // in 2262: far enough.
-  return CallBudget(absl::FromChrono(context.deadline()), &context);
+  // gRPC reports "no deadline" as the largest time_point; absl would make it a finite time in 2262
+  // that waits (CondVar::WaitWithDeadline) cannot all represent.
+  const std::chrono::system_clock::time_point deadline = context.deadline();
+  return CallBudget(deadline == std::chrono::system_clock::time_point::max()
+                        ? absl::InfiniteFuture()
+                        : absl::FromChrono(deadline),
+                    &context);
 }
 
 absl::Status CallBudget::CheckAt(absl::Time now) const {

@@ -13,22 +13,25 @@ PasswordHasher::Slot::~Slot() {
 
 absl::StatusOr<PasswordHasher::Slot> PasswordHasher::Acquire(const CallBudget& budget) {
   AUTHD_RETURN_IF_ERROR(budget.Check());
-  auto slot_free = [](int* free) { return *free > 0; };
-  if (!mu_.LockWhenWithDeadline(absl::Condition(+slot_free, &free_), budget.deadline())) {
-    mu_.Unlock();
-    return absl::DeadlineExceededError(
-        "the call's deadline passed while it waited for a password hashing slot");
+  {
+    MutexLock lock(&mu_);
+    while (free_ == 0) {
+      if (slot_freed_.WaitWithDeadline(&mu_, budget.deadline()) && free_ == 0) {
+        return absl::DeadlineExceededError(
+            "the call's deadline passed while it waited for a password hashing slot");
+      }
+    }
+    --free_;
   }
-  --free_;
-  mu_.Unlock();
   Slot slot(this);
   AUTHD_RETURN_IF_ERROR(budget.Check());
   return slot;
 }
 
 void PasswordHasher::Release() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   ++free_;
+  slot_freed_.Signal();
 }
 
 absl::StatusOr<std::string> PasswordHasher::Hash(const CallBudget& budget,

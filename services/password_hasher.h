@@ -11,8 +11,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "authz/password.h"
+#include "base/mutex.h"
 #include "services/call_budget.h"
 
 namespace authd::services {
@@ -55,7 +55,8 @@ class PasswordHasher {
   void Release();
 
   const authz::PasswordHashOptions options_;
-  absl::Mutex mu_;
+  Mutex mu_;
+  CondVar slot_freed_;
   int free_ ABSL_GUARDED_BY(mu_);
 };
 
