@@ -13,6 +13,8 @@
 #include "authd/v1/setup_service.grpc.pb.h"
 #include "authd/v1/tenant_service.grpc.pb.h"
 #include "grpc/health/v1/health.pb.h"
+#include "services/server_limits.h"
+#include "services/server_options.h"
 
 namespace authd::bench {
 namespace {
@@ -29,9 +31,6 @@ class NullAuthorizeService final : public authd::v1::AuthorizeService::CallbackS
   }
 };
 
-// authd's default --max-receive-message-bytes (services/server_options.h).
-constexpr int kMaxReceiveMessageBytes = 1 << 20;
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NullServer>> NullServer::Start(const std::string& listen) {
@@ -45,11 +44,10 @@ absl::StatusOr<std::unique_ptr<NullServer>> NullServer::Start(const std::string&
   s->services_.push_back(std::make_unique<NullAuthorizeService>());
   s->services_.push_back(std::make_unique<authd::v1::AdminService::Service>());
 
-  // Copied from AuthdServer::Start (services/server.cc), which builds its grpc::Server inline; the
-  // lines are copied rather than shared because bench/ may not change services/. Keep the two in
-  // step: health service on, reflection plugin, a plaintext listening port (authd's default, without
-  // --tls-cert), authd's default max receive size, nothing else (no thread, CQ or resource-quota
-  // options: authd sets none, so both run gRPC's defaults).
+  // As AuthdServer::Start (services/server.cc) builds its grpc::Server: health service on,
+  // reflection plugin, a plaintext listening port (authd's default, without --tls-cert), and
+  // services::ApplyServerLimits with authd's default options (max receive size, resource quota,
+  // max concurrent streams), shared rather than copied so the two cannot drift apart.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -57,7 +55,7 @@ absl::StatusOr<std::unique_ptr<NullServer>> NullServer::Start(const std::string&
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  services::ApplyServerLimits(services::ServerOptions(), &builder);
   for (auto& service : s->services_) builder.RegisterService(service.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || port == 0) {

@@ -10,7 +10,9 @@
 #include "authz/resource_type.h"
 #include "base/log.h"
 #include "base/status_macros.h"
+#include "services/call_budget.h"
 #include "services/grpc_status.h"
+#include "services/with_caller.h"
 #include "storage/backup_files.h"
 
 namespace authd::services {
@@ -21,6 +23,7 @@ constexpr size_t kChunkBytes = 256 * 1024;
 
 absl::Status RequireOperator(const CallerAuthenticator& auth, const grpc::ServerContext& context,
                              absl::string_view what, authz::Principal* out) {
+  AUTHD_RETURN_IF_ERROR(CallBudget::Of(context).Check());
   AUTHD_ASSIGN_OR_RETURN(*out, auth.Authenticate(context));
   if (!authz::IsOperator(*out)) {
     return absl::PermissionDeniedError(absl::StrCat(what, " requires operator permissions"));
@@ -33,33 +36,33 @@ absl::Status RequireOperator(const CallerAuthenticator& auth, const grpc::Server
 grpc::Status AdminServiceImpl::GetServerConfig(grpc::ServerContext* context,
                                                const authd::v1::GetServerConfigRequest*,
                                                authd::v1::GetServerConfigResponse* response) {
-  auto caller = deps_.auth->Authenticate(*context);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  if (!authz::IsOperator(*caller)) {
-    return ToGrpcStatus(
-        absl::PermissionDeniedError("access to the server config requires operator permissions"));
-  }
-  const ServerInfo& info = *deps_.info;
-  response->set_version(info.version);
-  response->set_listen(info.listen);
-  response->set_data_dir(info.data_dir);
-  response->set_use_hashed_tokens(info.use_hashed_tokens);
-  response->set_schema_version(deps_.store->schema_version());
-  response->set_last_sequence(deps_.store->LastSequence());
-  response->set_session_ttl_seconds(absl::ToInt64Seconds(info.session_ttl));
-  response->set_log_level(info.log_level);
-  return grpc::Status::OK;
+  return WithCaller(deps_, *context, [&](const authz::Principal& caller) -> absl::Status {
+    if (!authz::IsOperator(caller)) {
+      return absl::PermissionDeniedError(
+          "access to the server config requires operator permissions");
+    }
+    const ServerInfo& info = *deps_.info;
+    response->set_version(info.version);
+    response->set_listen(info.listen);
+    response->set_data_dir(info.data_dir);
+    response->set_use_hashed_tokens(info.use_hashed_tokens);
+    response->set_schema_version(deps_.store->schema_version());
+    response->set_last_sequence(deps_.store->LastSequence());
+    response->set_session_ttl_seconds(absl::ToInt64Seconds(info.session_ttl));
+    response->set_log_level(info.log_level);
+    return absl::OkStatus();
+  });
 }
 
 grpc::Status AdminServiceImpl::ListResourceTypes(grpc::ServerContext* context,
                                                  const authd::v1::ListResourceTypesRequest*,
                                                  authd::v1::ListResourceTypesResponse* response) {
-  auto caller = deps_.auth->Authenticate(*context);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  for (authz::ResourceType type : authz::AllResourceTypes()) {
-    response->add_types(std::string(authz::ResourceTypeName(type)));
-  }
-  return grpc::Status::OK;
+  return WithCaller(deps_, *context, [&](const authz::Principal&) -> absl::Status {
+    for (authz::ResourceType type : authz::AllResourceTypes()) {
+      response->add_types(std::string(authz::ResourceTypeName(type)));
+    }
+    return absl::OkStatus();
+  });
 }
 
 grpc::Status AdminServiceImpl::Backup(grpc::ServerContext* context,

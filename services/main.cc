@@ -26,10 +26,10 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Argon2id (SignIn, CreateUser, SetPassword) allocates 19 MiB per hash. glibc serves the first
   // such block with mmap, then raises its dynamic mmap threshold past it, so later ones come from
-  // the per-thread malloc arenas, which keep them after free: up to one block per arena (16 on 2
-  // cores). Under the soak test (tests/soak) authd's RSS went from 245 to 343 MiB in a minute of
-  // occasional sign-ins. A fixed threshold (setting it turns the adjustment off) hands every
-  // block of 4 MiB or more back to the system when it is freed: RSS stays at ~35 MiB.
+  // the per-thread malloc arenas, which keep them after free: up to one block per arena. Measured:
+  // the soak test's RSS went from 245 to 343 MiB in a minute of occasional sign-ins, and the
+  // overload test's sign-in storm left 280-350 MB instead of ~110 MB. A fixed threshold (setting it
+  // turns the adjustment off) hands every block of 4 MiB or more back to the system on free.
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
   if (authd::services::IsOfflineCommand(argc, argv)) {
     return authd::services::RunOfflineCommand(argc, argv, std::cout, std::cerr);

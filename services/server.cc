@@ -15,6 +15,7 @@
 #include "services/admin_service.h"
 #include "services/authorization_service.h"
 #include "services/authorize_service.h"
+#include "services/server_limits.h"
 #include "services/session_service.h"
 #include "services/setup_service.h"
 #include "services/tenant_service.h"
@@ -61,7 +62,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
 }
 
 // AUTHD_INIT_*: setup at first start, a no-op afterwards. Never logs the values.
-absl::Status Bootstrap(const ServerOptions& options, storage::TokenStore* store) {
+absl::Status Bootstrap(const ServerOptions& options, storage::TokenStore* store,
+                       PasswordHasher* passwords) {
   if (options.init_username.empty()) return absl::OkStatus();
   AUTHD_ASSIGN_OR_RETURN(bool allowed, store->SetupAllowed());
   if (!allowed) {
@@ -76,7 +78,7 @@ absl::Status Bootstrap(const ServerOptions& options, storage::TokenStore* store)
   request.set_token(options.init_token);
   request.set_retention_period_seconds(options.init_retention_seconds);
   authd::v1::SetupResponse response;
-  absl::Status s = PerformSetup(store, request, &response);
+  absl::Status s = PerformSetup(store, passwords, CallBudget::Unlimited(), request, &response);
   if (!s.ok()) {
     return absl::Status(s.code(), absl::StrCat("bootstrap from AUTHD_INIT_*: ", s.message()));
   }
@@ -127,16 +129,23 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   }
 
   s->auth_ = std::make_unique<CallerAuthenticator>(s->index_.get(), s->sessions_.get());
+  s->passwords_ = std::make_unique<PasswordHasher>(options.max_concurrent_password_hashes);
   s->info_.version = kAuthdVersion;
   s->info_.data_dir = options.data_dir;
   s->info_.use_hashed_tokens = options.use_hashed_tokens;
   s->info_.log_level = options.log_level;
   s->info_.session_ttl = options.session_ttl;
 
-  AUTHD_RETURN_IF_ERROR(Bootstrap(options, s->store_.get()));
+  AUTHD_RETURN_IF_ERROR(Bootstrap(options, s->store_.get(), s->passwords_.get()));
 
-  ServiceDeps deps{s->store_.get(), s->index_.get(), s->sessions_.get(), s->auth_.get(), clock,
-                   &s->info_};
+  ServiceDeps deps;
+  deps.store = s->store_.get();
+  deps.index = s->index_.get();
+  deps.sessions = s->sessions_.get();
+  deps.auth = s->auth_.get();
+  deps.clock = clock;
+  deps.info = &s->info_;
+  deps.passwords = s->passwords_.get();
   s->services_.push_back(std::make_unique<SetupServiceImpl>(deps));
   s->services_.push_back(std::make_unique<SessionServiceImpl>(deps));
   s->services_.push_back(std::make_unique<TenantServiceImpl>(deps));
@@ -151,7 +160,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &s->port_);
-  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  ApplyServerLimits(options, &builder);
   for (auto& service : s->services_) builder.RegisterService(service.get());
   // A request that does not parse (e.g. invalid UTF-8 in a string field) is INVALID_ARGUMENT.
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
@@ -163,6 +172,10 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   }
   std::string host = options.listen.substr(0, options.listen.rfind(':'));
   s->info_.listen = absl::StrCat(host, ":", s->port_);
+  LogInfo(absl::StrCat("overload bounds: max-sync-threads=", options.max_sync_threads,
+                       " max-concurrent-streams=", options.max_concurrent_streams,
+                       " grpc-memory-quota-bytes=", options.grpc_memory_quota_bytes,
+                       " max-concurrent-password-hashes=", options.max_concurrent_password_hashes));
 
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus("", true);

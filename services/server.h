@@ -14,6 +14,7 @@
 #include "authz/session_table.h"
 #include "authz/token_index.h"
 #include "base/clock.h"
+#include "services/password_hasher.h"
 #include "services/server_options.h"
 #include "services/service_deps.h"
 #include "storage/token_store.h"
@@ -52,6 +53,7 @@ class AuthdServer {
   std::unique_ptr<authz::SessionTable> sessions_;
   std::unique_ptr<storage::TokenStore> store_;
   std::unique_ptr<CallerAuthenticator> auth_;
+  std::unique_ptr<PasswordHasher> passwords_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;

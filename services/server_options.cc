@@ -27,6 +27,15 @@ absl::StatusOr<bool> ParseBool(const std::string& v) {
   return absl::InvalidArgumentError("want true or false");
 }
 
+absl::Status ParseIntAtLeast(const std::string& v, int min, int* out) {
+  int n;
+  if (!absl::SimpleAtoi(v, &n) || n < min) {
+    return absl::InvalidArgumentError(absl::StrCat("want an integer >= ", min));
+  }
+  *out = n;
+  return absl::OkStatus();
+}
+
 const std::vector<OptionSpec>& Specs() {
   static const auto* const kSpecs = new std::vector<OptionSpec>{
       {"listen", false, "host:port to listen on; port 0 picks a free port (default 127.0.0.1:50051)",
@@ -94,6 +103,32 @@ const std::vector<OptionSpec>& Specs() {
          }
          o->max_receive_message_bytes = n;
          return absl::OkStatus();
+       }},
+      {"max-sync-threads", false,
+       "threads for every RPC but Authorize; when all but one are busy, the last answers "
+       "RESOURCE_EXHAUSTED (default 128, minimum 2)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseIntAtLeast(v, 2, &o->max_sync_threads);
+       }},
+      {"max-concurrent-streams", false,
+       "calls one connection may have in flight; clients queue the rest (default 100)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseIntAtLeast(v, 1, &o->max_concurrent_streams);
+       }},
+      {"grpc-memory-quota-bytes", false,
+       "memory gRPC may hold for connections and calls before it sheds them (default 134217728)",
+       [](ServerOptions* o, const std::string& v) {
+         int64_t n;
+         if (!absl::SimpleAtoi(v, &n) || n < (int64_t{8} << 20)) {
+           return absl::InvalidArgumentError("want an integer >= 8388608 (8 MiB)");
+         }
+         o->grpc_memory_quota_bytes = n;
+         return absl::OkStatus();
+       }},
+      {"max-concurrent-password-hashes", false,
+       "Argon2id computations (19 MiB each) at once; more wait until their deadline (default 4)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseIntAtLeast(v, 1, &o->max_concurrent_password_hashes);
        }},
   };
   return *kSpecs;

@@ -6,6 +6,7 @@
 #ifndef AUTHD_SERVICES_SERVER_OPTIONS_H_
 #define AUTHD_SERVICES_SERVER_OPTIONS_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -31,6 +32,22 @@ struct ServerOptions {
   absl::Duration session_ttl = absl::Hours(1);
   // Largest request accepted, in bytes. Default: 1 MiB.
   int max_receive_message_bytes = 1 << 20;
+
+  // Overload bounds (README "Overload"; services/server_limits.h applies the gRPC ones).
+  // Threads serving every RPC except Authorize (gRPC's sync-server thread quota). When all but one
+  // are busy, the last answers further calls with RESOURCE_EXHAUSTED at once. Minimum 2.
+  // Default: 128.
+  int max_sync_threads = 128;
+  // HTTP/2 streams (calls) one connection may have open at once; a client queues the rest itself.
+  // Default: 100.
+  int max_concurrent_streams = 100;
+  // Memory gRPC itself may hold for connections and calls (buffers, per-call arenas). Near the
+  // limit it shrinks flow-control windows, cancels calls with RESOURCE_EXHAUSTED and refuses new
+  // connections. Handlers' own memory is not counted. Minimum 8 MiB. Default: 128 MiB.
+  int64_t grpc_memory_quota_bytes = int64_t{128} << 20;
+  // Argon2id computations (19 MiB each) running at once for sign-in, setup and passwords; more
+  // wait for a slot until their deadline. Default: 4.
+  int max_concurrent_password_hashes = 4;
 
   // TLS: PEM files of the server's certificate chain and private key. Both or neither; when set,
   // the server speaks only TLS. Default: empty (plaintext, for loopback and meshes).

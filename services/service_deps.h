@@ -10,6 +10,7 @@
 #include "authz/token_index.h"
 #include "base/clock.h"
 #include "services/caller_auth.h"
+#include "services/password_hasher.h"
 #include "storage/token_store.h"
 
 namespace authd::services {
@@ -31,6 +32,7 @@ struct ServiceDeps {
   const CallerAuthenticator* auth = nullptr;
   const Clock* clock = nullptr;
   const ServerInfo* info = nullptr;
+  PasswordHasher* passwords = nullptr;
 };
 
 }  // namespace authd::services

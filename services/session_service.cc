@@ -9,6 +9,7 @@
 #include "authz/token_hash.h"
 #include "base/log.h"
 #include "base/status_macros.h"
+#include "services/call_budget.h"
 #include "services/grpc_status.h"
 
 namespace authd::services {
@@ -31,6 +32,8 @@ grpc::Status SessionServiceImpl::SignIn(grpc::ServerContext* context,
 absl::Status SessionServiceImpl::DoSignIn(const grpc::ServerContext& context,
                                           const authd::v1::SignInRequest& request,
                                           authd::v1::SignInResponse* response) {
+  const CallBudget budget = CallBudget::Of(context);
+  AUTHD_RETURN_IF_ERROR(budget.Check());
   if (request.username().empty() || request.password().empty() ||
       request.password().size() > 72) {
     return kBadCredentials;
@@ -38,7 +41,9 @@ absl::Status SessionServiceImpl::DoSignIn(const grpc::ServerContext& context,
   auto user = deps_.store->FindUserByName(request.username());
   if (!user.ok() && !absl::IsNotFound(user.status())) return user.status();
   const std::string& hash = user.ok() ? user->password_hash() : dummy_hash_;
-  bool match = authz::VerifyPassword(request.password(), hash.empty() ? dummy_hash_ : hash);
+  AUTHD_ASSIGN_OR_RETURN(
+      bool match,
+      deps_.passwords->Verify(budget, request.password(), hash.empty() ? dummy_hash_ : hash));
   if (!user.ok() || hash.empty() || !match) {
     LogWarning(absl::StrCat("sign-in failed: peer=", context.peer()));
     return kBadCredentials;
@@ -64,6 +69,7 @@ absl::Status SessionServiceImpl::DoSignIn(const grpc::ServerContext& context,
 grpc::Status SessionServiceImpl::SignOut(grpc::ServerContext* context,
                                          const authd::v1::SignOutRequest*,
                                          authd::v1::SignOutResponse*) {
+  if (absl::Status live = CallBudget::Of(*context).Check(); !live.ok()) return ToGrpcStatus(live);
   auto token = TokenFromContext(*context);
   if (!token.ok()) return ToGrpcStatus(token.status());
   if (!deps_.sessions->Erase(authz::DigestToken(*token))) {

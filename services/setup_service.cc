@@ -14,22 +14,27 @@
 
 namespace authd::services {
 
-grpc::Status SetupServiceImpl::GetSetupStatus(grpc::ServerContext*,
+grpc::Status SetupServiceImpl::GetSetupStatus(grpc::ServerContext* context,
                                               const authd::v1::GetSetupStatusRequest*,
                                               authd::v1::GetSetupStatusResponse* response) {
+  if (absl::Status live = CallBudget::Of(*context).Check(); !live.ok()) return ToGrpcStatus(live);
   auto allowed = deps_.store->SetupAllowed();
   if (!allowed.ok()) return ToGrpcStatus(allowed.status());
   response->set_allowed(*allowed);
   return grpc::Status::OK;
 }
 
-grpc::Status SetupServiceImpl::Setup(grpc::ServerContext*, const authd::v1::SetupRequest* request,
+grpc::Status SetupServiceImpl::Setup(grpc::ServerContext* context,
+                                     const authd::v1::SetupRequest* request,
                                      authd::v1::SetupResponse* response) {
-  return ToGrpcStatus(PerformSetup(deps_.store, *request, response));
+  return ToGrpcStatus(
+      PerformSetup(deps_.store, deps_.passwords, CallBudget::Of(*context), *request, response));
 }
 
-absl::Status PerformSetup(storage::TokenStore* store, const authd::v1::SetupRequest& request,
+absl::Status PerformSetup(storage::TokenStore* store, PasswordHasher* passwords,
+                          const CallBudget& budget, const authd::v1::SetupRequest& request,
                           authd::v1::SetupResponse* response) {
+  AUTHD_RETURN_IF_ERROR(budget.Check());
   std::vector<std::string> missing;
   if (request.username().empty()) missing.push_back("username");
   if (request.org().empty()) missing.push_back("org");
@@ -58,8 +63,9 @@ absl::Status PerformSetup(storage::TokenStore* store, const authd::v1::SetupRequ
   command.retention_period_seconds = request.retention_period_seconds();
   command.token = request.token().empty() ? authz::GenerateToken() : request.token();
   if (!request.password().empty()) {
-    AUTHD_ASSIGN_OR_RETURN(command.password_hash, authz::HashPassword(request.password()));
+    AUTHD_ASSIGN_OR_RETURN(command.password_hash, passwords->Hash(budget, request.password()));
   }
+  AUTHD_RETURN_IF_ERROR(budget.Check());
   AUTHD_ASSIGN_OR_RETURN(storage::SetupResult result, store->Setup(command));
 
   ApiRenderer render(store);

@@ -4,6 +4,7 @@
 #include "authz/password.h"
 #include "base/status_macros.h"
 #include "services/api_convert.h"
+#include "services/call_budget.h"
 #include "services/input_rules.h"
 #include "services/paging.h"
 #include "services/with_caller.h"
@@ -91,7 +92,7 @@ grpc::Status TenantServiceImpl::CreateUser(grpc::ServerContext* c,
         authz::Require(caller, authz::GlobalPermission(Action::kWrite, ResourceType::kUsers)));
     std::string hash;
     if (!req->password().empty()) {
-      AUTHD_ASSIGN_OR_RETURN(hash, authz::HashPassword(req->password()));
+      AUTHD_ASSIGN_OR_RETURN(hash, deps_.passwords->Hash(CallBudget::Of(*c), req->password()));
     }
     AUTHD_ASSIGN_OR_RETURN(auto user,
                            deps_.store->CreateUser(ActorOf(caller), req->name(), hash, active));
@@ -170,7 +171,8 @@ grpc::Status TenantServiceImpl::SetPassword(grpc::ServerContext* c,
     AUTHD_RETURN_IF_ERROR(authz::ValidatePassword(req->password()));
     AUTHD_RETURN_IF_ERROR(authz::Require(caller, UserAt(Action::kWrite, id)));
     AUTHD_RETURN_IF_ERROR(deps_.store->GetUser(id).status());
-    AUTHD_ASSIGN_OR_RETURN(std::string hash, authz::HashPassword(req->password()));
+    AUTHD_ASSIGN_OR_RETURN(std::string hash,
+                           deps_.passwords->Hash(CallBudget::Of(*c), req->password()));
     return deps_.store->SetPassword(ActorOf(caller), id, hash);
   });
 }

@@ -58,6 +58,10 @@ TEST(ServerOptionsTest, DefaultsApplyWithOnlyHomeSet) {
   EXPECT_EQ(o.log_level, "info");
   EXPECT_EQ(o.log_format, "text");
   EXPECT_EQ(o.session_ttl, absl::Hours(1));
+  EXPECT_EQ(o.max_sync_threads, 128);
+  EXPECT_EQ(o.max_concurrent_streams, 100);
+  EXPECT_EQ(o.grpc_memory_quota_bytes, 128 << 20);
+  EXPECT_EQ(o.max_concurrent_password_hashes, 4);
   EXPECT_EQ(o.max_receive_message_bytes, 1 << 20);
 }
 
@@ -92,6 +96,15 @@ std::vector<FlagCase> FlagCases() {
        [](const ServerOptions& o) { return o.max_receive_message_bytes == 4096; }},
       {"max-receive-message-bytes", "1024",
        [](const ServerOptions& o) { return o.max_receive_message_bytes == 1024; }},
+      {"max-sync-threads", "2", [](const ServerOptions& o) { return o.max_sync_threads == 2; }},
+      {"max-concurrent-streams", "1",
+       [](const ServerOptions& o) { return o.max_concurrent_streams == 1; }},
+      {"grpc-memory-quota-bytes", "8388608",
+       [](const ServerOptions& o) { return o.grpc_memory_quota_bytes == 8388608; }},
+      {"grpc-memory-quota-bytes", "17179869184",
+       [](const ServerOptions& o) { return o.grpc_memory_quota_bytes == (int64_t{16} << 30); }},
+      {"max-concurrent-password-hashes", "1",
+       [](const ServerOptions& o) { return o.max_concurrent_password_hashes == 1; }},
       {"use-hashed-tokens", "false", [](const ServerOptions& o) { return !o.use_hashed_tokens; }},
   };
 }
@@ -242,6 +255,15 @@ std::vector<BadValueCase> BadValueCases() {
        "want an integer >= 1024"},
       {"max-receive-message-bytes", "AUTHD_MAX_RECEIVE_MESSAGE_BYTES", "99999999999",
        "want an integer >= 1024"},
+      {"max-sync-threads", "AUTHD_MAX_SYNC_THREADS", "1", "want an integer >= 2"},
+      {"max-sync-threads", "AUTHD_MAX_SYNC_THREADS", "many", "want an integer >= 2"},
+      {"max-concurrent-streams", "AUTHD_MAX_CONCURRENT_STREAMS", "0", "want an integer >= 1"},
+      {"grpc-memory-quota-bytes", "AUTHD_GRPC_MEMORY_QUOTA_BYTES", "8388607",
+       "want an integer >= 8388608 (8 MiB)"},
+      {"grpc-memory-quota-bytes", "AUTHD_GRPC_MEMORY_QUOTA_BYTES", "128MiB",
+       "want an integer >= 8388608 (8 MiB)"},
+      {"max-concurrent-password-hashes", "AUTHD_MAX_CONCURRENT_PASSWORD_HASHES", "0",
+       "want an integer >= 1"},
   };
 }
 
@@ -338,7 +360,11 @@ TEST(ServerOptionsTest, UsageListsEveryFlagAndEnvVar) {
         "--use-hashed-tokens[=true|false]", "AUTHD_USE_HASHED_TOKENS", "--log-level=VALUE",
         "AUTHD_LOG_LEVEL", "--log-format=VALUE", "AUTHD_LOG_FORMAT", "--session-ttl=VALUE",
         "AUTHD_SESSION_TTL", "--max-receive-message-bytes=VALUE",
-        "AUTHD_MAX_RECEIVE_MESSAGE_BYTES", "--config=FILE", "AUTHD_CONFIG", "--help",
+        "AUTHD_MAX_RECEIVE_MESSAGE_BYTES", "--max-sync-threads=VALUE", "AUTHD_MAX_SYNC_THREADS",
+        "--max-concurrent-streams=VALUE", "AUTHD_MAX_CONCURRENT_STREAMS",
+        "--grpc-memory-quota-bytes=VALUE", "AUTHD_GRPC_MEMORY_QUOTA_BYTES",
+        "--max-concurrent-password-hashes=VALUE", "AUTHD_MAX_CONCURRENT_PASSWORD_HASHES",
+        "--config=FILE", "AUTHD_CONFIG", "--help",
         "--version"}) {
     EXPECT_TRUE(absl::StrContains(usage, s)) << s;
   }
