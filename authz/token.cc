@@ -5,6 +5,7 @@
 
 #include "absl/base/internal/raw_logging.h"
 #include "absl/strings/match.h"
+#include "base/secret.h"
 
 namespace authd::authz {
 namespace {
@@ -60,6 +61,7 @@ std::string GenerateToken() {
       token.push_back(kBase62[b % 62]);
       if (token.size() == kTokenPrefix.size() + kTokenSecretChars) break;
     }
+    WipeBytes(buf, sizeof(buf));
   }
   token += TokenChecksum(token);
   return token;
