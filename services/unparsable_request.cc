@@ -16,10 +16,16 @@ class UnparsableRequestInterceptor final : public grpc::experimental::Intercepto
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
       unparsable_ = methods->GetRecvMessage() == nullptr;
     }
+    // A missing message is not always a bad one: a call shed before its message was read (the
+    // sync thread quota's RESOURCE_EXHAUSTED) or cancelled by its client has none either. Only the
+    // codes gRPC answers a parse failure with are rewritten; every other status stands.
     if (unparsable_ &&
         methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      methods->ModifySendStatus(
-          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, kUnparsableRequestMessage));
+      const grpc::StatusCode code = methods->GetSendStatus().error_code();
+      if (code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNIMPLEMENTED) {
+        methods->ModifySendStatus(
+            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, kUnparsableRequestMessage));
+      }
     }
     methods->Proceed();
   }
