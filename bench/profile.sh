@@ -7,12 +7,14 @@
 #   bench/profile.sh authorize  authd under closed-loop Authorize load (concurrency 32, 10 s)
 #   bench/profile.sh cpu        server CPU time and context switches per request, authd vs null
 #                               server, at concurrency 1 and 8 (perf stat)
+#   bench/profile.sh create     authd under CreateAuthorization load (concurrency 16, synced), with
+#                               server CPU time per create (perf stat) and a call-graph profile
 #   bench/profile.sh startup    authd start-up on the 1M-token store of bench/run.sh
 #   bench/profile.sh replay     authd rebuild-projections on that store
 # Every server listens on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WHAT=${1:?usage: bench/profile.sh decision|authorize|cpu|startup|replay}
+WHAT=${1:?usage: bench/profile.sh decision|authorize|cpu|create|startup|replay}
 PROFILE_OUT=${PROFILE_OUT:-$(mktemp -d /tmp/authd-profile.XXXXXX)}
 mkdir -p "$PROFILE_OUT"
 SCALE_DIR=${BENCH_SCALE_CACHE:-/tmp/authd-bench-scale-1000000}
@@ -89,6 +91,22 @@ case "$WHAT" in
         python3 -c "print('concurrency=%s %-5s qps=%8.0f server CPU us/request=%6.1f context switches/request=%5.2f' % ('$c', '$who', $qps, $ms * 1000 / ($qps * 3), $cs / ($qps * 3)))"
       done
     done
+    ;;
+  create)
+    start_pair
+    "$BIN/bench/load_gen" --rpc=create --target="$AUTHD" --concurrency=16 --duration=14s \
+      --warmup=1s --tokens-file="$PROFILE_OUT/tokens.tsv" >"$PROFILE_OUT/load.txt" 2>&1 &
+    LOAD=$!
+    sleep 2
+    perf stat -x, -e task-clock,context-switches -p "$AUTHD_PID" -- sleep 4 2>"$PROFILE_OUT/stat.txt"
+    perf record -F 499 --call-graph dwarf,16384 -p "$AUTHD_PID" -o "$PROFILE_OUT/create.data" -- sleep 5 2>/dev/null
+    wait "$LOAD"
+    cat "$PROFILE_OUT/load.txt"
+    qps=$(sed -n 's/.*-> \([0-9.]*\) req\/s.*/\1/p' "$PROFILE_OUT/load.txt")
+    ms=$(awk -F, '/task-clock/ {print $1}' "$PROFILE_OUT/stat.txt")
+    cs=$(awk -F, '/context-switches/ {print $1}' "$PROFILE_OUT/stat.txt")
+    python3 -c "print('creates: server CPU us/create=%6.1f context switches/create=%5.2f (perf stat over 4 s at %.0f/s)' % ($ms * 1000 / ($qps * 4), $cs / ($qps * 4), $qps))"
+    top "$PROFILE_OUT/create.data"
     ;;
   startup)
     perf record -F 499 -g -o "$PROFILE_OUT/startup.data" "$BIN/services/authd" --listen=127.0.0.1:0 \
