@@ -41,10 +41,12 @@ class ABSL_LOCKABLE Mutex {
   // Exclusive (writer) lock.
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { pthread_rwlock_wrlock(&rw_); }
   void Unlock() ABSL_UNLOCK_FUNCTION() { pthread_rwlock_unlock(&rw_); }
+  // Takes the lock exclusively if it is free; true when taken.
+  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
+    return pthread_rwlock_trywrlock(&rw_) == 0;
+  }
 
   // Shared (reader) lock: many readers at once, none while a writer holds or awaits the lock.
-  // Takes the lock exclusively if it is free; true when taken.
-  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) { return pthread_rwlock_trywrlock(&rw_) == 0; }
   void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() { pthread_rwlock_rdlock(&rw_); }
   void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { pthread_rwlock_unlock(&rw_); }
 

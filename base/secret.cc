@@ -9,7 +9,8 @@ void WipeBytes(void* data, size_t size) {
 }
 
 void WipeString(std::string* s) {
-  // capacity() bytes plus the terminator are all owned by the string (inline or on the heap).
+  // The string owns capacity() bytes (inline or on the heap) plus a terminator, which holds no
+  // secret.
   WipeBytes(s->data(), s->capacity());
   s->clear();
 }

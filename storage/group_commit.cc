@@ -4,29 +4,31 @@
 
 namespace authd::storage {
 
-void GroupCommit::Enqueue(uint64_t seq, std::function<void()> publish) {
+uint64_t GroupCommit::Enqueue(std::function<void()> publish) {
   authd::MutexLock lock(&mu_);
-  enqueued_ = seq;
-  pending_.push_back(Entry{seq, std::move(publish)});
+  ++enqueued_;
+  pending_.push_back(Entry{enqueued_, std::move(publish)});
+  return enqueued_;
 }
 
 void GroupCommit::PublishDurableLocked() {
-  while (!pending_.empty() && pending_.front().seq <= durable_) {
+  while (!pending_.empty() && pending_.front().ticket <= durable_) {
     std::function<void()> publish = std::move(pending_.front().publish);
     pending_.pop_front();
     if (publish) publish();
   }
 }
 
-absl::Status GroupCommit::AwaitDurable(uint64_t seq) {
+absl::Status GroupCommit::AwaitDurable(uint64_t ticket) {
   authd::MutexLock lock(&mu_);
   for (;;) {
-    if (!failed_.ok()) return failed_;
-    if (durable_ >= seq) {
+    // Durable first: a later sync's failure does not undo an entry an earlier sync covered.
+    if (durable_ >= ticket) {
       // Someone synced past us; make sure everything up to us is visible before we answer.
       PublishDurableLocked();
       return absl::OkStatus();
     }
+    if (!failed_.ok()) return failed_;
     if (syncing_) {
       changed_.Wait(&mu_);
       continue;
@@ -61,13 +63,6 @@ absl::Status GroupCommit::Drain() {
     last = enqueued_;
   }
   return AwaitDurable(last);
-}
-
-void GroupCommit::Reset(uint64_t seq) {
-  authd::MutexLock lock(&mu_);
-  pending_.clear();
-  enqueued_ = seq;
-  durable_ = seq;
 }
 
 absl::Status GroupCommit::health() const {

@@ -2,8 +2,8 @@
 // effects in log order once (and only once) they are durable.
 //
 // The writer (TokenStore, holding its writer lock) appends a batch WITHOUT syncing, then calls
-// `Enqueue(seq, publish)` in log order and releases the lock. Each caller then waits in
-// `AwaitDurable(seq)`: the first waiter to find no sync in flight becomes the leader and runs ONE
+// `Enqueue(publish)` in log order, which returns a ticket, and releases the lock. Each caller then
+// waits in `AwaitDurable(ticket)`: the first waiter to find no sync in flight becomes the leader and runs ONE
 // `sync()` for everything enqueued so far; the writes that arrive meanwhile are covered by the next
 // leader's sync. Once a sync covers an entry, the entries up to it are published in sequence order
 // (whoever gets there first runs the `publish` callbacks), so the in-memory index never reorders a
@@ -36,22 +36,20 @@ class GroupCommit {
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
 
-  // Records that the write ending at log sequence `seq` has been appended (unsynced). Calls must
-  // come in increasing `seq` order (the caller's writer lock guarantees it). `publish` runs once,
-  // after every earlier entry's, when a sync has covered `seq`; it must be quick and not call back.
-  void Enqueue(uint64_t seq, std::function<void()> publish);
+  // Records that a write has been appended (unsynced) and returns its ticket. Calls must come in
+  // log order (the caller's writer lock guarantees it). Tickets increase for the life of the
+  // object, whatever happens to the store's sequence numbers (a restore may shorten the log).
+  // `publish` runs once, after every earlier entry's, when a sync has covered the entry; it must be
+  // quick and not call back.
+  uint64_t Enqueue(std::function<void()> publish);
 
-  // Blocks until `seq` is durable and published. Errors: kUnavailable when a sync failed (now or
-  // earlier).
-  absl::Status AwaitDurable(uint64_t seq);
+  // Blocks until the entry of `ticket` is durable and published. Errors: kUnavailable when a sync
+  // that would have covered it failed (now or earlier); an entry already durable stays OK.
+  absl::Status AwaitDurable(uint64_t ticket);
 
   // Blocks until everything enqueued so far is durable and published (a writer holding its lock
   // calls this before swapping or reloading what the callbacks write into).
   absl::Status Drain();
-
-  // Restarts the numbering at `seq` (durable) after the writer swapped in another store. Requires
-  // Drain() first and the writer lock held, so nothing is pending.
-  void Reset(uint64_t seq);
 
   // OK, or the sticky error of a failed sync.
   absl::Status health() const;
@@ -61,11 +59,11 @@ class GroupCommit {
 
  private:
   struct Entry {
-    uint64_t seq;
+    uint64_t ticket;
     std::function<void()> publish;
   };
 
-  // Runs the callbacks of the queued entries with seq <= durable_, in order.
+  // Runs the callbacks of the queued entries with ticket <= durable_, in order.
   void PublishDurableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::function<absl::Status()> sync_;

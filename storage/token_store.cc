@@ -76,8 +76,6 @@ absl::Status TokenStore::InitializeLocked() {
     }
     if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
   }
-  // Everything in the log is durable (RocksDB recovered it); numbering continues from here.
-  group_.Reset(last_sequence_);
 
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> schema, db->Get(kMetaCf, kSchemaVersionKey));
   if (!schema) {
@@ -158,8 +156,8 @@ absl::Status TokenStore::ApplyHashingPolicyLocked() {
       if (!id) return absl::DataLossError("corrupt raw token key");
       events.emplace_back().mutable_authorization_token_hashed()->set_id(*id);
     }
-    AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(Actor{}, std::move(events)));
-    AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
+    AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(Actor{}, std::move(events)));
+    AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
   }
   open_report_.migrated_raw_tokens = raw.size();
   open_report_.raw_tokens = 0;
@@ -306,8 +304,7 @@ absl::StatusOr<uint64_t> TokenStore::CommitLocked(const Actor& actor, std::vecto
   // group-commit sync covers it. See storage/group_commit.h.
   AUTHD_RETURN_IF_ERROR(db->Write(&batch, /*sync=*/false));
   last_sequence_ = seq;
-  group_.Enqueue(seq, [this, ops = projection.TakeIndexOps()] { Publish(ops); });
-  return seq;
+  return group_.Enqueue([this, ops = projection.TakeIndexOps()] { Publish(ops); });
 }
 
 void TokenStore::Publish(const std::vector<IndexOp>& ops) {
@@ -549,7 +546,12 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> TokenStore::Sca
   return db->Scan(cf);
 }
 
-absl::Status TokenStore::Flush() { return CurrentDb()->Flush(); }
+absl::Status TokenStore::Flush() {
+  // After a failed fsync, flushing would write the unacknowledged (never published) writes still
+  // in the memtables into SST files, and retry the fsync the failure forbids trusting.
+  AUTHD_RETURN_IF_ERROR(group_.health());
+  return CurrentDb()->Flush();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Commands.
@@ -618,9 +620,9 @@ absl::StatusOr<SetupResult> TokenStore::Setup(const SetupCommand& command) {
   instance->set_setup_at_unix_nanos(now);
   std::vector<std::pair<Id, std::string>> raw;
   if (!options_.use_hashed_tokens) raw.emplace_back(auth_id, command.token);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(Actor{0, user_id}, std::move(events), raw));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(Actor{0, user_id}, std::move(events), raw));
   lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
   return result;
 }
 
@@ -642,9 +644,9 @@ absl::StatusOr<pb::OrgRecord> TokenStore::CreateOrg(const Actor& actor, const st
   org.set_updated_at_unix_nanos(now);
   std::vector<pb::Event> events(1);
   *events[0].mutable_org_created()->mutable_org() = org;
-  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
   lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
   return org;
 }
 
@@ -661,9 +663,9 @@ absl::Status TokenStore::DeleteOrg(const Actor& actor, Id id) {
     events.emplace_back().mutable_bucket_deleted()->set_id(bucket.id());
   }
   events.emplace_back().mutable_org_deleted()->set_id(id);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
   lock.Release();
-  return group_.AwaitDurable(seq);
+  return group_.AwaitDurable(ticket);
 }
 
 absl::StatusOr<pb::UserRecord> TokenStore::CreateUser(const Actor& actor, const std::string& name,
@@ -686,9 +688,9 @@ absl::StatusOr<pb::UserRecord> TokenStore::CreateUser(const Actor& actor, const 
   user.set_updated_at_unix_nanos(now);
   std::vector<pb::Event> events(1);
   *events[0].mutable_user_created()->mutable_user() = user;
-  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
   lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
   return user;
 }
 
@@ -710,11 +712,11 @@ absl::StatusOr<pb::UserRecord> TokenStore::UpdateUser(const Actor& actor, Id id,
     update->set_name(*name);
   }
   if (active) update->set_status(ToStatus(*active));
-  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
   // Read back under the lock: the state this change produced, not a later one.
   absl::StatusOr<pb::UserRecord> updated = GetUser(id);
   lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
   return updated;
 }
 
@@ -723,9 +725,9 @@ absl::Status TokenStore::DeleteUser(const Actor& actor, Id id) {
   AUTHD_RETURN_IF_ERROR(GetUser(id).status());
   std::vector<pb::Event> events(1);
   events[0].mutable_user_deleted()->set_id(id);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
   lock.Release();
-  return group_.AwaitDurable(seq);
+  return group_.AwaitDurable(ticket);
 }
 
 absl::Status TokenStore::SetPassword(const Actor& actor, Id user_id,
@@ -735,9 +737,9 @@ absl::Status TokenStore::SetPassword(const Actor& actor, Id user_id,
   std::vector<pb::Event> events(1);
   events[0].mutable_password_set()->set_user_id(user_id);
   events[0].mutable_password_set()->set_password_hash(password_hash);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
   lock.Release();
-  return group_.AwaitDurable(seq);
+  return group_.AwaitDurable(ticket);
 }
 
 absl::StatusOr<pb::BucketRecord> TokenStore::CreateBucket(const Actor& actor, Id org_id,
@@ -763,9 +765,9 @@ absl::StatusOr<pb::BucketRecord> TokenStore::CreateBucket(const Actor& actor, Id
   bucket.set_updated_at_unix_nanos(now);
   std::vector<pb::Event> events(1);
   *events[0].mutable_bucket_created()->mutable_bucket() = bucket;
-  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
   lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
   return bucket;
 }
 
@@ -774,9 +776,9 @@ absl::Status TokenStore::DeleteBucket(const Actor& actor, Id id) {
   AUTHD_RETURN_IF_ERROR(GetBucket(id).status());
   std::vector<pb::Event> events(1);
   events[0].mutable_bucket_deleted()->set_id(id);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
   lock.Release();
-  return group_.AwaitDurable(seq);
+  return group_.AwaitDurable(ticket);
 }
 
 absl::StatusOr<pb::AuthorizationRecord> TokenStore::CreateAuthorization(
@@ -813,9 +815,9 @@ absl::StatusOr<pb::AuthorizationRecord> TokenStore::CreateAuthorization(
   *events[0].mutable_authorization_created()->mutable_authorization() = auth;
   std::vector<std::pair<Id, std::string>> raw;
   if (!options_.use_hashed_tokens) raw.emplace_back(id, request.token);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events), raw));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events), raw));
   lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
   return auth;
 }
 
@@ -828,11 +830,11 @@ absl::StatusOr<pb::AuthorizationRecord> TokenStore::UpdateAuthorization(
   update->set_id(id);
   if (active) update->set_status(ToStatus(*active));
   if (description) update->set_description(*description);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
   // Read back under the lock: the state this change produced, not a later one.
   absl::StatusOr<pb::AuthorizationRecord> updated = GetAuthorization(id);
   lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
+  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
   return updated;
 }
 
@@ -841,9 +843,9 @@ absl::Status TokenStore::DeleteAuthorization(const Actor& actor, Id id) {
   AUTHD_RETURN_IF_ERROR(GetAuthorization(id).status());
   std::vector<pb::Event> events(1);
   events[0].mutable_authorization_deleted()->set_id(id);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(actor, std::move(events)));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
   lock.Release();
-  return group_.AwaitDurable(seq);
+  return group_.AwaitDurable(ticket);
 }
 
 
@@ -1068,8 +1070,8 @@ absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
     for (size_t j = i; j < std::min(lost->size(), i + kBatch); ++j) {
       events.emplace_back().mutable_authorization_deleted()->set_id((*lost)[j]);
     }
-    AUTHD_ASSIGN_OR_RETURN(uint64_t seq, CommitLocked(Actor{}, std::move(events)));
-    AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(seq));
+    AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(Actor{}, std::move(events)));
+    AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
   }
   return MigrateDown2To1(*db);
 }

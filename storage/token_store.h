@@ -273,7 +273,7 @@ class TokenStore {
   absl::Status ReplayFrom(uint64_t from, bool without_wal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status RebuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stamps, projects and appends `events` (unsynced) and queues their index publication; returns
-  // the last sequence, which the caller passes to group_.AwaitDurable() (after releasing
+  // the group-commit ticket, which the caller passes to group_.AwaitDurable() (after releasing
   // write_mu_, so that others can queue behind it). `raw_tokens` (auth id, token) are stored
   // alongside when hashing is off.
   absl::StatusOr<uint64_t> CommitLocked(const Actor& actor, std::vector<pb::Event> events,

@@ -39,7 +39,7 @@ TEST(GroupCommitTest, AwaitSyncsOnceAndPublishes) {
     return absl::OkStatus();
   });
   std::vector<uint64_t> published;
-  group.Enqueue(1, [&] { published.push_back(1); });
+  group.Enqueue([&] { published.push_back(1); });
   EXPECT_TRUE(published.empty()) << "published before any sync";
   ASSERT_TRUE(group.AwaitDurable(1).ok());
   EXPECT_EQ(syncs, 1);
@@ -57,7 +57,7 @@ TEST(GroupCommitTest, OneSyncCoversEverythingQueuedAndPublishesInOrder) {
   });
   std::vector<uint64_t> published;
   for (uint64_t seq = 1; seq <= 5; ++seq) {
-    group.Enqueue(seq, [&published, seq] { published.push_back(seq); });
+    group.Enqueue([&published, seq] { published.push_back(seq); });
   }
   // Waiting for the LAST one syncs once and publishes all five, in order.
   ASSERT_TRUE(group.AwaitDurable(5).ok());
@@ -85,14 +85,14 @@ TEST(GroupCommitTest, WritersQueuedDuringASyncShareTheNextOne) {
   auto publish = [&](uint64_t seq) {
     return [&published, seq] { published.push_back(seq); };
   };
-  group.Enqueue(1, publish(1));
+  group.Enqueue(publish(1));
   std::thread leader([&] { EXPECT_TRUE(group.AwaitDurable(1).ok()); });
   first_sync_started.WaitForNotification();
   std::vector<std::thread> followers;
   for (uint64_t seq = 2; seq <= 4; ++seq) {
     {
       authd::MutexLock lock(&order_mu);
-      group.Enqueue(seq, publish(seq));
+      group.Enqueue(publish(seq));
     }
     followers.emplace_back([&group, seq] { EXPECT_TRUE(group.AwaitDurable(seq).ok()); });
   }
@@ -110,14 +110,14 @@ TEST(GroupCommitTest, FailedSyncIsStickyAndPublishesNothing) {
     return fail ? absl::DataLossError("EIO from fsync") : absl::OkStatus();
   });
   bool published = false;
-  group.Enqueue(1, [&] { published = true; });
+  group.Enqueue([&] { published = true; });
   absl::Status s = group.AwaitDurable(1);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
   EXPECT_NE(s.message().find("EIO from fsync"), absl::string_view::npos) << s;
   EXPECT_FALSE(published);
   // Even if a later sync would succeed, the in-doubt writes stay refused.
   fail = false;
-  group.Enqueue(2, [] {});
+  group.Enqueue([] {});
   EXPECT_EQ(group.AwaitDurable(2).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(group.health().code(), absl::StatusCode::kUnavailable);
   EXPECT_FALSE(published);
@@ -132,28 +132,33 @@ TEST(GroupCommitTest, DrainWaitsForEverythingQueued) {
   ASSERT_TRUE(group.Drain().ok());  // nothing queued: no sync
   EXPECT_EQ(syncs, 0);
   int published = 0;
-  group.Enqueue(7, [&] { ++published; });
-  group.Enqueue(8, [&] { ++published; });
+  group.Enqueue([&] { ++published; });
+  group.Enqueue([&] { ++published; });
   ASSERT_TRUE(group.Drain().ok());
   EXPECT_EQ(published, 2);
   EXPECT_EQ(syncs, 1);
 }
 
-TEST(GroupCommitTest, ResetRestartsNumberingBelowTheOldEnd) {
-  int syncs = 0;
-  GroupCommit group([&] {
-    ++syncs;
-    return absl::OkStatus();
-  });
-  group.Enqueue(100, [] {});
-  ASSERT_TRUE(group.AwaitDurable(100).ok());
-  // A restored store with a shorter log: entry 11 must still be synced before it is durable.
-  group.Reset(10);
-  bool published = false;
-  group.Enqueue(11, [&] { published = true; });
-  ASSERT_TRUE(group.AwaitDurable(11).ok());
-  EXPECT_EQ(syncs, 2);
-  EXPECT_TRUE(published);
+TEST(GroupCommitTest, AnEntryAlreadyDurableStaysOkAfterALaterSyncFails) {
+  int calls = 0;
+  GroupCommit group([&] { return ++calls == 1 ? absl::OkStatus() : absl::UnavailableError("EIO"); });
+  const uint64_t first = group.Enqueue([] {});
+  ASSERT_TRUE(group.AwaitDurable(first).ok());
+  const uint64_t second = group.Enqueue([] {});
+  EXPECT_EQ(group.AwaitDurable(second).code(), absl::StatusCode::kUnavailable);
+  // The first entry was covered by the sync that succeeded: still reported durable.
+  EXPECT_TRUE(group.AwaitDurable(first).ok());
+}
+
+TEST(GroupCommitTest, TicketsIncreaseForTheLifeOfTheObject) {
+  GroupCommit group([] { return absl::OkStatus(); });
+  uint64_t last = 0;
+  for (int i = 0; i < 5; ++i) {
+    const uint64_t ticket = group.Enqueue([] {});
+    EXPECT_GT(ticket, last);
+    last = ticket;
+    if (i % 2 == 0) ASSERT_TRUE(group.Drain().ok());
+  }
 }
 
 }  // namespace
