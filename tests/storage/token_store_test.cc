@@ -539,7 +539,9 @@ TEST_F(TokenStoreTest, ScanAuthorizationsSkipsATokenDeletedDuringTheScan) {
     std::vector<Id> seen;
     auto exhausted = store_->ScanAuthorizations(
         filter.first, filter.second, 0, [&](const pb::AuthorizationRecord& a) {
-          if (seen.empty()) EXPECT_TRUE(store_->DeleteAuthorization(actor_, doomed).ok());
+          if (seen.empty()) {
+            EXPECT_TRUE(store_->DeleteAuthorization(actor_, doomed).ok());
+          }
           seen.push_back(a.id());
           return true;
         });
