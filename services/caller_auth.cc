@@ -49,8 +49,12 @@ absl::StatusOr<std::string> TokenFromContext(const grpc::ServerContext& context)
 absl::StatusOr<authz::Principal> CallerAuthenticator::Authenticate(
     const grpc::ServerContext& context) const {
   auto token = TokenFromContext(context);
-  if (!token.ok()) return Fail(token.status().message(), context.peer(), 0, token.status());
-  return AuthenticateToken(*token, context.peer());
+  if (!token.ok()) return Fail(token.status().message(), PeerOf(context), 0, token.status());
+  return AuthenticateToken(*token, PeerOf(context));
+}
+
+std::string CallerAuthenticator::PeerOf(const grpc::ServerContext& context) const {
+  return front_ != nullptr ? front_->PeerOf(context.peer()) : context.peer();
 }
 
 absl::StatusOr<authz::Principal> CallerAuthenticator::AuthenticateToken(

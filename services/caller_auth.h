@@ -14,6 +14,7 @@
 #include "authz/principal.h"
 #include "authz/session_table.h"
 #include "authz/token_index.h"
+#include "net/h2_front.h"
 
 namespace authd::services {
 
@@ -26,8 +27,14 @@ absl::StatusOr<std::string> TokenFromContext(const grpc::ServerContext& context)
 
 class CallerAuthenticator {
  public:
-  CallerAuthenticator(const authz::TokenIndex* index, authz::SessionTable* sessions)
-      : index_(index), sessions_(sessions) {}
+  // `front` (may be null) names the client behind a gRPC peer string: gRPC sees the HTTP/2
+  // front's socketpair ("fd:N"), not the client's address.
+  CallerAuthenticator(const authz::TokenIndex* index, authz::SessionTable* sessions,
+                      const net::H2Front* front = nullptr)
+      : index_(index), sessions_(sessions), front_(front) {}
+
+  // The client's address for logs ("ipv4:127.0.0.1:5000").
+  std::string PeerOf(const grpc::ServerContext& context) const;
 
   // Errors: kUnauthenticated "authorization metadata is missing" / "... scheme is invalid",
   // kUnauthenticated "unauthorized access" (malformed or unknown token),
@@ -41,6 +48,7 @@ class CallerAuthenticator {
  private:
   const authz::TokenIndex* index_;
   authz::SessionTable* sessions_;
+  const net::H2Front* front_;
 };
 
 }  // namespace authd::services

@@ -3,6 +3,7 @@
 // downgrade ...` are the offline commands (services/offline_commands.h).
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -62,6 +63,21 @@ int main(int argc, char** argv) {
 
   // Every file authd writes (RocksDB's included) is private to its user: 0600, dirs 0700.
   umask(077);
+
+  // Each client connection costs three descriptors (the socket and a socketpair to gRPC, see
+  // net/h2_front.h): take the hard limit, as most servers do, and say so if it is too small for
+  // --max-connections (the front then pauses accepting instead of failing).
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  const rlim_t wanted = static_cast<rlim_t>(options.max_connections) * 3 + 256;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < wanted) {
+    authd::LogWarning(absl::StrCat("open-file limit ", files.rlim_cur, " is below the ", wanted,
+                                   " that --max-connections=", options.max_connections,
+                                   " needs; raise it (ulimit -n) or lower --max-connections"));
+  }
 
   authd::RealClock clock;
   auto server = authd::services::AuthdServer::Start(options, &clock);

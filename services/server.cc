@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
+#include <grpcpp/server_posix.h>
 
 #include <fstream>
 #include <sstream>
@@ -45,8 +46,8 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view o
   return ss.str();
 }
 
-// Plaintext, TLS, or mutual TLS, from the options.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
+// gRPC's own listener's credentials (--http2-front=false only): plaintext, TLS or mutual TLS.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcCredentialsFor(
     const ServerOptions& options) {
   if (options.tls_cert.empty()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions ssl;
@@ -59,6 +60,22 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
     ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(ssl);
+}
+
+// The HTTP/2 front's options: where to listen, its limits, and TLS (plaintext, TLS, or mutual
+// TLS; the files are checked to be PEM here so the errors name the option).
+absl::StatusOr<net::FrontOptions> FrontOptionsFor(const ServerOptions& options) {
+  net::FrontOptions front = FrontOptionsFromServerOptions(options);
+  if (options.tls_cert.empty()) return front;
+  AUTHD_RETURN_IF_ERROR(ReadPem(options.tls_cert, "--tls-cert").status());
+  AUTHD_RETURN_IF_ERROR(ReadPem(options.tls_key, "--tls-key").status());
+  front.tls.cert_chain = options.tls_cert;
+  front.tls.private_key = options.tls_key;
+  if (!options.tls_client_ca.empty()) {
+    AUTHD_RETURN_IF_ERROR(ReadPem(options.tls_client_ca, "--tls-client-ca").status());
+    front.tls.client_ca = options.tls_client_ca;
+  }
+  return front;
 }
 
 // AUTHD_INIT_*: setup at first start, a no-op afterwards. Never logs the values.
@@ -94,10 +111,16 @@ absl::Status Bootstrap(const ServerOptions& options, storage::TokenStore* store,
 
 absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOptions& options,
                                                                 const Clock* clock) {
-  // Bad TLS files stop start-up before the store is touched.
-  AUTHD_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
-                         ServerCredentialsFor(options));
+  // Bad TLS files or an address that cannot be bound stop start-up before the store is touched.
   std::unique_ptr<AuthdServer> s(new AuthdServer());
+  std::shared_ptr<grpc::ServerCredentials> grpc_credentials;
+  if (options.http2_front) {
+    AUTHD_ASSIGN_OR_RETURN(net::FrontOptions front_options, FrontOptionsFor(options));
+    AUTHD_ASSIGN_OR_RETURN(s->front_, net::H2Front::Create(front_options));
+    s->port_ = s->front_->port();
+  } else {
+    AUTHD_ASSIGN_OR_RETURN(grpc_credentials, GrpcCredentialsFor(options));
+  }
   s->clock_ = clock;
   s->index_ = std::make_unique<authz::TokenIndex>();
   s->sessions_ = std::make_unique<authz::SessionTable>(clock, options.session_ttl);
@@ -128,7 +151,8 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
         "); they keep working. Was authd started with --use-hashed-tokens=false by mistake?"));
   }
 
-  s->auth_ = std::make_unique<CallerAuthenticator>(s->index_.get(), s->sessions_.get());
+  s->auth_ = std::make_unique<CallerAuthenticator>(s->index_.get(), s->sessions_.get(),
+                                                   s->front_.get());
   s->passwords_ = std::make_unique<PasswordHasher>(options.max_concurrent_password_hashes);
   s->info_.version = kAuthdVersion;
   s->info_.data_dir = options.data_dir;
@@ -158,8 +182,10 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
+  // No listening port of gRPC's own: every connection comes through the front (net/h2_front.h),
+  // unless it is turned off (then gRPC 1.51 faces clients alone: docs/adr/0004).
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, credentials, &s->port_);
+  if (s->front_ == nullptr) builder.AddListeningPort(options.listen, grpc_credentials, &s->port_);
   ApplyServerLimits(options, &builder);
   for (auto& service : s->services_) builder.RegisterService(service.get());
   // A request that does not parse (e.g. invalid UTF-8 in a string field) is INVALID_ARGUMENT.
@@ -170,12 +196,23 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
+  if (s->front_ != nullptr) {
+    grpc::Server* server = s->server_.get();
+    s->front_->Start([server](int fd) { grpc::AddInsecureChannelFromFd(server, fd); });
+  } else {
+    LogWarning("--http2-front=false: gRPC 1.51 serves clients without authd's HTTP/2 front; one "
+               "client can exhaust its memory (docs/adr/0004-http2-front.md). Use it only behind "
+               "a proxy that enforces HTTP/2 limits, or for comparison.");
+  }
   std::string host = options.listen.substr(0, options.listen.rfind(':'));
   s->info_.listen = absl::StrCat(host, ":", s->port_);
   LogInfo(absl::StrCat("overload bounds: max-sync-threads=", options.max_sync_threads,
                        " max-concurrent-streams=", options.max_concurrent_streams,
                        " grpc-memory-quota-bytes=", options.grpc_memory_quota_bytes,
-                       " max-concurrent-password-hashes=", options.max_concurrent_password_hashes));
+                       " max-concurrent-password-hashes=", options.max_concurrent_password_hashes,
+                       " max-connections=", options.max_connections,
+                       " max-connections-per-peer=", options.max_connections_per_peer,
+                       " max-stream-resets-per-second=", options.max_stream_resets_per_second));
 
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus("", true);
@@ -186,12 +223,15 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
 void AuthdServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
-  // Start may have failed half-way: tear down only what exists.
+  // Start may have failed half-way: tear down only what exists. The front keeps carrying bytes
+  // while gRPC drains (its GOAWAYs and the last responses), and stops after it.
+  if (front_ != nullptr) front_->StopAccepting();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(absl::ToChronoTime(clock_->Now() + grace));
     server_->Wait();
   }
+  if (front_ != nullptr) front_->Shutdown();
   if (store_ != nullptr) {
     absl::Status flushed = store_->Flush();
     if (!flushed.ok()) LogError(absl::StrCat("flushing the store at shutdown: ", flushed.message()));

@@ -14,6 +14,7 @@
 #include "authz/session_table.h"
 #include "authz/token_index.h"
 #include "base/clock.h"
+#include "net/h2_front.h"
 #include "services/password_hasher.h"
 #include "services/server_options.h"
 #include "services/service_deps.h"
@@ -28,9 +29,10 @@ const std::vector<std::string>& AuthdServiceNames();
 
 class AuthdServer {
  public:
-  // Opens the store (failing fast if another process holds the data dir), loads the index, binds
-  // and starts serving. Errors: those of TokenStore::Open; kUnavailable if the address cannot be
-  // bound.
+  // Binds the address (not yet listening, so clients are refused until authd is ready), opens the
+  // store (failing fast if another process holds the data dir), loads the index and starts
+  // serving through the HTTP/2 front (net/h2_front.h). Errors: those of TokenStore::Open;
+  // kUnavailable if the address cannot be bound; kInvalidArgument for bad TLS files.
   static absl::StatusOr<std::unique_ptr<AuthdServer>> Start(const ServerOptions& options,
                                                             const Clock* clock);
   ~AuthdServer();
@@ -52,6 +54,8 @@ class AuthdServer {
   std::unique_ptr<authz::TokenIndex> index_;
   std::unique_ptr<authz::SessionTable> sessions_;
   std::unique_ptr<storage::TokenStore> store_;
+  // Owns the listening socket; hands connections to server_. Shutdown() stops them in order.
+  std::unique_ptr<net::H2Front> front_;
   std::unique_ptr<CallerAuthenticator> auth_;
   std::unique_ptr<PasswordHasher> passwords_;
   std::vector<std::unique_ptr<grpc::Service>> services_;

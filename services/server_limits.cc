@@ -21,4 +21,21 @@ void ApplyServerLimits(const ServerOptions& options, grpc::ServerBuilder* builde
   builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
 }
 
+net::FrontOptions FrontOptionsFromServerOptions(const ServerOptions& options) {
+  net::FrontOptions f;
+  f.listen = options.listen;
+  // A client may open up to 100 streams before it has seen our SETTINGS (RFC 9113 §6.5.2).
+  f.h2.max_open_streams = options.max_concurrent_streams + 100;
+  f.h2.stream_cancels = {2.0 * options.max_stream_resets_per_second,
+                         static_cast<double>(options.max_stream_resets_per_second)};
+  f.h2.stall_timeout_ns = absl::ToInt64Nanoseconds(options.client_stall_timeout);
+  f.peers.max_connections = options.max_connections;
+  f.peers.max_connections_per_peer = options.max_connections_per_peer;
+  f.peers.accepts_per_peer = {2.0 * options.new_connections_per_peer_per_second,
+                              static_cast<double>(options.new_connections_per_peer_per_second)};
+  f.handshake_timeout_ns = absl::ToInt64Nanoseconds(options.handshake_timeout);
+  f.write_stall_timeout_ns = absl::ToInt64Nanoseconds(options.client_stall_timeout);
+  return f;
+}
+
 }  // namespace authd::services

@@ -8,11 +8,16 @@
 
 #include <grpcpp/server_builder.h>
 
+#include "net/h2_front.h"
 #include "services/server_options.h"
 
 namespace authd::services {
 
 void ApplyServerLimits(const ServerOptions& options, grpc::ServerBuilder* builder);
+
+// The HTTP/2 front's options from authd's (listen address and the hostile-network bounds; TLS is
+// left to the caller). The front's stream limit follows `max_concurrent_streams`.
+net::FrontOptions FrontOptionsFromServerOptions(const ServerOptions& options);
 
 }  // namespace authd::services
 

@@ -36,6 +36,15 @@ absl::Status ParseIntAtLeast(const std::string& v, int min, int* out) {
   return absl::OkStatus();
 }
 
+absl::Status ParsePositiveDuration(const std::string& v, absl::Duration* out) {
+  absl::Duration d;
+  if (!absl::ParseDuration(v, &d) || d <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("want a positive duration such as 500ms or 10s");
+  }
+  *out = d;
+  return absl::OkStatus();
+}
+
 const std::vector<OptionSpec>& Specs() {
   static const auto* const kSpecs = new std::vector<OptionSpec>{
       {"listen", false, "host:port to listen on; port 0 picks a free port (default 127.0.0.1:50051)",
@@ -124,6 +133,48 @@ const std::vector<OptionSpec>& Specs() {
          }
          o->grpc_memory_quota_bytes = n;
          return absl::OkStatus();
+       }},
+      {"http2-front", true,
+       "serve through authd's HTTP/2 front (connection limits, frame policing, TLS); false "
+       "leaves gRPC 1.51 facing clients alone (default true)",
+       [](ServerOptions* o, const std::string& v) {
+         auto b = ParseBool(v);
+         if (!b.ok()) return b.status();
+         o->http2_front = *b;
+         return absl::OkStatus();
+       }},
+      {"max-connections", false,
+       "connections open at once; more are closed at accept (default 4096)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseIntAtLeast(v, 1, &o->max_connections);
+       }},
+      {"max-connections-per-peer", false,
+       "connections open at once from one client address (default 512)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseIntAtLeast(v, 1, &o->max_connections_per_peer);
+       }},
+      {"new-connections-per-peer-per-second", false,
+       "new connections one client address may open per second, twice that in a burst "
+       "(default 64)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseIntAtLeast(v, 1, &o->new_connections_per_peer_per_second);
+       }},
+      {"max-stream-resets-per-second", false,
+       "streams one connection may cancel per second, twice that in a burst; beyond it the "
+       "connection is closed with GOAWAY (HTTP/2 rapid reset) (default 100)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseIntAtLeast(v, 1, &o->max_stream_resets_per_second);
+       }},
+      {"handshake-timeout", false,
+       "time from accept to a complete HTTP/2 preface, TLS included (default 10s)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParsePositiveDuration(v, &o->handshake_timeout);
+       }},
+      {"client-stall-timeout", false,
+       "how long a client may leave responses unread before its connection is closed "
+       "(default 10s)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParsePositiveDuration(v, &o->client_stall_timeout);
        }},
       {"max-concurrent-password-hashes", false,
        "Argon2id computations (19 MiB each) at once; more wait until their deadline (default 4)",

@@ -49,6 +49,27 @@ struct ServerOptions {
   // wait for a slot until their deadline. Default: 4.
   int max_concurrent_password_hashes = 4;
 
+  // Serve through authd's own HTTP/2 front (net/h2_front.h: TLS, connection limits, per-frame
+  // policing) instead of gRPC's listener. Off only behind a proxy that enforces HTTP/2 limits
+  // itself, or to measure the difference (bench/hostile/run.sh). Default: true.
+  bool http2_front = true;
+  // Hostile-network bounds, enforced by authd's HTTP/2 front before gRPC sees a byte
+  // (docs/adr/0004-http2-front.md). Connections open at once. Default: 4096.
+  int max_connections = 4096;
+  // Connections open at once from one client address (an IPv6 /64). Behind a proxy that hides
+  // client addresses, every client is one peer: raise it there. Default: 512.
+  int max_connections_per_peer = 512;
+  // New connections one address may open per second (twice as many in a burst). Default: 64.
+  int new_connections_per_peer_per_second = 64;
+  // Streams a connection may cancel (RST_STREAM) per second, twice as many in a burst; more is
+  // the rapid-reset attack and closes the connection with GOAWAY. Default: 100.
+  int max_stream_resets_per_second = 100;
+  // Time from accept to a complete HTTP/2 preface, TLS handshake included. Default: 10s.
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  // How long a client may leave responses unsent (not reading, or a zero flow-control window)
+  // before its connection is closed. Default: 10s.
+  absl::Duration client_stall_timeout = absl::Seconds(10);
+
   // TLS: PEM files of the server's certificate chain and private key. Both or neither; when set,
   // the server speaks only TLS. Default: empty (plaintext, for loopback and meshes).
   std::string tls_cert;

@@ -45,7 +45,7 @@ absl::Status SessionServiceImpl::DoSignIn(const grpc::ServerContext& context,
       bool match,
       deps_.passwords->Verify(budget, request.password(), hash.empty() ? dummy_hash_ : hash));
   if (!user.ok() || hash.empty() || !match) {
-    LogWarning(absl::StrCat("sign-in failed: peer=", context.peer()));
+    LogWarning(absl::StrCat("sign-in failed: peer=", deps_.auth->PeerOf(context)));
     return kBadCredentials;
   }
   if (!storage::IsActive(user->status())) {
@@ -62,7 +62,7 @@ absl::Status SessionServiceImpl::DoSignIn(const grpc::ServerContext& context,
   *response->mutable_expires_at() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
       absl::ToUnixNanos(session.expires_at));
   LogInfo(absl::StrCat("signed in: user=", authz::FormatId(user->id()),
-                       " session_id=", authz::FormatId(session.id), " peer=", context.peer()));
+                       " session_id=", authz::FormatId(session.id), " peer=", deps_.auth->PeerOf(context)));
   return absl::OkStatus();
 }
 

@@ -63,6 +63,13 @@ TEST(ServerOptionsTest, DefaultsApplyWithOnlyHomeSet) {
   EXPECT_EQ(o.grpc_memory_quota_bytes, 128 << 20);
   EXPECT_EQ(o.max_concurrent_password_hashes, 4);
   EXPECT_EQ(o.max_receive_message_bytes, 1 << 20);
+  EXPECT_TRUE(o.http2_front);
+  EXPECT_EQ(o.max_connections, 4096);
+  EXPECT_EQ(o.max_connections_per_peer, 512);
+  EXPECT_EQ(o.new_connections_per_peer_per_second, 64);
+  EXPECT_EQ(o.max_stream_resets_per_second, 100);
+  EXPECT_EQ(o.handshake_timeout, absl::Seconds(10));
+  EXPECT_EQ(o.client_stall_timeout, absl::Seconds(10));
 }
 
 TEST(ServerOptionsTest, DefaultsMatchStructInitializers) {
@@ -105,6 +112,18 @@ std::vector<FlagCase> FlagCases() {
        [](const ServerOptions& o) { return o.grpc_memory_quota_bytes == (int64_t{16} << 30); }},
       {"max-concurrent-password-hashes", "1",
        [](const ServerOptions& o) { return o.max_concurrent_password_hashes == 1; }},
+      {"http2-front", "false", [](const ServerOptions& o) { return !o.http2_front; }},
+      {"max-connections", "1", [](const ServerOptions& o) { return o.max_connections == 1; }},
+      {"max-connections-per-peer", "2",
+       [](const ServerOptions& o) { return o.max_connections_per_peer == 2; }},
+      {"new-connections-per-peer-per-second", "3",
+       [](const ServerOptions& o) { return o.new_connections_per_peer_per_second == 3; }},
+      {"max-stream-resets-per-second", "4",
+       [](const ServerOptions& o) { return o.max_stream_resets_per_second == 4; }},
+      {"handshake-timeout", "500ms",
+       [](const ServerOptions& o) { return o.handshake_timeout == absl::Milliseconds(500); }},
+      {"client-stall-timeout", "1m",
+       [](const ServerOptions& o) { return o.client_stall_timeout == absl::Minutes(1); }},
       {"use-hashed-tokens", "false", [](const ServerOptions& o) { return !o.use_hashed_tokens; }},
   };
 }
@@ -264,6 +283,17 @@ std::vector<BadValueCase> BadValueCases() {
        "want an integer >= 8388608 (8 MiB)"},
       {"max-concurrent-password-hashes", "AUTHD_MAX_CONCURRENT_PASSWORD_HASHES", "0",
        "want an integer >= 1"},
+      {"http2-front", "AUTHD_HTTP2_FRONT", "maybe", "want true or false"},
+      {"max-connections", "AUTHD_MAX_CONNECTIONS", "0", "want an integer >= 1"},
+      {"max-connections-per-peer", "AUTHD_MAX_CONNECTIONS_PER_PEER", "-1", "want an integer >= 1"},
+      {"new-connections-per-peer-per-second", "AUTHD_NEW_CONNECTIONS_PER_PEER_PER_SECOND", "x",
+       "want an integer >= 1"},
+      {"max-stream-resets-per-second", "AUTHD_MAX_STREAM_RESETS_PER_SECOND", "0",
+       "want an integer >= 1"},
+      {"handshake-timeout", "AUTHD_HANDSHAKE_TIMEOUT", "0s",
+       "want a positive duration such as 500ms or 10s"},
+      {"client-stall-timeout", "AUTHD_CLIENT_STALL_TIMEOUT", "soon",
+       "want a positive duration such as 500ms or 10s"},
   };
 }
 
@@ -364,6 +394,11 @@ TEST(ServerOptionsTest, UsageListsEveryFlagAndEnvVar) {
         "--max-concurrent-streams=VALUE", "AUTHD_MAX_CONCURRENT_STREAMS",
         "--grpc-memory-quota-bytes=VALUE", "AUTHD_GRPC_MEMORY_QUOTA_BYTES",
         "--max-concurrent-password-hashes=VALUE", "AUTHD_MAX_CONCURRENT_PASSWORD_HASHES",
+        "--http2-front[=true|false]", "AUTHD_HTTP2_FRONT", "--max-connections=VALUE",
+        "AUTHD_MAX_CONNECTIONS", "--max-connections-per-peer=VALUE",
+        "AUTHD_MAX_CONNECTIONS_PER_PEER", "--new-connections-per-peer-per-second=VALUE",
+        "--max-stream-resets-per-second=VALUE", "--handshake-timeout=VALUE",
+        "AUTHD_HANDSHAKE_TIMEOUT", "--client-stall-timeout=VALUE", "AUTHD_CLIENT_STALL_TIMEOUT",
         "--config=FILE", "AUTHD_CONFIG", "--help",
         "--version"}) {
     EXPECT_TRUE(absl::StrContains(usage, s)) << s;
