@@ -7,6 +7,8 @@
 #             (authd and null in the same run, with ratios); paced runs at half and a quarter of
 #             the null server's max QPS; the quarter-load run again during a create storm
 #   write     CreateAuthorization with synced writes at concurrency 1, 16, 64
+#   front     Authorize through authd's HTTP/2 front vs the same binary on gRPC's own listener
+#             (--http2-front=false), on copies of one seeded store, at concurrency 1, 16, 64
 #   h2load    the cross-check with nghttp2's h2load against authd and the null server
 #   scale     1M tokens seeded offline (kept in /tmp/authd-bench-scale-N between runs); authd
 #             start-up time (first start and restart) and RSS on them; replay of every event
@@ -14,7 +16,7 @@
 # Then bench/summarize.py prints the table and which targets were met. Results (JSON and logs) go
 # to $BENCH_OUT (default: a fresh /tmp/authd-bench.* dir). Every server listens on 127.0.0.1.
 #
-# Knobs (environment): BENCH_PIN=1 (servers on CPU 0, clients on CPU 1), BENCH_PARTS="decision load write h2load scale" (a subset runs faster),
+# Knobs (environment): BENCH_PIN=1 (servers on CPU 0, clients on CPU 1), BENCH_PARTS="decision load front write h2load scale" (a subset runs faster),
 # BENCH_ROUNDS=3 BENCH_DURATION=3 BENCH_WARMUP=1 (each load_gen comparison runs ROUNDS rounds of
 # DURATION measured seconds per server, alternating which goes first), BENCH_CREATE_DURATION=5,
 # BENCH_SEED_TOKENS=2000 (tokens created over gRPC), BENCH_SCALE_TOKENS=1000000,
@@ -24,7 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PARTS=${BENCH_PARTS:-decision load write h2load scale}
+PARTS=${BENCH_PARTS:-decision load front write h2load scale}
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-3}
 WARMUP=${BENCH_WARMUP:-1}
@@ -75,12 +77,14 @@ stop_pid() {
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-# start_authd DATA_DIR LOG: starts authd on 127.0.0.1 port 0 and waits (bounded: 120 s) for its
-# "listening on" line. Sets AUTHD_PID, AUTHD_ADDR, AUTHD_START_MS (exec to listening).
+# start_authd DATA_DIR LOG [ARG...]: starts authd on 127.0.0.1 port 0 (with ARGs) and waits
+# (bounded: 120 s) for its "listening on" line. Sets AUTHD_PID, AUTHD_ADDR, AUTHD_START_MS (exec
+# to listening).
 start_authd() {
   local data=$1 log=$2 t0
+  shift 2
   t0=$(date +%s%N)
-  "${SERVER_PIN[@]}" "$BIN/services/authd" --listen=127.0.0.1:0 --data-dir="$data" >"$log" 2>&1 &
+  "${SERVER_PIN[@]}" "$BIN/services/authd" --listen=127.0.0.1:0 --data-dir="$data" "$@" >"$log" 2>&1 &
   AUTHD_PID=$!
   PIDS+=("$AUTHD_PID")
   for _ in $(seq 1 12000); do
@@ -141,6 +145,33 @@ if has_part decision; then
   run "$BIN/bench/authorize_decision_bench" --benchmark_filter="$DECISION_FILTER" \
     --benchmark_counters_tabular=true \
     --benchmark_out="$OUT/decision.json" --benchmark_out_format=json | tee "$OUT/decision.txt"
+fi
+
+if has_part front; then
+  # The same store twice (seeded once, then copied while stopped), so both servers hold the same
+  # tokens; one authd serves through its HTTP/2 front, the other through gRPC's own listener.
+  section "front: Authorize through authd's HTTP/2 front vs gRPC's own listener (--http2-front=false)"
+  mkdir -p "$OUT/data-front"
+  start_authd "$OUT/data-front" "$OUT/authd-front-seed.log"
+  run "$BIN/bench/seed_tokens" --target="$AUTHD_ADDR" --count="$SEED_TOKENS" --threads=16 \
+    --out="$OUT/front-tokens.tsv"
+  stop_pid "$AUTHD_PID"
+  cp -a "$OUT/data-front" "$OUT/data-nofront"
+  start_authd "$OUT/data-front" "$OUT/authd-front.log"
+  FRONT_ADDR=$AUTHD_ADDR FRONT_PID=$AUTHD_PID
+  start_authd "$OUT/data-nofront" "$OUT/authd-nofront.log" --http2-front=false
+  NOFRONT_ADDR=$AUTHD_ADDR NOFRONT_PID=$AUTHD_PID
+  for c in 1 16 64; do
+    section "front: Authorize closed loop, concurrency $c ($ROUNDS rounds of each)"
+    run "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --target="$FRONT_ADDR" --target-name=authd-front \
+      --baseline="$NOFRONT_ADDR" --baseline-name=authd-grpc-listener --concurrency="$c" \
+      --rounds="$ROUNDS" --duration="${DURATION}s" --warmup="${WARMUP}s" --mix=80:10:10 \
+      --tokens-file="$OUT/front-tokens.tsv" --json | tee "$OUT/front_c$c.txt"
+    json_of "$OUT/front_c$c.txt" "$OUT/front_c$c.json"
+  done
+  echo "RSS after: front $(rss_kb "$FRONT_PID") kB, grpc listener $(rss_kb "$NOFRONT_PID") kB"
+  stop_pid "$FRONT_PID"
+  stop_pid "$NOFRONT_PID"
 fi
 
 if has_part load || has_part write || has_part h2load; then

@@ -39,6 +39,13 @@ constexpr uint64_t kListenTag = 1;
 constexpr uint64_t kWakeTag = 2;
 constexpr uint64_t kClientSide = 0;
 constexpr uint64_t kServerSide = 1;
+// What an event says is ready, for Pump: only those sides are read or written, so a request
+// costs one read and one write per hop, not a round of EAGAINs.
+constexpr uint32_t kClientReadable = 1;
+constexpr uint32_t kClientWritable = 2;
+constexpr uint32_t kServerReadable = 4;
+constexpr uint32_t kServerWritable = 8;
+constexpr uint32_t kAllReady = 15;
 
 int64_t MonotonicNs() {
   timespec ts;
@@ -236,7 +243,17 @@ void H2Front::Loop() {
       if ((tag & 3) == kServerSide && (e & (EPOLLHUP | EPOLLERR)) && !(e & EPOLLIN)) {
         c.server_eof = true;
       }
-      Pump(c, now);
+      uint32_t ready = 0;
+      if ((tag & 3) == kClientSide) {
+        if (e & EPOLLIN) ready |= kClientReadable;
+        if (e & EPOLLOUT) ready |= kClientWritable;
+        // A TLS record read may need a write and the other way round: try both.
+        if (c.ssl != nullptr) ready |= kClientReadable | kClientWritable;
+      } else {
+        if (e & (EPOLLIN | EPOLLHUP)) ready |= kServerReadable;
+        if (e & EPOLLOUT) ready |= kServerWritable;
+      }
+      Pump(c, now, ready);
     }
     if (now >= next_sweep_) {
       Sweep(now);
@@ -397,7 +414,7 @@ bool WriteOrKeep(int fd, std::string* pending, const uint8_t* more, size_t n) {
 
 }  // namespace
 
-void H2Front::Pump(Conn& c, int64_t now) {
+void H2Front::Pump(Conn& c, int64_t now, uint32_t ready) {
   if (c.dead) return;
   if (c.server_eof && c.sfd >= 0) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.sfd, nullptr);
@@ -408,6 +425,8 @@ void H2Front::Pump(Conn& c, int64_t now) {
     int r = SSL_do_handshake(c.ssl);
     if (r == 1) {
       c.tls_done = true;
+      c.tls_wants_write = false;
+      ready = kAllReady;  // application data may have come with the last handshake flight
     } else {
       int err = SSL_get_error(c.ssl, r);
       ERR_clear_error();
@@ -423,18 +442,19 @@ void H2Front::Pump(Conn& c, int64_t now) {
       if (!c.tls_done) return;
     }
   }
-  for (int round = 0; round < 4 && !c.dead; ++round) {
-    bool progress = false;
-    progress |= ReadClient(c, now);
+  if (ready & kClientReadable) ReadClient(c, now);
+  if (c.dead) return;
+  if ((ready & kServerWritable) && c.sfd >= 0) WriteServer(c);
+  if ((ready & kServerReadable) && c.sfd >= 0) {
+    ReadServer(c, now);
     if (c.dead) return;
-    if (c.sfd >= 0) progress |= WriteServer(c);
-    if (c.dead) return;
-    if (c.sfd >= 0) progress |= ReadServer(c, now);
-    if (c.dead) return;
-    progress |= WriteClient(c, now);
-    if (c.dead) return;
-    if (!progress) break;
+    // gRPC took nothing while the client waited: the client may be readable again now.
+    if (!c.in_out.empty()) WriteServer(c);
   }
+  if ((ready & kClientWritable) && !c.out.empty()) WriteClient(c, now);
+  if (c.dead) return;
+  // A client held back (gRPC behind, or its answers unread) is read again once UpdateInterest
+  // restores EPOLLIN: level-triggered epoll reports what waited in the socket.
   if ((c.server_eof || c.draining) && c.out.empty()) {
     if (c.server_eof && !c.draining) {
       Close(c);
@@ -464,7 +484,12 @@ bool H2Front::ReadClient(Conn& c, int64_t now) {
       return true;
     }
     progress = true;
-    if (c.draining) continue;  // discard: we are only waiting for the client to go
+    // A short plaintext read drained the socket (level-triggered epoll says if more comes).
+    const bool drained = c.ssl == nullptr && got < scratch.size();
+    if (c.draining) {
+      if (drained) break;
+      continue;  // discard: we are only waiting for the client to go
+    }
     const uint8_t* data = scratch.data();
     size_t len = got;
     if (!c.in_hold.empty()) {
@@ -487,6 +512,7 @@ bool H2Front::ReadClient(Conn& c, int64_t now) {
       Abort(c, Violation::kProtocol, now);
       return true;
     }
+    if (drained) break;
   }
   return progress;
 }
@@ -543,9 +569,23 @@ bool H2Front::ReadServer(Conn& c, int64_t now) {
       return true;
     }
     progress = true;
-    c.policer.ConsumeServer(scratch.data(), static_cast<size_t>(r), now);
-    if (c.out.empty()) c.write_wait_since = now;
-    c.out.append(reinterpret_cast<const char*>(scratch.data()), static_cast<size_t>(r));
+    const size_t n = static_cast<size_t>(r);
+    c.policer.ConsumeServer(scratch.data(), n, now);
+    size_t put = 0;
+    if (c.out.empty()) {
+      // Straight to the client; only what it does not take now is kept.
+      bool wants_write = false;
+      Io io = WriteSome(c.cfd, c.ssl, reinterpret_cast<const char*>(scratch.data()), n, &put,
+                        &wants_write);
+      if (wants_write) c.tls_wants_write = true;
+      if (io == Io::kError) {
+        Close(c);
+        return true;
+      }
+      if (put < n) c.write_wait_since = now;
+    }
+    c.out.append(reinterpret_cast<const char*>(scratch.data()) + put, n - put);
+    if (n < scratch.size()) break;  // drained
   }
   return progress;
 }
@@ -670,7 +710,7 @@ void H2Front::UpdateInterest(Conn& c) {
   }
   // Decrypted bytes OpenSSL already holds wake no epoll: take them now.
   if (c.ssl != nullptr && c.tls_done && !c.draining && c.in_out.empty() && SSL_pending(c.ssl) > 0) {
-    Pump(c, MonotonicNs());
+    Pump(c, MonotonicNs(), kAllReady);
   }
 }
 

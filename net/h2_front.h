@@ -100,7 +100,8 @@ class H2Front {
 
   void Loop();
   void Accept(int64_t now);
-  void Pump(Conn& c, int64_t now);
+  // Moves bytes on the sides `ready` names (kClientReadable, ... in h2_front.cc).
+  void Pump(Conn& c, int64_t now, uint32_t ready);
   bool ReadClient(Conn& c, int64_t now);
   bool ReadServer(Conn& c, int64_t now);
   bool WriteClient(Conn& c, int64_t now);
