@@ -13,6 +13,9 @@
 // boundary of gRPC's output) and is closed; gRPC sees its end of the socketpair close and drops the
 // calls. Nothing is logged of the bytes: only peer, reason and counts.
 //
+// The process must ignore SIGPIPE (services/main.cc does): OpenSSL writes to a client socket with
+// write(2), and a client that hangs up mid-write would otherwise kill it.
+//
 // Threads: one loop thread (epoll, level-triggered) does all of the above; Create binds, Start
 // runs the loop. PeerOf() and stats() may be called from any thread. StopAccepting and Shutdown
 // from one control thread (AuthdServer), in that order.

@@ -54,6 +54,11 @@ int main(int argc, char** argv) {
   authd::SetLogLevel(*authd::ParseLogLevel(options.log_level));
   authd::SetLogJson(options.log_format == "json");
 
+  // A client that hangs up while TLS writes to it must cost a connection, not the process:
+  // OpenSSL writes with write(2), which raises SIGPIPE (net/h2_front.h). Plaintext writes use
+  // MSG_NOSIGNAL already.
+  signal(SIGPIPE, SIG_IGN);
+
   // Block the shutdown signals in every thread; the main thread waits for them below.
   sigset_t signals;
   sigemptyset(&signals);
