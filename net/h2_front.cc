@@ -122,7 +122,9 @@ struct H2Front::Conn {
   std::string out;      // gRPC's bytes the client has not taken yet
   int64_t accepted_ns;
   int64_t write_wait_since = 0;  // when `out` last became non-empty or last drained a little
-  bool server_eof = false;
+  bool handed_off = false;   // gRPC has (or had) this connection: never hand it over twice
+  bool server_hup = false;   // gRPC hung up: read what it left regardless of the cap, then EOF
+  bool server_eof = false;   // gRPC's end is read to EOF and closed
   bool draining = false;
   bool wr_shut = false;
   int64_t drain_deadline = 0;
@@ -164,13 +166,17 @@ H2Front::~H2Front() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-void H2Front::Start(Handoff handoff) {
+absl::Status H2Front::Start(Handoff handoff) {
   handoff_ = std::move(handoff);
+  // bind() with SO_REUSEADDR lets a second socket bind a port nobody listens on yet: a port in
+  // use shows here.
   if (listen(listen_fd_, SOMAXCONN) != 0) {
-    LogError(absl::StrCat("front: listen: ", std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen, ": ", std::strerror(errno)));
   }
   started_ = true;
   thread_ = std::thread([this] { Loop(); });
+  return absl::OkStatus();
 }
 
 void H2Front::RunCommand(int command) {
@@ -218,7 +224,10 @@ void H2Front::Loop() {
   int command_seen = 0;
   while (true) {
     int64_t now = MonotonicNs();
-    int timeout_ms = static_cast<int>(std::max<int64_t>(0, (next_sweep_ - now) / 1'000'000));
+    int timeout_ms =
+        repump_.empty()
+            ? static_cast<int>(std::max<int64_t>(0, (next_sweep_ - now + 999'999) / 1'000'000))
+            : 0;
     int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
     now = MonotonicNs();
     for (int i = 0; i < n; ++i) {
@@ -240,9 +249,7 @@ void H2Front::Loop() {
         Close(c);  // the client is gone both ways
         continue;
       }
-      if ((tag & 3) == kServerSide && (e & (EPOLLHUP | EPOLLERR)) && !(e & EPOLLIN)) {
-        c.server_eof = true;
-      }
+      if ((tag & 3) == kServerSide && (e & (EPOLLHUP | EPOLLERR))) c.server_hup = true;
       uint32_t ready = 0;
       if ((tag & 3) == kClientSide) {
         if (e & EPOLLIN) ready |= kClientReadable;
@@ -254,6 +261,15 @@ void H2Front::Loop() {
         if (e & EPOLLOUT) ready |= kServerWritable;
       }
       Pump(c, now, ready);
+    }
+    // TLS connections whose decrypted bytes OpenSSL holds (no epoll event will come for them).
+    std::vector<uint64_t> repump;
+    repump.swap(repump_);
+    for (uint64_t id : repump) {
+      auto it = conns_.find(id);
+      if (it != conns_.end() && !it->second->dead) {
+        Pump(*it->second, now, kClientReadable | kClientWritable);
+      }
     }
     if (now >= next_sweep_) {
       Sweep(now);
@@ -273,7 +289,7 @@ void H2Front::Loop() {
         close(listen_fd_);
         listen_fd_ = -1;
         for (auto& [id, c] : conns_) {
-          if (c->sfd < 0 && !c->server_eof) Close(*c);
+          if (!c->handed_off) Close(*c);
         }
       }
       if (command >= kCommandStop) {
@@ -416,11 +432,6 @@ bool WriteOrKeep(int fd, std::string* pending, const uint8_t* more, size_t n) {
 
 void H2Front::Pump(Conn& c, int64_t now, uint32_t ready) {
   if (c.dead) return;
-  if (c.server_eof && c.sfd >= 0) {
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.sfd, nullptr);
-    close(c.sfd);
-    c.sfd = -1;
-  }
   if (!c.tls_done) {
     int r = SSL_do_handshake(c.ssl);
     if (r == 1) {
@@ -445,7 +456,7 @@ void H2Front::Pump(Conn& c, int64_t now, uint32_t ready) {
   if (ready & kClientReadable) ReadClient(c, now);
   if (c.dead) return;
   if ((ready & kServerWritable) && c.sfd >= 0) WriteServer(c);
-  if ((ready & kServerReadable) && c.sfd >= 0) {
+  if (((ready & kServerReadable) || c.server_hup) && c.sfd >= 0) {
     ReadServer(c, now);
     if (c.dead) return;
     // gRPC took nothing while the client waited: the client may be readable again now.
@@ -455,15 +466,16 @@ void H2Front::Pump(Conn& c, int64_t now, uint32_t ready) {
   if (c.dead) return;
   // A client held back (gRPC behind, or its answers unread) is read again once UpdateInterest
   // restores EPOLLIN: level-triggered epoll reports what waited in the socket.
-  if ((c.server_eof || c.draining) && c.out.empty()) {
-    if (c.server_eof && !c.draining) {
-      Close(c);
-      return;
-    }
-    if (c.draining && !c.wr_shut) {
-      shutdown(c.cfd, SHUT_WR);  // then wait (bounded) for the client's EOF, so no RST eats it
-      c.wr_shut = true;
-    }
+  if (c.server_eof && !c.draining && c.out.empty()) {
+    // gRPC is done with this connection and the client has everything it sent: linger (bounded)
+    // instead of closing at once, so unread client bytes do not turn into an RST that eats it.
+    c.draining = true;
+    c.drain_deadline = now + kDrainNs;
+  }
+  if (c.draining && c.out.empty() && !c.wr_shut) {
+    if (c.ssl != nullptr) SSL_shutdown(c.ssl);  // close_notify, best effort
+    shutdown(c.cfd, SHUT_WR);  // then wait (bounded) for the client's EOF, so no RST eats it
+    c.wr_shut = true;
   }
   UpdateInterest(c);
 }
@@ -477,7 +489,7 @@ bool H2Front::ReadClient(Conn& c, int64_t now) {
     size_t got = 0;
     bool wants_write = false;
     Io io = ReadSome(c.cfd, c.ssl, scratch.data(), scratch.size(), &got, &wants_write);
-    if (wants_write) c.tls_wants_write = true;
+    if (c.ssl != nullptr) c.tls_wants_write = wants_write;
     if (io == Io::kAgain) break;
     if (io != Io::kOk) {
       Close(c);
@@ -498,9 +510,12 @@ bool H2Front::ReadClient(Conn& c, int64_t now) {
       len = c.in_hold.size();
     }
     H2Policer::Result r = c.policer.Consume(data, len, now);
-    if (r.consumed > 0 && c.sfd < 0 && !HandOff(c)) return true;
-    if (r.consumed > 0 && !WriteOrKeep(c.sfd, &c.in_out, data, r.consumed)) {
-      c.server_eof = true;
+    if (r.consumed > 0 && !c.handed_off && !HandOff(c)) return true;
+    // Once gRPC has hung up, what the client still sends has nowhere to go.
+    if (r.consumed > 0 && c.sfd >= 0 && !c.server_hup &&
+        !WriteOrKeep(c.sfd, &c.in_out, data, r.consumed)) {
+      c.server_hup = true;
+      c.in_out.clear();
     }
     std::string rest(reinterpret_cast<const char*>(data) + r.consumed, len - r.consumed);
     c.in_hold.swap(rest);
@@ -527,6 +542,7 @@ bool H2Front::HandOff(Conn& c) {
     return false;
   }
   c.sfd = fds[0];
+  c.handed_off = true;
   {
     MutexLock lock(&peers_mu_);
     peer_of_fd_[fds[1]] = c.peer_uri;
@@ -546,7 +562,7 @@ bool H2Front::WriteServer(Conn& c) {
   ssize_t r = send(c.sfd, c.in_out.data(), c.in_out.size(), MSG_NOSIGNAL);
   if (r < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return false;
-    c.server_eof = true;  // gRPC closed its end
+    c.server_hup = true;  // gRPC closed its end: read what it left, then EOF
     c.in_out.clear();
     return true;
   }
@@ -557,8 +573,10 @@ bool H2Front::WriteServer(Conn& c) {
 bool H2Front::ReadServer(Conn& c, int64_t now) {
   bool progress = false;
   static thread_local std::vector<uint8_t> scratch(kReadChunk);
-  for (int i = 0; i < kReadsPerPump && c.sfd >= 0 && !c.draining; ++i) {
-    if (c.out.size() >= options_.max_buffered_bytes) break;
+  // After a hang-up the socketpair holds at most its buffer: read it all, then the EOF.
+  const int reads = c.server_hup ? 1 << 20 : kReadsPerPump;
+  for (int i = 0; i < reads && c.sfd >= 0 && !c.draining; ++i) {
+    if (!c.server_hup && c.out.size() >= options_.max_buffered_bytes) break;
     ssize_t r = read(c.sfd, scratch.data(), scratch.size());
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
     if (r <= 0) {
@@ -585,7 +603,7 @@ bool H2Front::ReadServer(Conn& c, int64_t now) {
       if (put < n) c.write_wait_since = now;
     }
     c.out.append(reinterpret_cast<const char*>(scratch.data()) + put, n - put);
-    if (n < scratch.size()) break;  // drained
+    if (n < scratch.size() && !c.server_hup) break;  // drained
   }
   return progress;
 }
@@ -613,7 +631,10 @@ bool H2Front::WriteClient(Conn& c, int64_t now) {
 void H2Front::Abort(Conn& c, Violation why, int64_t now) {
   if (c.dead || c.draining) return;
   violations_.fetch_add(1, std::memory_order_relaxed);
-  if (why != Violation::kHandshakeTimeout) peer_table_.Strike(c.peer_key, now);
+  // A load balancer's HTTP/1 probe or a slow handshake is no attack: no strike for those.
+  if (why != Violation::kHandshakeTimeout && why != Violation::kBadPreface) {
+    peer_table_.Strike(c.peer_key, now);
+  }
   if (log_budget_.Take(now)) {
     LogWarning(absl::StrCat("front: closing a connection from ", c.peer_uri, ": ",
                             ViolationName(why), " (GOAWAY; ", c.policer.open_streams(),
@@ -633,12 +654,18 @@ void H2Front::Abort(Conn& c, Violation why, int64_t now) {
   }
   // GOAWAY after the last complete frame of gRPC's output, if the client has not been sent part
   // of a later one already.
+  // Under TLS the head of `out` may be promised to OpenSSL already (a write it must retry with
+  // the same bytes), so it is never cut: the GOAWAY goes only after a complete frame.
   uint64_t sent = c.policer.server_bytes() - c.out.size();
   uint64_t boundary = c.policer.server_frame_boundary();
-  if (sent <= boundary) {
+  const std::string debug = absl::StrCat("authd: ", ViolationName(why));
+  if (c.ssl != nullptr) {
+    if (boundary == c.policer.server_bytes()) {
+      h2::AppendGoAway(c.policer.last_client_stream(), GoAwayCodeFor(why), debug, &c.out);
+    }
+  } else if (sent <= boundary) {
     c.out.resize(static_cast<size_t>(boundary - sent));
-    h2::AppendGoAway(c.policer.last_client_stream(), GoAwayCodeFor(why),
-                     absl::StrCat("authd: ", ViolationName(why)), &c.out);
+    h2::AppendGoAway(c.policer.last_client_stream(), GoAwayCodeFor(why), debug, &c.out);
   } else {
     c.out.clear();
   }
@@ -698,7 +725,7 @@ void H2Front::UpdateInterest(Conn& c) {
   }
   if (c.sfd >= 0) {
     uint32_t se = 0;
-    if (!c.server_eof && c.out.size() < options_.max_buffered_bytes) se |= EPOLLIN;
+    if (!c.server_hup && c.out.size() < options_.max_buffered_bytes) se |= EPOLLIN;
     if (!c.in_out.empty()) se |= EPOLLOUT;
     if (se != c.s_events) {
       epoll_event ev{};
@@ -708,9 +735,10 @@ void H2Front::UpdateInterest(Conn& c) {
       c.s_events = se;
     }
   }
-  // Decrypted bytes OpenSSL already holds wake no epoll: take them now.
-  if (c.ssl != nullptr && c.tls_done && !c.draining && c.in_out.empty() && SSL_pending(c.ssl) > 0) {
-    Pump(c, MonotonicNs(), kAllReady);
+  // Decrypted bytes OpenSSL already holds wake no epoll: the loop takes them next round.
+  if (c.ssl != nullptr && c.tls_done && !c.draining && c.in_out.empty() &&
+      c.out.size() < options_.max_buffered_bytes && SSL_pending(c.ssl) > 0) {
+    repump_.push_back(c.id);
   }
 }
 

@@ -47,8 +47,8 @@ struct FrontOptions {
   PeerLimits peers;
   // Time from accept to a complete HTTP/2 client preface (TLS handshake included). Default: 10 s.
   int64_t handshake_timeout_ns = int64_t{10'000'000'000};
-  // How long bytes for the client may wait unsent before it counts as not reading. Default: 10 s.
-  int64_t write_stall_timeout_ns = int64_t{10'000'000'000};
+  // How long bytes for the client may wait unsent before it counts as not reading. Default: 5 s.
+  int64_t write_stall_timeout_ns = int64_t{5'000'000'000};
   // Bytes buffered per connection and direction before the front stops reading that side.
   // Default: 256 KiB.
   size_t max_buffered_bytes = 256 << 10;
@@ -83,8 +83,9 @@ class H2Front {
 
   int port() const { return port_; }
 
-  // Listens and runs the loop thread; connections are handed to `handoff` from it.
-  void Start(Handoff handoff);
+  // Listens and runs the loop thread; connections are handed to `handoff` from it. Errors:
+  // kUnavailable when the port is taken (another process listens on it).
+  absl::Status Start(Handoff handoff);
   // Closes the listening socket and every connection not yet handed to gRPC; the handed-off ones
   // keep flowing (gRPC's own shutdown sends their GOAWAY). Blocks until done.
   void StopAccepting();
@@ -131,6 +132,7 @@ class H2Front {
   PeerTable peer_table_{PeerLimits{}};
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::vector<uint64_t> dead_;  // closed this round; erased after the round's events
+  std::vector<uint64_t> repump_;  // TLS connections with decrypted bytes waiting in OpenSSL
   uint64_t next_id_ = 1;
   bool accepting_ = true;
   int64_t accept_paused_until_ = 0;

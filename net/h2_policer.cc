@@ -163,13 +163,11 @@ Violation H2Policer::OnClientFrame(const FrameHeader& h, const uint8_t* payload,
         s.client_ended = (h.flags & h2::kEndStream) != 0;
         if (initial_window_ <= 0 || conn_window_ <= 0) NoteBlocked(now_ns);
       } else {
+        // Trailers, or HEADERS on a closed stream (gRPC answers with an error): they open
+        // nothing, and each costs gRPC an HPACK decode.
+        if (!others_.Take(now_ns)) return Violation::kControlFrameFlood;
         auto it = streams_.find(h.stream_id);
-        if (it == streams_.end()) {
-          // Trailers on a closed stream: gRPC answers with an error; it still costs.
-          if (!others_.Take(now_ns)) return Violation::kControlFrameFlood;
-        } else if (h.flags & h2::kEndStream) {
-          it->second.client_ended = true;
-        }
+        if (it != streams_.end() && (h.flags & h2::kEndStream)) it->second.client_ended = true;
       }
       if ((h.flags & h2::kEndHeaders) == 0) {
         block_stream_ = h.stream_id;
@@ -215,7 +213,10 @@ Violation H2Policer::OnClientFrame(const FrameHeader& h, const uint8_t* payload,
       return pings_.Take(now_ns) ? Violation::kNone : Violation::kPingFlood;
     case h2::kSettings: {
       if (h.stream_id != 0) return Violation::kProtocol;
-      if (h.flags & h2::kAck) return h.length == 0 ? Violation::kNone : Violation::kProtocol;
+      if (h.flags & h2::kAck) {
+        if (h.length != 0) return Violation::kProtocol;
+        return others_.Take(now_ns) ? Violation::kNone : Violation::kControlFrameFlood;
+      }
       if (h.length % 6 != 0) return Violation::kProtocol;
       if (!settings_.Take(now_ns)) return Violation::kSettingsFlood;
       for (uint32_t i = 0; i < h.length; i += 6) {
@@ -248,8 +249,8 @@ Violation H2Policer::OnClientFrame(const FrameHeader& h, const uint8_t* payload,
     }
     case h2::kPushPromise:
       return Violation::kProtocol;  // only servers push
-    case h2::kGoAway:
-      return Violation::kNone;  // the client is leaving
+    case h2::kGoAway:  // the client is leaving; more than a few is not a client
+      return others_.Take(now_ns) ? Violation::kNone : Violation::kControlFrameFlood;
     default:  // PRIORITY and unknown extension frames (ignored by gRPC, but not free)
       return others_.Take(now_ns) ? Violation::kNone : Violation::kControlFrameFlood;
   }
@@ -284,6 +285,7 @@ void H2Policer::OnServerFrame(const FrameHeader& h, int64_t now_ns) {
   switch (h.type) {
     case h2::kData: {
       others_.Credit(limits_.credit_per_server_data);
+      pings_.Credit(limits_.ping_credit_per_server_data);
       conn_window_ -= h.length;
       bool blocked = conn_window_ <= 0;
       auto it = streams_.find(h.stream_id);
@@ -327,15 +329,27 @@ void H2Policer::NoteBlocked(int64_t now_ns) {
   if (blocked_since_ns_ == 0) blocked_since_ns_ = std::max<int64_t>(now_ns, 1);
 }
 
-Violation H2Policer::CheckStall(int64_t now_ns) const {
-  if (blocked_since_ns_ == 0 || now_ns - blocked_since_ns_ < limits_.stall_timeout_ns) {
+Violation H2Policer::CheckStall(int64_t now_ns) {
+  // Every way into a blocked state goes through NoteBlocked, so an unset timer means unblocked.
+  if (blocked_since_ns_ == 0) return Violation::kNone;
+  // Blocked now: the connection window is spent while some answer is owed, or a stream the
+  // server still owes has no window.
+  bool owed = false, blocked = false;
+  for (const auto& [id, s] : streams_) {
+    if (s.server_ended) continue;
+    owed = true;
+    if (s.send_window <= 0) {
+      blocked = true;
+      break;
+    }
+  }
+  if (conn_window_ <= 0 && owed) blocked = true;
+  if (!blocked) {
+    blocked_since_ns_ = 0;
     return Violation::kNone;
   }
-  // Only a stall if the server still owes a response on some stream.
-  for (const auto& [id, s] : streams_) {
-    if (!s.server_ended) return Violation::kFlowControlStall;
-  }
-  return Violation::kNone;
+  return now_ns - blocked_since_ns_ >= limits_.stall_timeout_ns ? Violation::kFlowControlStall
+                                                                : Violation::kNone;
 }
 
 }  // namespace authd::net

@@ -49,14 +49,16 @@ struct H2Limits {
   // Streams the client cancels (RST_STREAM) before the server has finished them. A well-behaved
   // client cancels on a deadline or a shutdown. Default: 200 at once, 100/s.
   RateLimit stream_cancels{200, 100};
-  // PING frames from the client (not ACKs). gRPC clients send a few for keepalive and BDP
-  // estimation (seen: 4/s from a C++ client at 200 calls/s); each stream the client opens adds
-  // `ping_credit_per_stream`. Default: 32 at once, 8/s.
+  // PING frames from the client (not ACKs). gRPC clients send them for keepalive and BDP
+  // estimation (seen: 4/s from a C++ client at 200 calls/s; grpc-go and Netty may ping on every
+  // DATA frame they receive), so each stream the client opens adds `ping_credit_per_stream` and
+  // each DATA frame the server sends `ping_credit_per_server_data`. Default: 32 at once, 8/s.
   RateLimit pings{32, 8};
   // SETTINGS frames from the client (not ACKs). Default: 16 at once, 2/s.
   RateLimit settings{16, 2};
-  // Other frames that carry no request: WINDOW_UPDATE, PRIORITY, PING ACKs, RST_STREAM on a
-  // closed stream, empty DATA without END_STREAM, unknown types (seen: a C++ gRPC client sends
+  // Other frames that carry no request: WINDOW_UPDATE, PRIORITY, PING and SETTINGS ACKs, GOAWAY,
+  // HEADERS that open no stream (trailers), RST_STREAM on a closed stream, empty DATA without
+  // END_STREAM, unknown types (seen: a C++ gRPC client sends
   // 2 WINDOW_UPDATEs per unary call). Each DATA frame the server
   // sends adds `credit_per_server_data`, each stream the client opens `credit_per_stream`.
   // Default: 512 at once, 128/s.
@@ -64,8 +66,10 @@ struct H2Limits {
   double credit_per_server_data = 2;
   double credit_per_stream = 8;
   double ping_credit_per_stream = 0.5;
-  // How long the client may keep the server from sending (zero flow-control window) without
-  // granting any window. Default: 5 s.
+  double ping_credit_per_server_data = 1;
+  // How long the client may keep the server from sending (a zero flow-control window on the
+  // connection, or on a stream the server still owes an answer) without granting any window.
+  // Default: 5 s.
   int64_t stall_timeout_ns = int64_t{5'000'000'000};
 };
 
@@ -111,8 +115,9 @@ class H2Policer {
   // must grant window for, and frame boundaries.
   void ConsumeServer(const uint8_t* data, size_t n, int64_t now_ns);
 
-  // The flow-control stall rule, checked by the front's periodic sweep.
-  Violation CheckStall(int64_t now_ns) const;
+  // The flow-control stall rule, checked by the front's periodic sweep: whether the server is
+  // blocked now is computed afresh (a blocked stream that ended or was reset clears it).
+  Violation CheckStall(int64_t now_ns);
 
   bool preface_done() const { return preface_done_; }
   // Highest client stream id passed on (the last_stream_id of a GOAWAY we send).

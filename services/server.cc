@@ -198,7 +198,8 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   }
   if (s->front_ != nullptr) {
     grpc::Server* server = s->server_.get();
-    s->front_->Start([server](int fd) { grpc::AddInsecureChannelFromFd(server, fd); });
+    AUTHD_RETURN_IF_ERROR(
+        s->front_->Start([server](int fd) { grpc::AddInsecureChannelFromFd(server, fd); }));
   } else {
     LogWarning("--http2-front=false: gRPC 1.51 serves clients without authd's HTTP/2 front; one "
                "client can exhaust its memory (docs/adr/0004-http2-front.md). Use it only behind "

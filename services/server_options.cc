@@ -172,7 +172,7 @@ const std::vector<OptionSpec>& Specs() {
        }},
       {"client-stall-timeout", false,
        "how long a client may leave responses unread before its connection is closed "
-       "(default 10s)",
+       "(default 5s)",
        [](ServerOptions* o, const std::string& v) {
          return ParsePositiveDuration(v, &o->client_stall_timeout);
        }},

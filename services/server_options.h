@@ -67,8 +67,8 @@ struct ServerOptions {
   // Time from accept to a complete HTTP/2 preface, TLS handshake included. Default: 10s.
   absl::Duration handshake_timeout = absl::Seconds(10);
   // How long a client may leave responses unsent (not reading, or a zero flow-control window)
-  // before its connection is closed. Default: 10s.
-  absl::Duration client_stall_timeout = absl::Seconds(10);
+  // before its connection is closed. Default: 5s.
+  absl::Duration client_stall_timeout = absl::Seconds(5);
 
   // TLS: PEM files of the server's certificate chain and private key. Both or neither; when set,
   // the server speaks only TLS. Default: empty (plaintext, for loopback and meshes).

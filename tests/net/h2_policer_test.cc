@@ -99,6 +99,11 @@ TEST(H2PolicerTest, Rules) {
        Violation::kNone},
       {"unknown frame types count as control frames", Repeat(Frame(0x42, 0, 0, "x"), 1000),
        Violation::kControlFrameFlood},
+      {"SETTINGS ACK flood", Repeat(SettingsAck(), 1000), Violation::kControlFrameFlood},
+      {"GOAWAY flood", Repeat(Frame(h2::kGoAway, 0, 0, std::string(8, '\0')), 1000),
+       Violation::kControlFrameFlood},
+      {"trailers flood on an open stream", Headers(1) + Repeat(Headers(1), 1000),
+       Violation::kControlFrameFlood},
   };
   for (const Row& row : rows) {
     SCOPED_TRACE(row.name);
@@ -245,6 +250,36 @@ TEST(H2PolicerTest, AFinishedStreamIsNoStall) {
   std::string answer = Data(1, 0, 65535) + Frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, 1, "t");
   p.ConsumeServer(reinterpret_cast<const uint8_t*>(answer.data()), answer.size(), kT0);
   EXPECT_EQ(p.CheckStall(kT0 + 10 * kSecond), Violation::kNone);
+}
+
+TEST(H2PolicerTest, AStallEndsWithTheBlockedStream) {
+  H2Limits limits;
+  limits.stall_timeout_ns = 5 * kSecond;
+  H2Policer p(limits, kT0);
+  ASSERT_EQ(Feed(p, Preface() + Headers(1) + Data(1) + Headers(3) + Data(3)).violation,
+            Violation::kNone);
+  // Stream 1's window is spent; the client then cancels stream 1. Stream 3 is a slow call the
+  // server has not answered yet: not a stall.
+  std::string data = Data(1, 0, 65535);
+  p.ConsumeServer(reinterpret_cast<const uint8_t*>(data.data()), data.size(), kT0);
+  ASSERT_EQ(Feed(p, WindowUpdate(0, 1 << 20) + Rst(1), kT0 + kSecond).violation, Violation::kNone);
+  EXPECT_EQ(p.CheckStall(kT0 + 10 * kSecond), Violation::kNone);
+}
+
+// grpc-go and Netty send a BDP PING for (nearly) every DATA frame they receive.
+TEST(H2PolicerTest, APingPerResponseIsNotAFlood) {
+  H2Policer p(H2Limits{}, kT0);
+  ASSERT_EQ(Feed(p, Preface() + Settings()).violation, Violation::kNone);
+  std::string answer = Frame(h2::kHeaders, h2::kEndHeaders, 0, "r");
+  for (uint32_t i = 0; i < 2000; ++i) {
+    uint32_t id = 1 + 2 * i;
+    int64_t now = kT0 + i * (kSecond / 1000);  // 1,000 calls/s
+    ASSERT_EQ(Feed(p, Headers(id) + Data(id), now).violation, Violation::kNone) << i;
+    std::string response = Frame(h2::kHeaders, h2::kEndHeaders, id, "r") + Data(id, 0, 12) +
+                           Frame(h2::kHeaders, h2::kEndHeaders | h2::kEndStream, id, "t");
+    p.ConsumeServer(reinterpret_cast<const uint8_t*>(response.data()), response.size(), now);
+    ASSERT_EQ(Feed(p, Ping() + WindowUpdate(0, 12), now).violation, Violation::kNone) << i;
+  }
 }
 
 TEST(H2PolicerTest, PenaltyShrinksBudgets) {

@@ -69,7 +69,7 @@ TEST(ServerOptionsTest, DefaultsApplyWithOnlyHomeSet) {
   EXPECT_EQ(o.new_connections_per_peer_per_second, 64);
   EXPECT_EQ(o.max_stream_resets_per_second, 100);
   EXPECT_EQ(o.handshake_timeout, absl::Seconds(10));
-  EXPECT_EQ(o.client_stall_timeout, absl::Seconds(10));
+  EXPECT_EQ(o.client_stall_timeout, absl::Seconds(5));
 }
 
 TEST(ServerOptionsTest, DefaultsMatchStructInitializers) {
