@@ -705,6 +705,15 @@ void H2Front::Close(Conn& c) {
   open_.fetch_sub(1, std::memory_order_relaxed);
 }
 
+void H2Front::SetEvents(int fd, uint64_t tag, uint32_t want, uint32_t* have) {
+  if (want == *have) return;
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.u64 = tag;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+  *have = want;
+}
+
 void H2Front::UpdateInterest(Conn& c) {
   if (c.dead) return;
   uint32_t ce = 0;
@@ -716,24 +725,12 @@ void H2Front::UpdateInterest(Conn& c) {
     }
     if (!c.out.empty() || c.tls_wants_write) ce |= EPOLLOUT;
   }
-  if (ce != c.c_events) {
-    epoll_event ev{};
-    ev.events = ce;
-    ev.data.u64 = (c.id << 2) | kClientSide;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.cfd, &ev);
-    c.c_events = ce;
-  }
+  SetEvents(c.cfd, (c.id << 2) | kClientSide, ce, &c.c_events);
   if (c.sfd >= 0) {
     uint32_t se = 0;
     if (!c.server_hup && c.out.size() < options_.max_buffered_bytes) se |= EPOLLIN;
     if (!c.in_out.empty()) se |= EPOLLOUT;
-    if (se != c.s_events) {
-      epoll_event ev{};
-      ev.events = se;
-      ev.data.u64 = (c.id << 2) | kServerSide;
-      epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.sfd, &ev);
-      c.s_events = se;
-    }
+    SetEvents(c.sfd, (c.id << 2) | kServerSide, se, &c.s_events);
   }
   // Decrypted bytes OpenSSL already holds wake no epoll: the loop takes them next round.
   if (c.ssl != nullptr && c.tls_done && !c.draining && c.in_out.empty() &&

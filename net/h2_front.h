@@ -114,6 +114,8 @@ class H2Front {
   void Abort(Conn& c, Violation why, int64_t now);
   void Close(Conn& c);
   void UpdateInterest(Conn& c);
+  // epoll_ctl(MOD) of `fd` to `want` unless `*have` says it is so already.
+  void SetEvents(int fd, uint64_t tag, uint32_t want, uint32_t* have);
   void Sweep(int64_t now);
   void RunCommand(int command);
 
