@@ -60,12 +60,7 @@ BIN=$(tools/bazel.sh info -c opt bazel-bin 2>/dev/null)
 echo "BIN=$BIN"
 
 {
-  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "nproc: $(nproc)"
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  echo "kernel: $(uname -r)"
-  echo "memory: $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
-  echo "load average at start: $(loadavg)"
+  bench/machine_env.sh
   echo "modes: $MODES; attacks: $ATTACKS; duration: ${DURATION}s; pin: ${HOSTILE_PIN:-1}"
   echo "out: $OUT"
 } | tee "$OUT/env.txt"
