@@ -50,6 +50,7 @@ grpc::Status AdminServiceImpl::GetServerConfig(grpc::ServerContext* context,
     response->set_last_sequence(deps_.store->LastSequence());
     response->set_session_ttl_seconds(absl::ToInt64Seconds(info.session_ttl));
     response->set_log_level(info.log_level);
+    *response->mutable_limits() = info.limits;
     return absl::OkStatus();
   });
 }

@@ -159,6 +159,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   s->info_.use_hashed_tokens = options.use_hashed_tokens;
   s->info_.log_level = options.log_level;
   s->info_.session_ttl = options.session_ttl;
+  s->info_.limits = ServerLimitsProto(options);
 
   AUTHD_RETURN_IF_ERROR(Bootstrap(options, s->store_.get(), s->passwords_.get()));
 

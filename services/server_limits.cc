@@ -21,6 +21,23 @@ void ApplyServerLimits(const ServerOptions& options, grpc::ServerBuilder* builde
   builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
 }
 
+authd::v1::ServerLimits ServerLimitsProto(const ServerOptions& options) {
+  authd::v1::ServerLimits l;
+  l.set_http2_front(options.http2_front);
+  l.set_max_connections(options.max_connections);
+  l.set_max_connections_per_peer(options.max_connections_per_peer);
+  l.set_new_connections_per_peer_per_second(options.new_connections_per_peer_per_second);
+  l.set_max_stream_resets_per_second(options.max_stream_resets_per_second);
+  l.set_handshake_timeout_ms(absl::ToInt64Milliseconds(options.handshake_timeout));
+  l.set_client_stall_timeout_ms(absl::ToInt64Milliseconds(options.client_stall_timeout));
+  l.set_max_concurrent_streams(options.max_concurrent_streams);
+  l.set_max_sync_threads(options.max_sync_threads);
+  l.set_grpc_memory_quota_bytes(options.grpc_memory_quota_bytes);
+  l.set_max_concurrent_password_hashes(options.max_concurrent_password_hashes);
+  l.set_max_receive_message_bytes(options.max_receive_message_bytes);
+  return l;
+}
+
 net::FrontOptions FrontOptionsFromServerOptions(const ServerOptions& options) {
   net::FrontOptions f;
   f.listen = options.listen;

@@ -8,12 +8,16 @@
 
 #include <grpcpp/server_builder.h>
 
+#include "authd/v1/admin_service.pb.h"
 #include "net/h2_front.h"
 #include "services/server_options.h"
 
 namespace authd::services {
 
 void ApplyServerLimits(const ServerOptions& options, grpc::ServerBuilder* builder);
+
+// The bounds in `options`, as GetServerConfig reports them.
+authd::v1::ServerLimits ServerLimitsProto(const ServerOptions& options);
 
 // The HTTP/2 front's options from authd's (listen address and the hostile-network bounds; TLS is
 // left to the caller). The front's stream limit follows `max_concurrent_streams`.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "authd/v1/admin_service.pb.h"
 #include "authz/session_table.h"
 #include "authz/token_index.h"
 #include "base/clock.h"
@@ -23,6 +24,7 @@ struct ServerInfo {
   bool use_hashed_tokens = true;
   std::string log_level;
   absl::Duration session_ttl;
+  authd::v1::ServerLimits limits;
 };
 
 struct ServiceDeps {

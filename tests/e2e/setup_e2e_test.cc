@@ -50,6 +50,19 @@ TEST_F(SetupE2eTest, SetupRunsOnceAndCreatesAnOperatorToken) {
   EXPECT_TRUE(config.use_hashed_tokens());
   EXPECT_EQ(config.schema_version(), 2u);
   EXPECT_EQ(config.listen(), authd_->address());
+  // The bounds in force: the defaults here (README "Server options").
+  EXPECT_TRUE(config.limits().http2_front());
+  EXPECT_EQ(config.limits().max_connections(), 4096);
+  EXPECT_EQ(config.limits().max_connections_per_peer(), 512);
+  EXPECT_EQ(config.limits().new_connections_per_peer_per_second(), 64);
+  EXPECT_EQ(config.limits().max_stream_resets_per_second(), 100);
+  EXPECT_EQ(config.limits().handshake_timeout_ms(), 10000);
+  EXPECT_EQ(config.limits().client_stall_timeout_ms(), 5000);
+  EXPECT_EQ(config.limits().max_concurrent_streams(), 100);
+  EXPECT_EQ(config.limits().max_sync_threads(), 128);
+  EXPECT_EQ(config.limits().grpc_memory_quota_bytes(), int64_t{128} << 20);
+  EXPECT_EQ(config.limits().max_concurrent_password_hashes(), 4);
+  EXPECT_EQ(config.limits().max_receive_message_bytes(), 1 << 20);
 }
 
 TEST_F(SetupE2eTest, SetupNamesEveryMissingField) {
