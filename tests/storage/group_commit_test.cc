@@ -157,7 +157,9 @@ TEST(GroupCommitTest, TicketsIncreaseForTheLifeOfTheObject) {
     const uint64_t ticket = group.Enqueue([] {});
     EXPECT_GT(ticket, last);
     last = ticket;
-    if (i % 2 == 0) ASSERT_TRUE(group.Drain().ok());
+    if (i % 2 == 0) {
+      ASSERT_TRUE(group.Drain().ok());
+    }
   }
 }
 
