@@ -49,15 +49,8 @@ if [ "${BENCH_PIN:-0}" = 1 ]; then
   CLIENT_PIN=(taskset -c 1)
 fi
 has_part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
-section() { printf '\n=== %s   [load average %s]\n' "$*" "$(loadavg)"; }
-# Prints the command as it can be re-typed (with $BIN for the opt output dir), then runs it.
-run() {
-  local shown
-  shown=$(printf '%q ' "$@")
-  printf '+ %s\n' "${shown//$BIN/\$BIN}"
-  "$@"
-}
+# loadavg, section, run, machine_env
+source bench/common.sh
 
 PIDS=()
 cleanup() {
@@ -130,7 +123,7 @@ BIN=$(tools/bazel.sh info -c opt bazel-bin 2>/dev/null)
 echo "BIN=$BIN"
 
 {
-  bench/machine_env.sh
+  machine_env
   echo "out: $OUT"
 } | tee "$OUT/env.txt"
 

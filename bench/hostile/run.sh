@@ -39,15 +39,8 @@ if [ "${HOSTILE_PIN:-1}" = 1 ]; then PIN=(--pin); fi
 EXTRA=()
 for arg in ${HOSTILE_AUTHD_ARGS:-}; do EXTRA+=(--extra-authd-arg="$arg"); done
 
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
-section() { printf '\n=== %s   [load average %s]\n' "$*" "$(loadavg)"; }
-# Prints the command as it can be re-typed (with $BIN for the opt output dir), then runs it.
-run() {
-  local shown
-  shown=$(printf '%q ' "$@")
-  printf '+ %s\n' "${shown//$BIN/\$BIN}"
-  "$@"
-}
+# loadavg, section, run, machine_env
+source bench/common.sh
 
 section "dependencies (buf)"
 run tools/install_deps.sh
@@ -60,7 +53,7 @@ BIN=$(tools/bazel.sh info -c opt bazel-bin 2>/dev/null)
 echo "BIN=$BIN"
 
 {
-  bench/machine_env.sh
+  machine_env
   echo "modes: $MODES; attacks: $ATTACKS; duration: ${DURATION}s; pin: ${HOSTILE_PIN:-1}"
   echo "out: $OUT"
 } | tee "$OUT/env.txt"

@@ -1,0 +1,22 @@
+# bench/common.sh: helpers both bench scripts (bench/run.sh, bench/hostile/run.sh) source after
+# they cd to the repository root. They expect $BIN (the -c opt output dir) to be set before `run`
+# is used.
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+section() { printf '\n=== %s   [load average %s]\n' "$*" "$(loadavg)"; }
+# Prints the command as it can be re-typed (with $BIN for the opt output dir), then runs it.
+run() {
+  local shown
+  shown=$(printf '%q ' "$@")
+  printf '+ %s\n' "${shown//$BIN/\$BIN}"
+  "$@"
+}
+# The lines every bench result starts with, so runs can be compared.
+machine_env() {
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "nproc: $(nproc)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "kernel: $(uname -r)"
+  echo "memory: $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
+  echo "load average at start: $(loadavg)"
+}
