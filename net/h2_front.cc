@@ -459,8 +459,6 @@ void H2Front::Pump(Conn& c, int64_t now, uint32_t ready) {
   if (((ready & kServerReadable) || c.server_hup) && c.sfd >= 0) {
     ReadServer(c, now);
     if (c.dead) return;
-    // gRPC took nothing while the client waited: the client may be readable again now.
-    if (!c.in_out.empty()) WriteServer(c);
   }
   if ((ready & kClientWritable) && !c.out.empty()) WriteClient(c, now);
   if (c.dead) return;
@@ -480,8 +478,7 @@ void H2Front::Pump(Conn& c, int64_t now, uint32_t ready) {
   UpdateInterest(c);
 }
 
-bool H2Front::ReadClient(Conn& c, int64_t now) {
-  bool progress = false;
+void H2Front::ReadClient(Conn& c, int64_t now) {
   static thread_local std::vector<uint8_t> scratch(kReadChunk);
   for (int i = 0; i < kReadsPerPump; ++i) {
     // gRPC is behind, or the client is not reading its answers: let TCP push back on it.
@@ -493,9 +490,8 @@ bool H2Front::ReadClient(Conn& c, int64_t now) {
     if (io == Io::kAgain) break;
     if (io != Io::kOk) {
       Close(c);
-      return true;
+      return;
     }
-    progress = true;
     // A short plaintext read drained the socket (level-triggered epoll says if more comes).
     const bool drained = c.ssl == nullptr && got < scratch.size();
     if (c.draining) {
@@ -510,7 +506,7 @@ bool H2Front::ReadClient(Conn& c, int64_t now) {
       len = c.in_hold.size();
     }
     H2Policer::Result r = c.policer.Consume(data, len, now);
-    if (r.consumed > 0 && !c.handed_off && !HandOff(c)) return true;
+    if (r.consumed > 0 && !c.handed_off && !HandOff(c)) return;
     // Once gRPC has hung up, what the client still sends has nowhere to go.
     if (r.consumed > 0 && c.sfd >= 0 && !c.server_hup &&
         !WriteOrKeep(c.sfd, &c.in_out, data, r.consumed)) {
@@ -521,15 +517,14 @@ bool H2Front::ReadClient(Conn& c, int64_t now) {
     c.in_hold.swap(rest);
     if (r.violation != Violation::kNone) {
       Abort(c, r.violation, now);
-      return true;
+      return;
     }
     if (c.in_hold.size() > 1024) {  // the policer holds at most a preface or a SETTINGS frame
       Abort(c, Violation::kProtocol, now);
-      return true;
+      return;
     }
     if (drained) break;
   }
-  return progress;
 }
 
 bool H2Front::HandOff(Conn& c) {
@@ -557,21 +552,19 @@ bool H2Front::HandOff(Conn& c) {
   return true;
 }
 
-bool H2Front::WriteServer(Conn& c) {
-  if (c.in_out.empty() || c.sfd < 0) return false;
+void H2Front::WriteServer(Conn& c) {
+  if (c.in_out.empty() || c.sfd < 0) return;
   ssize_t r = send(c.sfd, c.in_out.data(), c.in_out.size(), MSG_NOSIGNAL);
   if (r < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return false;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
     c.server_hup = true;  // gRPC closed its end: read what it left, then EOF
     c.in_out.clear();
-    return true;
+    return;
   }
   c.in_out.erase(0, static_cast<size_t>(r));
-  return r > 0;
 }
 
-bool H2Front::ReadServer(Conn& c, int64_t now) {
-  bool progress = false;
+void H2Front::ReadServer(Conn& c, int64_t now) {
   static thread_local std::vector<uint8_t> scratch(kReadChunk);
   // After a hang-up the socketpair holds at most its buffer: read it all, then the EOF.
   const int reads = c.server_hup ? 1 << 20 : kReadsPerPump;
@@ -584,9 +577,8 @@ bool H2Front::ReadServer(Conn& c, int64_t now) {
       epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.sfd, nullptr);
       close(c.sfd);
       c.sfd = -1;
-      return true;
+      return;
     }
-    progress = true;
     const size_t n = static_cast<size_t>(r);
     c.policer.ConsumeServer(scratch.data(), n, now);
     size_t put = 0;
@@ -598,18 +590,16 @@ bool H2Front::ReadServer(Conn& c, int64_t now) {
       if (wants_write) c.tls_wants_write = true;
       if (io == Io::kError) {
         Close(c);
-        return true;
+        return;
       }
       if (put < n) c.write_wait_since = now;
     }
     c.out.append(reinterpret_cast<const char*>(scratch.data()) + put, n - put);
     if (n < scratch.size() && !c.server_hup) break;  // drained
   }
-  return progress;
 }
 
-bool H2Front::WriteClient(Conn& c, int64_t now) {
-  bool progress = false;
+void H2Front::WriteClient(Conn& c, int64_t now) {
   while (!c.out.empty()) {
     size_t put = 0;
     bool wants_write = false;
@@ -618,14 +608,12 @@ bool H2Front::WriteClient(Conn& c, int64_t now) {
     if (wants_write) c.tls_wants_write = true;
     if (io == Io::kError) {
       Close(c);
-      return true;
+      return;
     }
     if (put == 0) break;
     c.out.erase(0, put);
     c.write_wait_since = now;
-    progress = true;
   }
-  return progress;
 }
 
 void H2Front::Abort(Conn& c, Violation why, int64_t now) {

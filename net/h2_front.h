@@ -106,10 +106,10 @@ class H2Front {
   void Accept(int64_t now);
   // Moves bytes on the sides `ready` names (kClientReadable, ... in h2_front.cc).
   void Pump(Conn& c, int64_t now, uint32_t ready);
-  bool ReadClient(Conn& c, int64_t now);
-  bool ReadServer(Conn& c, int64_t now);
-  bool WriteClient(Conn& c, int64_t now);
-  bool WriteServer(Conn& c);
+  void ReadClient(Conn& c, int64_t now);
+  void ReadServer(Conn& c, int64_t now);
+  void WriteClient(Conn& c, int64_t now);
+  void WriteServer(Conn& c);
   bool HandOff(Conn& c);
   void Abort(Conn& c, Violation why, int64_t now);
   void Close(Conn& c);
@@ -128,7 +128,6 @@ class H2Front {
   int port_ = 0;
   std::thread thread_;
   bool started_ = false;
-  std::atomic<bool> stopping_{false};
 
   // Loop-thread state.
   PeerTable peer_table_{PeerLimits{}};

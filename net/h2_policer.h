@@ -128,9 +128,8 @@ class H2Policer {
   uint64_t server_frame_boundary() const { return server_boundary_; }
   uint64_t server_bytes() const { return server_bytes_; }
   Violation violation() const { return violation_; }
-  // Frames the client sent, by type (0x0-0x9; unknown types in slot 10), for the close log line.
-  const uint64_t* client_frames() const { return client_frames_; }
-  // "DATA=3 HEADERS=3 ..." of the non-zero counts.
+  // The frames the client sent, by type, for the close log line: "DATA=3 HEADERS=3 ..." of the
+  // non-zero counts.
   std::string ClientFrameSummary() const;
 
  private:
@@ -157,7 +156,7 @@ class H2Policer {
   int64_t block_bytes_ = 0;
   int block_frames_ = 0;
 
-  uint64_t client_frames_[11] = {};
+  uint64_t client_frames_[11] = {};  // by type 0x0-0x9; unknown types in slot 10
   uint32_t last_client_stream_ = 0;
   absl::flat_hash_map<uint32_t, Stream> streams_;
   int64_t initial_window_ = h2::kDefaultWindow;

@@ -63,7 +63,6 @@ absl::StatusOr<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsFiles& f
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(files.client_ca.c_str());
     if (names != nullptr) SSL_CTX_set_client_CA_list(t->ctx_, names);
     SSL_CTX_set_verify(t->ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-    t->mutual_ = true;
   }
   SSL_CTX_set_alpn_select_cb(t->ctx_, SelectAlpn, nullptr);
   return t;

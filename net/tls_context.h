@@ -30,12 +30,10 @@ class TlsContext {
 
   // A new server-side SSL for `fd` (non-blocking socket); the caller frees it with SSL_free.
   SSL* NewSession(int fd) const;
-  bool mutual() const { return mutual_; }
 
  private:
   TlsContext() = default;
   SSL_CTX* ctx_ = nullptr;
-  bool mutual_ = false;
 };
 
 }  // namespace authd::net
