@@ -285,10 +285,9 @@ Db::Db(std::string dir, std::unique_ptr<rocksdb::DB> db,
       health_(std::move(health)) {}
 
 Db::~Db() {
-  for (auto& [name, handle] : handles_) {
+  for (const auto& [name, handle] : handles_) {
     db_->DestroyColumnFamilyHandle(handle);
   }
-  handles_.clear();
   db_->Close().PermitUncheckedError();
 }
 
@@ -297,14 +296,82 @@ rocksdb::ColumnFamilyHandle* Db::cf(absl::string_view name) const {
   return it == handles_.end() ? nullptr : it->second;
 }
 
-absl::StatusOr<std::optional<std::string>> Db::Get(absl::string_view cf_name,
-                                                   absl::string_view key) {
+absl::StatusOr<std::optional<std::string>> Db::GetWith(const rocksdb::ReadOptions& options,
+                                                       absl::string_view cf_name,
+                                                       absl::string_view key) {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(cf_name),
-                               rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s = db_->Get(options, cf(cf_name), rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocksDb(s, absl::StrCat("reading ", cf_name));
   return std::optional<std::string>(std::move(value));
+}
+
+absl::StatusOr<std::vector<Db::Entry>> Db::EntriesWith(const rocksdb::ReadOptions& options,
+                                                       absl::string_view cf_name,
+                                                       absl::string_view prefix, size_t limit) {
+  std::vector<Entry> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, cf(cf_name)));
+  const rocksdb::Slice want(prefix.data(), prefix.size());
+  for (it->Seek(want); it->Valid() && it->key().starts_with(want) && out.size() < limit;
+       it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), absl::StrCat("listing ", cf_name));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Db::ScanWith(
+    const rocksdb::ReadOptions& options, absl::string_view cf_name) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, cf(cf_name)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), absl::StrCat("scanning ", cf_name));
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> Db::Get(absl::string_view cf_name,
+                                                   absl::string_view key) {
+  return GetWith(rocksdb::ReadOptions(), cf_name, key);
+}
+
+absl::StatusOr<std::vector<Db::Entry>> Db::EntriesWithPrefix(absl::string_view cf_name,
+                                                             absl::string_view prefix,
+                                                             size_t limit) {
+  return EntriesWith(rocksdb::ReadOptions(), cf_name, prefix, limit);
+}
+
+std::unique_ptr<Db::PointInTime> Db::NewPointInTime() {
+  return std::unique_ptr<PointInTime>(new PointInTime(this, db_->GetSnapshot()));
+}
+
+Db::PointInTime::~PointInTime() { db_->db_->ReleaseSnapshot(snapshot_); }
+
+rocksdb::ReadOptions Db::PointInTime::Options() const {
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot_;
+  return options;
+}
+
+absl::StatusOr<std::optional<std::string>> Db::PointInTime::Get(absl::string_view cf,
+                                                                absl::string_view key) {
+  return db_->GetWith(Options(), cf, key);
+}
+
+absl::StatusOr<std::vector<Db::Entry>> Db::PointInTime::EntriesWithPrefix(absl::string_view cf,
+                                                                          absl::string_view prefix,
+                                                                          size_t limit) {
+  return db_->EntriesWith(Options(), cf, prefix, limit);
+}
+
+std::unique_ptr<rocksdb::Iterator> Db::PointInTime::NewIterator(absl::string_view cf) {
+  return std::unique_ptr<rocksdb::Iterator>(db_->db_->NewIterator(Options(), db_->cf(cf)));
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Db::PointInTime::Scan(
+    absl::string_view cf) {
+  return db_->ScanWith(Options(), cf);
 }
 
 absl::Status Db::Write(rocksdb::WriteBatch* batch, bool sync) {
@@ -412,25 +479,39 @@ std::unique_ptr<rocksdb::Iterator> Db::NewIterator(absl::string_view cf_name) {
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Db::Scan(absl::string_view cf_name) {
-  std::vector<std::pair<std::string, std::string>> out;
-  auto it = NewIterator(cf_name);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    out.emplace_back(it->key().ToString(), it->value().ToString());
-  }
-  if (!it->status().ok()) return FromRocksDb(it->status(), absl::StrCat("scanning ", cf_name));
-  return out;
+  return ScanWith(rocksdb::ReadOptions(), cf_name);
 }
 
-absl::Status Db::RecreateProjectionCfs() {
+absl::Status Db::ClearProjectionCfs() {
+  rocksdb::WriteBatch batch;
+  std::vector<rocksdb::ColumnFamilyHandle*> cleared;
   for (absl::string_view name : ProjectionCfs()) {
-    auto it = handles_.find(name);
-    rocksdb::Status s = db_->DropColumnFamily(it->second);
-    if (!s.ok()) return FromRocksDb(s, absl::StrCat("dropping ", name));
-    db_->DestroyColumnFamilyHandle(it->second);
-    rocksdb::ColumnFamilyHandle* handle = nullptr;
-    s = db_->CreateColumnFamily(CfOptions(), std::string(name), &handle);
-    if (!s.ok()) return FromRocksDb(s, absl::StrCat("creating ", name));
-    it->second = handle;
+    rocksdb::ColumnFamilyHandle* handle = cf(name);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle));
+    it->SeekToFirst();
+    if (!it->status().ok()) return FromRocksDb(it->status(), absl::StrCat("reading ", name));
+    if (!it->Valid()) continue;
+    const std::string first = it->key().ToString();
+    it->SeekToLast();
+    if (!it->status().ok()) return FromRocksDb(it->status(), absl::StrCat("reading ", name));
+    if (!it->Valid()) return absl::UnavailableError(absl::StrCat("reading ", name, ": no last key"));
+    // The end of a range deletion is exclusive: the smallest key after the last one.
+    std::string end = it->key().ToString();
+    end.push_back('\0');
+    rocksdb::Status s = batch.DeleteRange(handle, first, end);
+    if (!s.ok()) return FromRocksDb(s, absl::StrCat("clearing ", name));
+    cleared.push_back(handle);
+  }
+  if (cleared.empty()) return absl::OkStatus();
+  absl::Status written = Write(&batch, /*sync=*/true);
+  if (!written.ok()) return written;
+  // Compaction drops the files the range deletions cover, so the rebuild writes into empty
+  // column families instead of above millions of tombstoned keys.
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (rocksdb::ColumnFamilyHandle* handle : cleared) {
+    rocksdb::Status s = db_->CompactRange(options, handle, nullptr, nullptr);
+    if (!s.ok()) return FromRocksDb(s, "compacting a cleared projection");
   }
   return absl::OkStatus();
 }

@@ -1,7 +1,7 @@
 // Db: authd's RocksDB instance and its column families (layout: storage/keys.h). The ONLY owner of
 // the rocksdb::DB handle. Opening creates the data dir (mode 0700) and fails fast, with a clear
-// kFailedPrecondition, when another process holds the dir's LOCK. Thread-safe (RocksDB is); the
-// projection-recreating call must not race with writers (TokenStore serialises them).
+// kFailedPrecondition, when another process holds the dir's LOCK. Thread-safe (RocksDB is; the
+// column-family handles are fixed at open and never change, so reading them needs no lock).
 //
 // A full disk (or another I/O error) is survivable without a restart. RocksDB 7.8 (Debian 12)
 // turns a failed log write or flush into a "background error" and refuses every write until
@@ -34,13 +34,14 @@
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "storage/projection_batch.h"
+#include "storage/state_reader.h"
 
 namespace authd::storage {
 
 // A RocksDB slice as an absl::string_view (Debian's Abseil has its own string_view type).
 inline absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
-class Db final : public ProjectionReader {
+class Db final : public StateReader {
  public:
   // Errors: kFailedPrecondition (dir locked by another process, or not a directory we can use),
   // kUnavailable / kDataLoss from RocksDB.
@@ -55,6 +56,9 @@ class Db final : public ProjectionReader {
 
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view cf,
                                                  absl::string_view key) override;
+  absl::StatusOr<std::vector<Entry>> EntriesWithPrefix(absl::string_view cf,
+                                                       absl::string_view prefix,
+                                                       size_t limit) override;
   // Applies `batch` atomically; `sync` = fsync the WAL before returning. A failed write is not
   // applied, now or after a crash. Errors: kResourceExhausted "storage is full" (no space: RocksDB
   // met it appending to the log, or earlier in a flush; every write fails until space is back and
@@ -76,8 +80,33 @@ class Db final : public ProjectionReader {
   // Every (key, value) of `cf` in key order.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(absl::string_view cf);
 
-  // Drops and recreates every projection column family (empty afterwards).
-  absl::Status RecreateProjectionCfs();
+  // Empties every projection column family: one synced batch of range deletions, then a
+  // compaction that drops the covered files. The handles stay the same (no drop/recreate), so
+  // concurrent readers never hold a destroyed handle.
+  absl::Status ClearProjectionCfs();
+
+  // A read-only view of the whole database at one instant (a RocksDB snapshot): reads through it
+  // agree with each other while writers go on (Verify reads one without the writer lock).
+  // Borrows the Db, which must outlive it; thread-compatible.
+  class PointInTime final : public StateReader {
+   public:
+    ~PointInTime() override;
+    absl::StatusOr<std::optional<std::string>> Get(absl::string_view cf,
+                                                   absl::string_view key) override;
+    absl::StatusOr<std::vector<Entry>> EntriesWithPrefix(absl::string_view cf,
+                                                         absl::string_view prefix,
+                                                         size_t limit) override;
+    std::unique_ptr<rocksdb::Iterator> NewIterator(absl::string_view cf);
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(absl::string_view cf);
+
+   private:
+    friend class Db;
+    PointInTime(Db* db, const rocksdb::Snapshot* snapshot) : db_(db), snapshot_(snapshot) {}
+    rocksdb::ReadOptions Options() const;
+    Db* const db_;
+    const rocksdb::Snapshot* const snapshot_;
+  };
+  std::unique_ptr<PointInTime> NewPointInTime();
 
   // Flushes memtables and syncs the WAL (clean shutdown); resumes RocksDB first if a write failed.
   absl::Status Flush();
@@ -113,8 +142,18 @@ class Db final : public ProjectionReader {
   void KeepMemtableNonEmpty();
 
   std::string dir_;
+  // Reads of `cf` through `options` (the live DB, or a snapshot).
+  absl::StatusOr<std::optional<std::string>> GetWith(const rocksdb::ReadOptions& options,
+                                                     absl::string_view cf, absl::string_view key);
+  absl::StatusOr<std::vector<Entry>> EntriesWith(const rocksdb::ReadOptions& options,
+                                                 absl::string_view cf, absl::string_view prefix,
+                                                 size_t limit);
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanWith(
+      const rocksdb::ReadOptions& options, absl::string_view cf);
+
   std::unique_ptr<rocksdb::DB> db_;
-  absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> handles_;
+  // Fixed at open; destroyed only in the destructor.
+  const absl::flat_hash_map<std::string, rocksdb::ColumnFamilyHandle*> handles_;
   const std::shared_ptr<WriteHealth> health_;
 
   authd::Mutex resume_mu_;

@@ -7,6 +7,7 @@
 #include "authz/canned.h"
 #include "authz/token_hash.h"
 #include "base/status_macros.h"
+#include "storage/applier.h"
 #include "storage/keys.h"
 #include "storage/projector.h"
 #include "storage/rocksdb_status.h"
@@ -20,30 +21,73 @@ using authz::Id;
 
 // Events replayed per WriteBatch when rebuilding or catching up.
 constexpr size_t kReplayChunk = 1000;
+// Raw tokens hashed, or hashed-only tokens erased, per commit (InfluxDB migrates 100 per
+// transaction).
+constexpr size_t kMaintenanceBatch = 100;
+// Decisions retried when the log's head moved under them (only a replicated log does that).
+constexpr int kExecuteAttempts = 8;
+// DeleteOrg commits at most kMaxEventsPerDeleteOrgStep events each; this bounds the loop (10M
+// tokens and buckets) against a caller that keeps adding to the org being deleted.
+constexpr int kMaxDeleteOrgSteps = 100000;
 
 std::string NotFoundMessage(absl::string_view what, Id id) {
   return absl::StrCat(what, " ", FormatId(id), " not found");
 }
 
+// The record a command's result key holds after its events.
+template <typename T>
+absl::StatusOr<T> Result(const Appended& appended, size_t i, absl::string_view what) {
+  if (i >= appended.results.size() || !appended.results[i]) {
+    return absl::InternalError(absl::StrCat("the ", what, " is missing after its own change"));
+  }
+  return Decode<T>(*appended.results[i], what);
+}
+
+std::string RestoreFailed(absl::string_view step, const absl::Status& s) {
+  return absl::StrCat("restore failed at step \"", step, "\" (the previous store is still serving): ",
+                      s.message());
+}
+
+// A ProjectionReader over nothing: replay into memory starts from empty projections.
+class EmptyReader final : public ProjectionReader {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view, absl::string_view) override {
+    return std::optional<std::string>();
+  }
+};
+
 }  // namespace
 
 TokenStore::TokenStore(TokenStoreOptions options, const Clock* clock, authz::TokenIndex* index,
-                       std::unique_ptr<DataDir> data_dir, std::unique_ptr<Db> db)
-    : options_(std::move(options)),
-      clock_(clock),
-      index_(index),
-      data_dir_(std::move(data_dir)),
-      db_(std::move(db)),
-      group_([this]() -> absl::Status {
-        return options_.sync_writes ? CurrentDb()->SyncWal() : absl::OkStatus();
-      }) {}
-
-std::shared_ptr<Db> TokenStore::CurrentDb() const {
-  authd::MutexLock lock(&db_mu_);
-  return db_;
-}
+                       std::unique_ptr<DataDir> data_dir)
+    : options_(std::move(options)), clock_(clock), index_(index), data_dir_(std::move(data_dir)) {}
 
 TokenStore::~TokenStore() = default;
+
+std::shared_ptr<TokenStore::StoreState> TokenStore::CurrentState() const {
+  authd::MutexLock lock(&db_mu_);
+  return state_;
+}
+
+std::shared_ptr<Db> TokenStore::CurrentDb() const { return CurrentState()->db; }
+
+OpenReport TokenStore::open_report() const {
+  authd::MutexLock lock(&db_mu_);
+  return open_report_;
+}
+
+absl::Status TokenStore::Fault(absl::string_view step) const {
+  return options_.fault_hook ? options_.fault_hook(step) : absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<TokenStore::StoreState>> TokenStore::OpenState(
+    const std::string& path, authz::TokenIndex* index) const {
+  auto state = std::make_shared<StoreState>();
+  AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path));
+  state->db = std::move(db);
+  AUTHD_ASSIGN_OR_RETURN(state->log, RocksDbEventLog::Open(state->db, options_.sync_writes, index));
+  return state;
+}
 
 absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const TokenStoreOptions& options,
                                                              const Clock* clock,
@@ -51,41 +95,27 @@ absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const TokenStoreOpt
   AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<DataDir> data_dir, DataDir::Acquire(options.data_dir));
   data_dir->RemoveLeftovers();
   AUTHD_ASSIGN_OR_RETURN(std::string store_path, data_dir->CurrentStore());
-  AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(store_path));
-  std::unique_ptr<TokenStore> store(
-      new TokenStore(options, clock, index, std::move(data_dir), std::move(db)));
-  AUTHD_RETURN_IF_ERROR(store->Initialize());
+  std::unique_ptr<TokenStore> store(new TokenStore(options, clock, index, std::move(data_dir)));
+  AUTHD_ASSIGN_OR_RETURN(std::shared_ptr<StoreState> state, store->OpenState(store_path, index));
+  OpenReport report;
+  // Not yet shared: nobody else can append to `state`.
+  AUTHD_RETURN_IF_ERROR(store->Recover(*state, index, &report));
+  authd::MutexLock lock(&store->db_mu_);
+  store->state_ = std::move(state);
+  store->open_report_ = report;
   return store;
 }
 
-absl::Status TokenStore::Initialize() {
-  authd::MutexLock lock(&write_mu_);
-  return InitializeLocked();
-}
-
-absl::Status TokenStore::InitializeLocked() {
-  const std::shared_ptr<Db> db = CurrentDb();
-  // The log's end: its last key.
-  {
-    auto it = db->NewIterator(kEventsCf);
-    it->SeekToLast();
-    if (it->Valid()) {
-      auto seq = DecodeU64(View(it->key()));
-      if (!seq) return absl::DataLossError("event log holds a malformed key");
-      last_sequence_ = *seq;
-    }
-    if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
-  }
-
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> schema, db->Get(kMetaCf, kSchemaVersionKey));
+absl::Status TokenStore::Recover(StoreState& state, authz::TokenIndex* index, OpenReport* report) {
+  Db& db = *state.db;
+  const uint64_t head = state.log->Head();
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> schema, db.Get(kMetaCf, kSchemaVersionKey));
   if (!schema) {
-    if (last_sequence_ != 0) {
-      return absl::DataLossError("data dir has events but no schema version");
-    }
+    if (head != 0) return absl::DataLossError("data dir has events but no schema version");
     rocksdb::WriteBatch batch;
-    batch.Put(db->cf(kMetaCf), std::string(kSchemaVersionKey), EncodeU32(kSchemaVersion));
-    batch.Put(db->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
-    AUTHD_RETURN_IF_ERROR(db->Write(&batch, /*sync=*/true));
+    batch.Put(db.cf(kMetaCf), std::string(kSchemaVersionKey), EncodeU32(kSchemaVersion));
+    batch.Put(db.cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
+    AUTHD_RETURN_IF_ERROR(db.Write(&batch, /*sync=*/true));
   } else {
     auto version = DecodeU32(*schema);
     if (!version) return absl::DataLossError("malformed schema version");
@@ -95,88 +125,84 @@ absl::Status TokenStore::InitializeLocked() {
                        kSchemaVersion));
     }
     AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> migrating,
-                           db->Get(kMetaCf, kSchemaMigrationKey));
+                           db.Get(kMetaCf, kSchemaMigrationKey));
     // Older schema, or a migration (either way) that did not finish: bring it to schema 2. The up
     // migration is idempotent from any partial state of either direction.
     if (*version < kSchemaVersion || migrating) {
-      open_report_.upgraded_from_schema = *version;
-      AUTHD_RETURN_IF_ERROR(MigrateUp1To2(*db));
+      report->upgraded_from_schema = *version;
+      AUTHD_RETURN_IF_ERROR(MigrateUp1To2(db));
     }
   }
 
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> rebuilding, db->Get(kMetaCf, kRebuildingKey));
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> rebuilding, db.Get(kMetaCf, kRebuildingKey));
   if (rebuilding) {
-    AUTHD_RETURN_IF_ERROR(RebuildLocked());
-    return ApplyHashingPolicyLocked();
+    AUTHD_RETURN_IF_ERROR(Rebuild(state, index));
+    return ApplyHashingPolicy(state, *index, report);
   }
 
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> checkpoint_bytes,
-                         db->Get(kMetaCf, kCheckpointKey));
+                         db.Get(kMetaCf, kCheckpointKey));
   uint64_t checkpoint = 0;
   if (checkpoint_bytes) {
     auto decoded = DecodeU64(*checkpoint_bytes);
     if (!decoded) return absl::DataLossError("malformed projection checkpoint");
     checkpoint = *decoded;
   }
-  if (checkpoint > last_sequence_) {
+  if (checkpoint > head) {
     return absl::DataLossError(absl::StrCat("projection checkpoint ", checkpoint,
-                                            " is past the end of the log ", last_sequence_));
+                                            " is past the end of the log ", head));
   }
   // Events and projections are written in one batch, so this only happens if a projection
   // rebuild was interrupted in a way the flag did not record; replay is the cure either way.
-  if (checkpoint < last_sequence_) {
-    open_report_.replayed_events = last_sequence_ - checkpoint;
-    AUTHD_RETURN_IF_ERROR(ReplayFrom(checkpoint + 1, /*without_wal=*/false));
+  if (checkpoint < head) {
+    report->replayed_events = head - checkpoint;
+    AUTHD_RETURN_IF_ERROR(ReplayFrom(state, checkpoint + 1, /*without_wal=*/false));
   }
-  AUTHD_RETURN_IF_ERROR(LoadIndex());
-  return ApplyHashingPolicyLocked();
+  AUTHD_RETURN_IF_ERROR(LoadIndex(db, index));
+  return ApplyHashingPolicy(state, *index, report);
 }
 
-absl::Status TokenStore::ApplyHashingPolicyLocked() {
-  const std::shared_ptr<Db> db = CurrentDb();
+absl::Status TokenStore::ApplyHashingPolicy(StoreState& state, const authz::TokenIndex& index,
+                                            OpenReport* report) {
+  Db& db = *state.db;
   if (!options_.apply_hashing_policy) return absl::OkStatus();
   {
     rocksdb::WriteBatch mode;
-    mode.Put(db->cf(kMetaCf), std::string(kHashingModeKey), options_.use_hashed_tokens ? "on" : "off");
-    AUTHD_RETURN_IF_ERROR(db->Write(&mode, /*sync=*/true));
+    mode.Put(db.cf(kMetaCf), std::string(kHashingModeKey), options_.use_hashed_tokens ? "on" : "off");
+    AUTHD_RETURN_IF_ERROR(db.Write(&mode, /*sync=*/true));
   }
-  AUTHD_ASSIGN_OR_RETURN(auto raw, db->Scan(kRawTokensCf));
-  open_report_.raw_tokens = raw.size();
+  AUTHD_ASSIGN_OR_RETURN(auto raw, db.Scan(kRawTokensCf));
+  report->raw_tokens = raw.size();
   if (!options_.use_hashed_tokens) {
-    size_t total = index_->size();
-    open_report_.hashed_tokens = total > raw.size() ? total - raw.size() : 0;
+    size_t total = index.size();
+    report->hashed_tokens = total > raw.size() ? total - raw.size() : 0;
     return absl::OkStatus();
   }
-  // InfluxDB migrates in batches of 100 per transaction; so do we, one event per token.
-  constexpr size_t kBatch = 100;
-  for (size_t i = 0; i < raw.size(); i += kBatch) {
-    std::vector<pb::Event> events;
-    for (size_t j = i; j < std::min(raw.size(), i + kBatch); ++j) {
+  for (size_t i = 0; i < raw.size(); i += kMaintenanceBatch) {
+    std::vector<Id> ids;
+    for (size_t j = i; j < std::min(raw.size(), i + kMaintenanceBatch); ++j) {
       auto id = DecodeU64(raw[j].first);
       if (!id) return absl::DataLossError("corrupt raw token key");
-      events.emplace_back().mutable_authorization_token_hashed()->set_id(*id);
+      ids.push_back(*id);
     }
-    AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(Actor{}, std::move(events)));
-    AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
+    AUTHD_RETURN_IF_ERROR(CommitLocked(state, Actor{}, DecideHashRawTokens(ids)));
   }
-  open_report_.migrated_raw_tokens = raw.size();
-  open_report_.raw_tokens = 0;
+  report->migrated_raw_tokens = raw.size();
+  report->raw_tokens = 0;
   // Always purge with hashing on: raw copies of tokens deleted while hashing was off may still sit
   // in old files even when none is left to migrate. Cheap when the column family is empty.
-  return db->PurgeDeleted(kRawTokensCf);
+  return db.PurgeDeleted(kRawTokensCf);
 }
 
 absl::StatusOr<std::optional<std::string>> TokenStore::RawToken(Id id) {
-  const std::shared_ptr<Db> db = CurrentDb();
-  return db->Get(kRawTokensCf, EncodeU64(id));
+  return CurrentDb()->Get(kRawTokensCf, EncodeU64(id));
 }
 
-absl::Status TokenStore::LoadIndex() {
-  const std::shared_ptr<Db> db = CurrentDb();
+absl::Status TokenStore::LoadIndex(Db& db, authz::TokenIndex* index) {
   // Built aside and swapped in shard by shard: Authorize never sees an empty index on a reload.
   authz::TokenIndex fresh;
   {
-    auto it = db->NewIterator(kTenantsCf);
+    auto it = db.NewIterator(kTenantsCf);
     std::string prefix(1, kUserTag);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       AUTHD_ASSIGN_OR_RETURN(pb::UserRecord user,
@@ -187,149 +213,129 @@ absl::Status TokenStore::LoadIndex() {
   }
   // Sized up front: growing 64 shards from empty rehashed each of them ~15 times at 1M tokens
   // (22% of start-up in docs/performance.md §5).
-  fresh.Reserve(db->EstimateKeys(kAuthorizationsCf));
-  auto it = db->NewIterator(kAuthorizationsCf);
+  fresh.Reserve(db.EstimateKeys(kAuthorizationsCf));
+  auto it = db.NewIterator(kAuthorizationsCf);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
-                           Decode<pb::AuthorizationRecord>(View(it->value()),
-                                                           "authorization"));
+                           Decode<pb::AuthorizationRecord>(View(it->value()), "authorization"));
     AUTHD_ASSIGN_OR_RETURN(authz::TokenDigest digest, DigestOf(auth));
     AUTHD_ASSIGN_OR_RETURN(authz::TokenGrant grant, GrantOf(auth));
     fresh.Put(digest, std::move(grant));
   }
   if (!it->status().ok()) return FromRocksDb(it->status(), "loading authorizations");
-  index_->SwapContents(&fresh);
+  index->SwapContents(&fresh);
   return absl::OkStatus();
 }
 
-absl::Status TokenStore::ReplayFrom(uint64_t from, bool without_wal) {
-  const std::shared_ptr<Db> db = CurrentDb();
-  ProjectionBatch projection(db.get());
-  uint64_t expected = from;
+absl::Status TokenStore::ReplayFrom(StoreState& state, uint64_t from, bool without_wal) {
+  Db& db = *state.db;
+  ProjectionBatch projection(&db);
+  uint64_t applied = from - 1;
   auto flush = [&]() -> absl::Status {
-    if (expected == from && projection.writes().empty()) return absl::OkStatus();
+    if (projection.writes().empty()) return absl::OkStatus();
     rocksdb::WriteBatch batch;
-    for (const auto& [key, value] : projection.writes()) {
-      if (value) {
-        batch.Put(db->cf(key.first), key.second, *value);
-      } else {
-        batch.Delete(db->cf(key.first), key.second);
-      }
-    }
-    batch.Put(db->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(expected - 1));
-    AUTHD_RETURN_IF_ERROR(without_wal ? db->WriteWithoutWal(&batch)
-                                      : db->Write(&batch, /*sync=*/false));
+    AddProjectionWrites(db, projection, &batch);
+    batch.Put(db.cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(applied));
+    AUTHD_RETURN_IF_ERROR(without_wal ? db.WriteWithoutWal(&batch) : db.Write(&batch, /*sync=*/false));
     projection.Clear();
     return absl::OkStatus();
   };
-  auto it = db->NewIterator(kEventsCf);
   size_t in_chunk = 0;
-  for (it->Seek(EncodeU64(from)); it->Valid(); it->Next()) {
-    auto seq = DecodeU64(View(it->key()));
-    if (!seq || *seq != expected) {
-      return absl::DataLossError(absl::StrCat("event log has a gap at sequence ", expected));
-    }
-    AUTHD_ASSIGN_OR_RETURN(pb::Event event, DecodeEvent(View(it->value())));
-    if (event.sequence() != *seq) {
-      return absl::DataLossError(absl::StrCat("event ", *seq, " is stored under the wrong key"));
-    }
+  auto it = db.NewIterator(kEventsCf);
+  AUTHD_RETURN_IF_ERROR(RocksDbEventLog::Walk(it.get(), from, [&](const pb::Event& event) {
     AUTHD_RETURN_IF_ERROR(Project(event, &projection));
-    ++expected;
+    applied = event.sequence();
     if (++in_chunk == kReplayChunk) {
-      AUTHD_RETURN_IF_ERROR(flush());
       in_chunk = 0;
+      return flush();
     }
-  }
-  if (!it->status().ok()) return FromRocksDb(it->status(), "replaying the event log");
+    return absl::OkStatus();
+  }));
   AUTHD_RETURN_IF_ERROR(flush());
-  if (expected - 1 != last_sequence_) {
-    return absl::DataLossError(absl::StrCat("replay stopped at ", expected - 1,
-                                            " before the end of the log ", last_sequence_));
+  if (applied != state.log->Head()) {
+    return absl::DataLossError(absl::StrCat("replay stopped at ", applied,
+                                            " before the end of the log ", state.log->Head()));
   }
-  return absl::OkStatus();
+  // The checkpoint names the last event even when the tail projected to no rows at all.
+  rocksdb::WriteBatch checkpoint;
+  checkpoint.Put(db.cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(applied));
+  return without_wal ? db.WriteWithoutWal(&checkpoint) : db.Write(&checkpoint, /*sync=*/false);
 }
 
-absl::Status TokenStore::RebuildLocked() {
+absl::Status TokenStore::Rebuild(StoreState& state, authz::TokenIndex* index) {
   // Late publishes must not land on the index after it is reloaded below.
-  AUTHD_RETURN_IF_ERROR(group_.Drain());
-  const std::shared_ptr<Db> db = CurrentDb();
+  AUTHD_RETURN_IF_ERROR(state.log->Drain());
+  Db& db = *state.db;
   rocksdb::WriteBatch mark;
-  mark.Put(db->cf(kMetaCf), std::string(kRebuildingKey), "");
-  mark.Put(db->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
-  AUTHD_RETURN_IF_ERROR(db->Write(&mark, /*sync=*/true));
-  AUTHD_RETURN_IF_ERROR(db->RecreateProjectionCfs());
+  mark.Put(db.cf(kMetaCf), std::string(kRebuildingKey), "");
+  mark.Put(db.cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
+  AUTHD_RETURN_IF_ERROR(db.Write(&mark, /*sync=*/true));
+  AUTHD_RETURN_IF_ERROR(db.ClearProjectionCfs());
   // The flag makes an interrupted rebuild start over, so the replay needs no WAL; flushing the
   // memtables before clearing the flag makes it durable (and spares the next start a long WAL
   // recovery of every projection key).
-  AUTHD_RETURN_IF_ERROR(ReplayFrom(1, /*without_wal=*/true));
-  AUTHD_RETURN_IF_ERROR(db->Flush());
+  AUTHD_RETURN_IF_ERROR(ReplayFrom(state, 1, /*without_wal=*/true));
+  AUTHD_RETURN_IF_ERROR(db.Flush());
   rocksdb::WriteBatch done;
-  done.Delete(db->cf(kMetaCf), std::string(kRebuildingKey));
-  AUTHD_RETURN_IF_ERROR(db->Write(&done, /*sync=*/true));
-  return LoadIndex();
+  done.Delete(db.cf(kMetaCf), std::string(kRebuildingKey));
+  AUTHD_RETURN_IF_ERROR(db.Write(&done, /*sync=*/true));
+  return LoadIndex(db, index);
 }
 
 absl::Status TokenStore::RebuildProjections() {
   authd::MutexLock lock(&write_mu_);
-  return RebuildLocked();
+  return Rebuild(*CurrentState(), index_);
 }
 
-absl::StatusOr<uint64_t> TokenStore::CommitLocked(const Actor& actor, std::vector<pb::Event> events,
-                                      const std::vector<std::pair<Id, std::string>>& raw_tokens) {
-  AUTHD_RETURN_IF_ERROR(group_.health());
-  const std::shared_ptr<Db> db = CurrentDb();
+// ---------------------------------------------------------------------------------------------
+// The write path.
+
+absl::StatusOr<Appended> TokenStore::AppendLocked(StoreState& state, const Actor& actor,
+                                                  Decision& decision) {
+  AUTHD_RETURN_IF_ERROR(state.log->health());
+  const uint64_t head = state.log->Head();
   const int64_t now = absl::ToUnixNanos(clock_->Now());
-  ProjectionBatch projection(db.get());
-  rocksdb::WriteBatch batch;
-  uint64_t seq = last_sequence_;
-  for (pb::Event& event : events) {
+  const Actor& by = decision.actor ? *decision.actor : actor;
+  uint64_t seq = head;
+  for (pb::Event& event : decision.events) {
     event.set_format_version(kEventFormatVersion);
     event.set_sequence(++seq);
     event.set_time_unix_nanos(now);
-    event.set_actor_authorization_id(actor.authorization_id);
-    event.set_actor_user_id(actor.user_id);
-    AUTHD_RETURN_IF_ERROR(Project(event, &projection));
-    batch.Put(db->cf(kEventsCf), EncodeU64(seq), event.SerializeAsString());
+    event.set_actor_authorization_id(by.authorization_id);
+    event.set_actor_user_id(by.user_id);
   }
-  for (const auto& [key, value] : projection.writes()) {
-    if (value) {
-      batch.Put(db->cf(key.first), key.second, *value);
-    } else {
-      batch.Delete(db->cf(key.first), key.second);
-    }
-  }
-  for (const auto& [id, token] : raw_tokens) batch.Put(db->cf(kRawTokensCf), EncodeU64(id), token);
-  batch.Put(db->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(seq));
-  // Unsynced: visible to the next writer at once; durable (and published to the index) when a
-  // group-commit sync covers it. See storage/group_commit.h.
-  AUTHD_RETURN_IF_ERROR(db->Write(&batch, /*sync=*/false));
-  last_sequence_ = seq;
-  return group_.Enqueue([this, ops = projection.TakeIndexOps()] { Publish(ops); });
+  return state.log->Append(head, std::move(decision.events), decision);
 }
 
-void TokenStore::Publish(const std::vector<IndexOp>& ops) {
-  for (const IndexOp& op : ops) {
-    switch (op.kind) {
-      case IndexOp::Kind::kPutToken:
-        index_->Put(op.digest, op.grant);
-        break;
-      case IndexOp::Kind::kEraseToken:
-        index_->Erase(op.digest);
-        break;
-      case IndexOp::Kind::kSetUserActive:
-        index_->SetUserActive(op.user_id, op.active);
-        break;
-    }
+absl::Status TokenStore::CommitLocked(StoreState& state, const Actor& actor, Decision decision) {
+  AUTHD_ASSIGN_OR_RETURN(Appended appended, AppendLocked(state, actor, decision));
+  return state.log->AwaitApplied(appended);
+}
+
+absl::StatusOr<TokenStore::Executed> TokenStore::Execute(const Actor& actor, Decider decide) {
+  for (int attempt = 1;; ++attempt) {
+    authd::ReleasableMutexLock lock(&write_mu_);
+    // Under write_mu_ the state cannot be swapped: the decision reads the store it appends to.
+    const std::shared_ptr<StoreState> state = CurrentState();
+    CommandContext ctx;
+    ctx.now_unix_nanos = absl::ToUnixNanos(clock_->Now());
+    ctx.actor = actor;
+    ctx.ids = &ids_;
+    ctx.keep_raw_tokens = !options_.use_hashed_tokens;
+    AUTHD_ASSIGN_OR_RETURN(Decision decision, decide(*state->db, ctx));
+    absl::StatusOr<Appended> appended = AppendLocked(*state, actor, decision);
+    lock.Release();
+    if (absl::IsAborted(appended.status()) && attempt < kExecuteAttempts) continue;
+    if (!appended.ok()) return appended.status();
+    AUTHD_RETURN_IF_ERROR(state->log->AwaitApplied(*appended));
+    return Executed{std::move(*appended), decision.more};
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Queries.
 
-uint64_t TokenStore::LastSequence() const {
-  authd::MutexLock lock(&write_mu_);
-  return last_sequence_;
-}
+uint64_t TokenStore::LastSequence() const { return CurrentState()->log->Head(); }
 
 template <typename T>
 absl::StatusOr<T> TokenStore::GetRecord(absl::string_view cf, const std::string& key,
@@ -386,19 +392,7 @@ absl::StatusOr<bool> TokenStore::ScanBuckets(Id org_id, Id after,
   });
 }
 
-absl::StatusOr<bool> TokenStore::SetupAllowedLocked() {
-  const std::shared_ptr<Db> db = CurrentDb();
-  for (char tag : {kUserTag, kOrgTag}) {
-    auto it = db->NewIterator(kTenantsCf);
-    std::string prefix(1, tag);
-    it->Seek(prefix);
-    if (it->Valid() && it->key().starts_with(prefix)) return false;
-    if (!it->status().ok()) return FromRocksDb(it->status(), "checking setup");
-  }
-  return true;
-}
-
-absl::StatusOr<bool> TokenStore::SetupAllowed() { return SetupAllowedLocked(); }
+absl::StatusOr<bool> TokenStore::SetupAllowed() { return storage::SetupAllowed(*CurrentDb()); }
 
 absl::StatusOr<std::optional<pb::InstanceRecord>> TokenStore::Instance() {
   const std::shared_ptr<Db> db = CurrentDb();
@@ -526,15 +520,7 @@ absl::StatusOr<bool> TokenStore::ScanAuthorizations(Id user_id, Id org_id, Id af
 }
 
 absl::StatusOr<std::vector<pb::Event>> TokenStore::ReadEvents(uint64_t from, size_t limit) {
-  const std::shared_ptr<Db> db = CurrentDb();
-  std::vector<pb::Event> out;
-  auto it = db->NewIterator(kEventsCf);
-  for (it->Seek(EncodeU64(from)); it->Valid() && out.size() < limit; it->Next()) {
-    AUTHD_ASSIGN_OR_RETURN(pb::Event event, DecodeEvent(View(it->value())));
-    out.push_back(std::move(event));
-  }
-  if (!it->status().ok()) return FromRocksDb(it->status(), "reading events");
-  return out;
+  return CurrentState()->log->Read(from, limit);
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> TokenStore::Scan(
@@ -549,305 +535,129 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> TokenStore::Sca
 absl::Status TokenStore::Flush() {
   // After a failed fsync, flushing would write the unacknowledged (never published) writes still
   // in the memtables into SST files, and retry the fsync the failure forbids trusting.
-  AUTHD_RETURN_IF_ERROR(group_.health());
-  return CurrentDb()->Flush();
+  const std::shared_ptr<StoreState> state = CurrentState();
+  AUTHD_RETURN_IF_ERROR(state->log->health());
+  return state->db->Flush();
 }
 
 // ---------------------------------------------------------------------------------------------
-// Commands.
-
-absl::StatusOr<Id> TokenStore::FreshId(absl::string_view cf, char tag) {
-  const std::shared_ptr<Db> db = CurrentDb();
-  for (;;) {
-    Id id = authz::NewRandomId();
-    std::string key = tag == 0 ? EncodeU64(id) : TaggedIdKey(tag, id);
-    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> existing, db->Get(cf, key));
-    if (!existing) return id;
-  }
-}
+// Commands: each one decider (storage/commands.h) run by Execute.
 
 absl::StatusOr<SetupResult> TokenStore::Setup(const SetupCommand& command) {
-  authd::ReleasableMutexLock lock(&write_mu_);
-  AUTHD_ASSIGN_OR_RETURN(bool allowed, SetupAllowedLocked());
-  if (!allowed) return absl::FailedPreconditionError("onboarding has already been completed");
-  const int64_t now = absl::ToUnixNanos(clock_->Now());
-
+  AUTHD_ASSIGN_OR_RETURN(Executed done,
+                         Execute(Actor{}, [&](StateReader& state, const CommandContext& ctx) {
+                           return DecideSetup(state, ctx, command);
+                         }));
   SetupResult result;
-  AUTHD_ASSIGN_OR_RETURN(Id user_id, FreshId(kTenantsCf, kUserTag));
-  result.user.set_id(user_id);
-  result.user.set_name(command.username);
-  result.user.set_status(pb::STATUS_ACTIVE);
-  result.user.set_password_hash(command.password_hash);
-  result.user.set_created_at_unix_nanos(now);
-  result.user.set_updated_at_unix_nanos(now);
-
-  AUTHD_ASSIGN_OR_RETURN(Id org_id, FreshId(kTenantsCf, kOrgTag));
-  result.org.set_id(org_id);
-  result.org.set_name(command.org);
-  result.org.set_created_at_unix_nanos(now);
-  result.org.set_updated_at_unix_nanos(now);
-
-  AUTHD_ASSIGN_OR_RETURN(Id bucket_id, FreshId(kTenantsCf, kBucketTag));
-  result.bucket.set_id(bucket_id);
-  result.bucket.set_org_id(org_id);
-  result.bucket.set_name(command.bucket);
-  result.bucket.set_retention_period_seconds(command.retention_period_seconds);
-  result.bucket.set_created_at_unix_nanos(now);
-  result.bucket.set_updated_at_unix_nanos(now);
-
-  AUTHD_ASSIGN_OR_RETURN(Id auth_id, FreshId(kAuthorizationsCf, 0));
-  pb::AuthorizationRecord& auth = result.authorization;
-  auth.set_id(auth_id);
-  auth.set_status(pb::STATUS_ACTIVE);
-  auth.set_description(absl::StrCat(command.username, "'s Token"));
-  auth.set_org_id(org_id);
-  auth.set_user_id(user_id);
-  for (const authz::Permission& p : authz::OperatorPermissions()) {
-    *auth.add_permissions() = ToRecord(p);
-  }
-  auth.set_token_hash(authz::HashToken(command.token));
-  auth.set_created_at_unix_nanos(now);
-  auth.set_updated_at_unix_nanos(now);
-
-  std::vector<pb::Event> events(5);
-  *events[0].mutable_user_created()->mutable_user() = result.user;
-  *events[1].mutable_org_created()->mutable_org() = result.org;
-  *events[2].mutable_bucket_created()->mutable_bucket() = result.bucket;
-  *events[3].mutable_authorization_created()->mutable_authorization() = auth;
-  pb::InstanceRecord* instance = events[4].mutable_setup_completed()->mutable_instance();
-  instance->set_owner_user_id(user_id);
-  instance->set_setup_org_id(org_id);
-  instance->set_setup_at_unix_nanos(now);
-  std::vector<std::pair<Id, std::string>> raw;
-  if (!options_.use_hashed_tokens) raw.emplace_back(auth_id, command.token);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(Actor{0, user_id}, std::move(events), raw));
-  lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
+  AUTHD_ASSIGN_OR_RETURN(result.user, Result<pb::UserRecord>(done.appended, 0, "user"));
+  AUTHD_ASSIGN_OR_RETURN(result.org, Result<pb::OrgRecord>(done.appended, 1, "org"));
+  AUTHD_ASSIGN_OR_RETURN(result.bucket, Result<pb::BucketRecord>(done.appended, 2, "bucket"));
+  AUTHD_ASSIGN_OR_RETURN(result.authorization,
+                         Result<pb::AuthorizationRecord>(done.appended, 3, "authorization"));
   return result;
 }
 
 absl::StatusOr<pb::OrgRecord> TokenStore::CreateOrg(const Actor& actor, const std::string& name,
                                                     const std::string& description) {
-  authd::ReleasableMutexLock lock(&write_mu_);
-  AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing, LookupName(TaggedNameKey(kOrgNameTag, name)));
-  if (existing) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("organization name \"", name, "\" is already in use"));
-  }
-  const int64_t now = absl::ToUnixNanos(clock_->Now());
-  pb::OrgRecord org;
-  AUTHD_ASSIGN_OR_RETURN(Id id, FreshId(kTenantsCf, kOrgTag));
-  org.set_id(id);
-  org.set_name(name);
-  org.set_description(description);
-  org.set_created_at_unix_nanos(now);
-  org.set_updated_at_unix_nanos(now);
-  std::vector<pb::Event> events(1);
-  *events[0].mutable_org_created()->mutable_org() = org;
-  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
-  lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
-  return org;
+  AUTHD_ASSIGN_OR_RETURN(Executed done,
+                         Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+                           return DecideCreateOrg(state, ctx, name, description);
+                         }));
+  return Result<pb::OrgRecord>(done.appended, 0, "org");
 }
 
 absl::Status TokenStore::DeleteOrg(const Actor& actor, Id id) {
-  authd::ReleasableMutexLock lock(&write_mu_);
-  AUTHD_RETURN_IF_ERROR(GetOrg(id).status());
-  std::vector<pb::Event> events;
-  AUTHD_ASSIGN_OR_RETURN(std::vector<pb::AuthorizationRecord> auths, ListAuthorizations(0, id));
-  for (const pb::AuthorizationRecord& auth : auths) {
-    events.emplace_back().mutable_authorization_deleted()->set_id(auth.id());
+  // In steps of at most kMaxEventsPerDeleteOrgStep events, the lock released between them, so a
+  // large org never holds up other writers for long; the org goes in the last step.
+  for (int step = 0; step < kMaxDeleteOrgSteps; ++step) {
+    AUTHD_ASSIGN_OR_RETURN(Executed done,
+                           Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+                             return DecideDeleteOrgStep(state, ctx, id);
+                           }));
+    if (!done.more) return absl::OkStatus();
   }
-  AUTHD_ASSIGN_OR_RETURN(std::vector<pb::BucketRecord> buckets, ListBuckets(id));
-  for (const pb::BucketRecord& bucket : buckets) {
-    events.emplace_back().mutable_bucket_deleted()->set_id(bucket.id());
-  }
-  events.emplace_back().mutable_org_deleted()->set_id(id);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
-  lock.Release();
-  return group_.AwaitDurable(ticket);
+  return absl::AbortedError(absl::StrCat("org ", FormatId(id),
+                                         " kept growing while it was being deleted; try again"));
 }
 
 absl::StatusOr<pb::UserRecord> TokenStore::CreateUser(const Actor& actor, const std::string& name,
                                                       const std::string& password_hash,
                                                       bool active) {
-  authd::ReleasableMutexLock lock(&write_mu_);
-  AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing,
-                         LookupName(TaggedNameKey(kUserNameTag, name)));
-  if (existing) {
-    return absl::AlreadyExistsError(absl::StrCat("user with name \"", name, "\" already exists"));
-  }
-  const int64_t now = absl::ToUnixNanos(clock_->Now());
-  pb::UserRecord user;
-  AUTHD_ASSIGN_OR_RETURN(Id id, FreshId(kTenantsCf, kUserTag));
-  user.set_id(id);
-  user.set_name(name);
-  user.set_status(ToStatus(active));
-  user.set_password_hash(password_hash);
-  user.set_created_at_unix_nanos(now);
-  user.set_updated_at_unix_nanos(now);
-  std::vector<pb::Event> events(1);
-  *events[0].mutable_user_created()->mutable_user() = user;
-  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
-  lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
-  return user;
+  AUTHD_ASSIGN_OR_RETURN(Executed done,
+                         Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+                           return DecideCreateUser(state, ctx, name, password_hash, active);
+                         }));
+  return Result<pb::UserRecord>(done.appended, 0, "user");
 }
 
 absl::StatusOr<pb::UserRecord> TokenStore::UpdateUser(const Actor& actor, Id id,
                                                       std::optional<std::string> name,
                                                       std::optional<bool> active) {
-  authd::ReleasableMutexLock lock(&write_mu_);
-  AUTHD_ASSIGN_OR_RETURN(pb::UserRecord user, GetUser(id));
-  std::vector<pb::Event> events(1);
-  pb::UserUpdated* update = events[0].mutable_user_updated();
-  update->set_id(id);
-  if (name && *name != user.name()) {
-    AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing,
-                           LookupName(TaggedNameKey(kUserNameTag, *name)));
-    if (existing) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("user with name \"", *name, "\" already exists"));
-    }
-    update->set_name(*name);
-  }
-  if (active) update->set_status(ToStatus(*active));
-  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
-  // Read back under the lock: the state this change produced, not a later one.
-  absl::StatusOr<pb::UserRecord> updated = GetUser(id);
-  lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
-  return updated;
+  AUTHD_ASSIGN_OR_RETURN(Executed done,
+                         Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+                           return DecideUpdateUser(state, ctx, id, name, active);
+                         }));
+  return Result<pb::UserRecord>(done.appended, 0, "user");
 }
 
 absl::Status TokenStore::DeleteUser(const Actor& actor, Id id) {
-  authd::ReleasableMutexLock lock(&write_mu_);
-  AUTHD_RETURN_IF_ERROR(GetUser(id).status());
-  std::vector<pb::Event> events(1);
-  events[0].mutable_user_deleted()->set_id(id);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
-  lock.Release();
-  return group_.AwaitDurable(ticket);
+  return Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+           return DecideDeleteUser(state, ctx, id);
+         })
+      .status();
 }
 
 absl::Status TokenStore::SetPassword(const Actor& actor, Id user_id,
                                      const std::string& password_hash) {
-  authd::ReleasableMutexLock lock(&write_mu_);
-  AUTHD_RETURN_IF_ERROR(GetUser(user_id).status());
-  std::vector<pb::Event> events(1);
-  events[0].mutable_password_set()->set_user_id(user_id);
-  events[0].mutable_password_set()->set_password_hash(password_hash);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
-  lock.Release();
-  return group_.AwaitDurable(ticket);
+  return Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+           return DecideSetPassword(state, ctx, user_id, password_hash);
+         })
+      .status();
 }
 
 absl::StatusOr<pb::BucketRecord> TokenStore::CreateBucket(const Actor& actor, Id org_id,
                                                           const std::string& name,
                                                           const std::string& description,
                                                           int64_t retention_period_seconds) {
-  authd::ReleasableMutexLock lock(&write_mu_);
-  AUTHD_RETURN_IF_ERROR(GetOrg(org_id).status());
-  AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing, LookupName(BucketNameKey(org_id, name)));
-  if (existing) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("bucket with name \"", name, "\" already exists"));
-  }
-  const int64_t now = absl::ToUnixNanos(clock_->Now());
-  pb::BucketRecord bucket;
-  AUTHD_ASSIGN_OR_RETURN(Id id, FreshId(kTenantsCf, kBucketTag));
-  bucket.set_id(id);
-  bucket.set_org_id(org_id);
-  bucket.set_name(name);
-  bucket.set_description(description);
-  bucket.set_retention_period_seconds(retention_period_seconds);
-  bucket.set_created_at_unix_nanos(now);
-  bucket.set_updated_at_unix_nanos(now);
-  std::vector<pb::Event> events(1);
-  *events[0].mutable_bucket_created()->mutable_bucket() = bucket;
-  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
-  lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
-  return bucket;
+  AUTHD_ASSIGN_OR_RETURN(Executed done,
+                         Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+                           return DecideCreateBucket(state, ctx, org_id, name, description,
+                                                     retention_period_seconds);
+                         }));
+  return Result<pb::BucketRecord>(done.appended, 0, "bucket");
 }
 
 absl::Status TokenStore::DeleteBucket(const Actor& actor, Id id) {
-  authd::ReleasableMutexLock lock(&write_mu_);
-  AUTHD_RETURN_IF_ERROR(GetBucket(id).status());
-  std::vector<pb::Event> events(1);
-  events[0].mutable_bucket_deleted()->set_id(id);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
-  lock.Release();
-  return group_.AwaitDurable(ticket);
+  return Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+           return DecideDeleteBucket(state, ctx, id);
+         })
+      .status();
 }
 
 absl::StatusOr<pb::AuthorizationRecord> TokenStore::CreateAuthorization(
     const Actor& actor, const NewAuthorization& request) {
-  const std::shared_ptr<Db> db = CurrentDb();
-  if (request.token.empty()) return absl::InternalError("CreateAuthorization without a token");
-  authd::ReleasableMutexLock lock(&write_mu_);
-  // InfluxDB answers an unknown user or org with one deliberately vague message.
-  if (absl::Status s = GetOrg(request.org_id).status(); !s.ok()) {
-    if (absl::IsNotFound(s)) return absl::InvalidArgumentError("unable to create token: org not found");
-    return s;
-  }
-  if (absl::Status s = GetUser(request.user_id).status(); !s.ok()) {
-    if (absl::IsNotFound(s)) return absl::InvalidArgumentError("unable to create token: user not found");
-    return s;
-  }
-  std::string index_key = authz::HashToken(request.token);
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> clash, db->Get(kTokenIndexCf, index_key));
-  if (clash) return absl::AlreadyExistsError("token already exists");
-
-  const int64_t now = absl::ToUnixNanos(clock_->Now());
-  pb::AuthorizationRecord auth;
-  AUTHD_ASSIGN_OR_RETURN(Id id, FreshId(kAuthorizationsCf, 0));
-  auth.set_id(id);
-  auth.set_status(ToStatus(request.active));
-  auth.set_description(request.description);
-  auth.set_org_id(request.org_id);
-  auth.set_user_id(request.user_id);
-  for (const authz::Permission& p : request.permissions) *auth.add_permissions() = ToRecord(p);
-  auth.set_token_hash(index_key);
-  auth.set_created_at_unix_nanos(now);
-  auth.set_updated_at_unix_nanos(now);
-  std::vector<pb::Event> events(1);
-  *events[0].mutable_authorization_created()->mutable_authorization() = auth;
-  std::vector<std::pair<Id, std::string>> raw;
-  if (!options_.use_hashed_tokens) raw.emplace_back(id, request.token);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events), raw));
-  lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
-  return auth;
+  AUTHD_ASSIGN_OR_RETURN(Executed done,
+                         Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+                           return DecideCreateAuthorization(state, ctx, request);
+                         }));
+  return Result<pb::AuthorizationRecord>(done.appended, 0, "authorization");
 }
 
 absl::StatusOr<pb::AuthorizationRecord> TokenStore::UpdateAuthorization(
     const Actor& actor, Id id, std::optional<bool> active, std::optional<std::string> description) {
-  authd::ReleasableMutexLock lock(&write_mu_);
-  AUTHD_RETURN_IF_ERROR(GetAuthorization(id).status());
-  std::vector<pb::Event> events(1);
-  pb::AuthorizationUpdated* update = events[0].mutable_authorization_updated();
-  update->set_id(id);
-  if (active) update->set_status(ToStatus(*active));
-  if (description) update->set_description(*description);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
-  // Read back under the lock: the state this change produced, not a later one.
-  absl::StatusOr<pb::AuthorizationRecord> updated = GetAuthorization(id);
-  lock.Release();
-  AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
-  return updated;
+  AUTHD_ASSIGN_OR_RETURN(Executed done,
+                         Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+                           return DecideUpdateAuthorization(state, ctx, id, active, description);
+                         }));
+  return Result<pb::AuthorizationRecord>(done.appended, 0, "authorization");
 }
 
 absl::Status TokenStore::DeleteAuthorization(const Actor& actor, Id id) {
-  authd::ReleasableMutexLock lock(&write_mu_);
-  AUTHD_RETURN_IF_ERROR(GetAuthorization(id).status());
-  std::vector<pb::Event> events(1);
-  events[0].mutable_authorization_deleted()->set_id(id);
-  AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(actor, std::move(events)));
-  lock.Release();
-  return group_.AwaitDurable(ticket);
+  return Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+           return DecideDeleteAuthorization(state, ctx, id);
+         })
+      .status();
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Backup and restore.
@@ -883,17 +693,18 @@ absl::StatusOr<std::string> FindRawOperatorToken(Db& db) {
 
 absl::StatusOr<Snapshot> TokenStore::CreateSnapshot() {
   authd::MutexLock lock(&write_mu_);
+  const std::shared_ptr<StoreState> state = CurrentState();
   // Only acknowledged (durable) writes go into a backup.
-  AUTHD_RETURN_IF_ERROR(group_.Drain());
-  const std::shared_ptr<Db> db = CurrentDb();
+  AUTHD_RETURN_IF_ERROR(state->log->Drain());
+  Db& db = *state->db;
   Snapshot snapshot;
   AUTHD_ASSIGN_OR_RETURN(snapshot.work_dir, data_dir_->NewWorkDir("backup"));
   snapshot.store_dir = snapshot.work_dir + "/store";
-  snapshot.last_sequence = last_sequence_;
+  snapshot.last_sequence = state->log->Head();
   snapshot.schema_version = kSchemaVersion;
-  absl::Status s = db->CreateCheckpoint(snapshot.store_dir);
+  absl::Status s = db.CreateCheckpoint(snapshot.store_dir);
   if (s.ok()) {
-    auto raw = storage_internal::FindRawOperatorToken(*db);
+    auto raw = storage_internal::FindRawOperatorToken(db);
     if (raw.ok()) {
       snapshot.has_raw_operator_token = !raw->empty();
     } else {
@@ -921,97 +732,121 @@ void TokenStore::DiscardRestoreDir(const std::string& dir) {
 
 absl::StatusOr<RestoreResult> TokenStore::RestoreFrom(const std::string& incoming) {
   RestoreResult result;
+  // Each step either succeeds or returns with the live store, its index and `current` exactly
+  // as they were (the error names the step).
+  auto failed = [](absl::string_view step, const absl::Status& s) {
+    return absl::Status(s.code(), RestoreFailed(step, s));
+  };
   // 1. Open the received store aside and run the start-up steps on it (schema check, replay,
-  //    hashing migration), exactly as if authd were starting on it. The live store is untouched.
+  //    hashing migration), exactly as if authd were starting on it, into a scratch index.
   {
-    AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(incoming));
-    AUTHD_ASSIGN_OR_RETURN(result.operator_token, storage_internal::FindRawOperatorToken(*db));
+    if (absl::Status s = Fault("open"); !s.ok()) return failed("open", s);
     authz::TokenIndex scratch;
-    TokenStore probe(options_, clock_, &scratch, nullptr, std::move(db));
-    AUTHD_RETURN_IF_ERROR(probe.Initialize());
-    AUTHD_RETURN_IF_ERROR(probe.CurrentDb()->Flush());
-    result.last_sequence = probe.LastSequence();
+    absl::StatusOr<std::shared_ptr<StoreState>> probe = OpenState(incoming, &scratch);
+    if (!probe.ok()) return failed("open", probe.status());
+    absl::StatusOr<std::string> token = storage_internal::FindRawOperatorToken(*(*probe)->db);
+    if (!token.ok()) return failed("open", token.status());
+    result.operator_token = std::move(*token);
+    if (absl::Status s = Fault("prepare"); !s.ok()) return failed("prepare", s);
+    // The probe is private to this call: its recovery (a migration of a large backup, say) runs
+    // without the writer lock.
+    OpenReport ignored;
+    absl::Status prepared = Recover(**probe, &scratch, &ignored);
+    if (prepared.ok()) prepared = (*probe)->db->Flush();
+    if (!prepared.ok()) return failed("prepare", prepared);
+    result.last_sequence = (*probe)->log->Head();
     result.authorizations = scratch.size();
     if (result.authorizations == 0) {
       return absl::InvalidArgumentError(
           "invalid backup without an operator token: it holds no authorization at all");
     }
   }
-  // 2. Swap it in. Writers wait; readers keep whichever store they started with. Writes already
-  //    appended finish first, so none of them publishes into the reloaded index.
+  // 2. Promote it and bring it up again in its final place, still aside: writers wait, readers
+  //    and Authorize keep using the live store and index.
   authd::MutexLock lock(&write_mu_);
-  AUTHD_RETURN_IF_ERROR(group_.Drain());
-  AUTHD_ASSIGN_OR_RETURN(std::string previous, data_dir_->Promote(incoming));
-  AUTHD_ASSIGN_OR_RETURN(std::string current, data_dir_->CurrentStore());
-  auto opened = Db::Open(current);
-  if (!opened.ok()) {
-    data_dir_->PointCurrentAt(previous).IgnoreError();
-    return opened.status();
+  std::shared_ptr<StoreState> live = CurrentState();
+  // Writes already appended finish first, so none of them publishes into the swapped index.
+  if (absl::Status s = live->log->Drain(); !s.ok()) return failed("drain", s);
+  absl::StatusOr<std::string> live_dir = data_dir_->CurrentStore();
+  if (!live_dir.ok()) return failed("promote", live_dir.status());
+  const std::string previous = *live_dir;
+  // From here on, any failure points `current` back at `previous` and drops the new store.
+  std::string promoted;
+  auto roll_back = [&](absl::string_view step, const absl::Status& s) {
+    absl::Status undo = data_dir_->PointCurrentAt(previous);
+    if (!promoted.empty() && promoted != previous) data_dir_->RemoveTree(promoted).IgnoreError();
+    if (!undo.ok()) {
+      return absl::Status(s.code(), absl::StrCat(RestoreFailed(step, s),
+                                                 "; pointing the data dir back failed too (",
+                                                 undo.message(), "): restart authd"));
+    }
+    return failed(step, s);
+  };
+  if (absl::Status s = Fault("promote"); !s.ok()) return failed("promote", s);
+  // Promote may fail after renaming `current`: roll back either way.
+  if (absl::StatusOr<std::string> was = data_dir_->Promote(incoming); !was.ok()) {
+    return roll_back("promote", was.status());
   }
-  std::weak_ptr<Db> old;
+  absl::StatusOr<std::string> current = data_dir_->CurrentStore();
+  if (!current.ok()) return roll_back("promote", current.status());
+  promoted = *current;
+  if (absl::Status s = Fault("promoted"); !s.ok()) return roll_back("promoted", s);
+  if (absl::Status s = Fault("reopen"); !s.ok()) return roll_back("reopen", s);
+  auto fresh_index = std::make_unique<authz::TokenIndex>();
+  absl::StatusOr<std::shared_ptr<StoreState>> next = OpenState(promoted, fresh_index.get());
+  if (!next.ok()) return roll_back("reopen", next.status());
+  OpenReport report;
+  absl::Status recovered = Fault("recover");
+  if (recovered.ok()) recovered = Recover(**next, fresh_index.get(), &report);
+  if (!recovered.ok()) {
+    next->reset();  // closes the new RocksDB before its directory goes
+    return roll_back("recover", recovered);
+  }
+  if (absl::Status s = Fault("swap"); !s.ok()) {
+    next->reset();
+    return roll_back("swap", s);
+  }
+  // 3. The swap: nothing below can fail. Everything the new log appended is applied (Recover
+  //    awaits each commit), so its publication can move to the live index.
+  (*next)->log->RetargetIndex(index_);
+  index_->SwapContents(fresh_index.get());
+  std::weak_ptr<Db> old_db = live->db;
   {
     authd::MutexLock db_lock(&db_mu_);
-    old = db_;
-    db_ = std::move(*opened);
+    state_ = std::move(*next);
+    open_report_ = report;
   }
-  last_sequence_ = 0;
-  absl::Status init = InitializeLocked();
-  if (!init.ok()) return init;
+  live.reset();
   // Delete the old store now if nobody reads it any more; otherwise at the next start.
-  if (old.expired()) data_dir_->RemoveTree(previous).IgnoreError();
+  if (old_db.expired()) data_dir_->RemoveTree(previous).IgnoreError();
   return result;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Verification, downgrade.
 
-namespace {
-
-// A ProjectionReader over nothing: replay into memory starts from empty projections.
-class EmptyReader final : public ProjectionReader {
- public:
-  absl::StatusOr<std::optional<std::string>> Get(absl::string_view, absl::string_view) override {
-    return std::optional<std::string>();
-  }
-};
-
-}  // namespace
-
 absl::StatusOr<VerifyReport> TokenStore::Verify() {
-  authd::MutexLock lock(&write_mu_);
+  // One RocksDB snapshot: log, checkpoint and projections as of one instant, no writer lock.
   const std::shared_ptr<Db> db = CurrentDb();
+  std::unique_ptr<Db::PointInTime> view = db->NewPointInTime();
   VerifyReport report;
   EmptyReader empty;
   ProjectionBatch replay(&empty);
   {
-    auto it = db->NewIterator(kEventsCf);
-    uint64_t expected = 1;
-    for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
-      auto seq = DecodeU64(View(it->key()));
-      if (!seq || *seq != expected) {
-        report.problems.push_back(absl::StrCat("event log: expected sequence ", expected,
-                                               seq ? absl::StrCat(", found ", *seq)
-                                                   : std::string(", found a malformed key")));
-        break;
-      }
-      auto event = DecodeEvent(View(it->value()));
-      if (!event.ok()) {
-        report.problems.push_back(absl::StrCat("event ", *seq, ": ", event.status().message()));
-        break;
-      }
-      if (event->sequence() != *seq) {
-        report.problems.push_back(absl::StrCat("event ", *seq, " carries sequence ", event->sequence()));
-      }
-      absl::Status projected = Project(*event, &replay);
+    auto it = view->NewIterator(kEventsCf);
+    absl::Status walked = RocksDbEventLog::Walk(it.get(), 1, [&](const pb::Event& event) {
+      absl::Status projected = Project(event, &replay);
       if (!projected.ok()) {
-        report.problems.push_back(absl::StrCat("event ", *seq, " does not replay: ", projected.message()));
-        break;
+        return absl::DataLossError(
+            absl::StrCat("event ", event.sequence(), " does not replay: ", projected.message()));
       }
-      report.events = *seq;
-    }
-    if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
+      report.events = event.sequence();
+      return absl::OkStatus();
+    });
+    if (absl::IsUnavailable(walked) || absl::IsResourceExhausted(walked)) return walked;
+    if (!walked.ok()) report.problems.push_back(std::string(walked.message()));
   }
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> checkpoint, db->Get(kMetaCf, kCheckpointKey));
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> checkpoint, view->Get(kMetaCf, kCheckpointKey));
   report.checkpoint = checkpoint ? DecodeU64(*checkpoint).value_or(0) : 0;
   if (report.checkpoint != report.events) {
     report.problems.push_back(absl::StrCat("checkpoint ", report.checkpoint,
@@ -1023,7 +858,7 @@ absl::StatusOr<VerifyReport> TokenStore::Verify() {
       for (const auto& [key, value] : replay.writes()) {
         if (key.first == cf && value) expected[key.second] = *value;
       }
-      AUTHD_ASSIGN_OR_RETURN(auto actual, db->Scan(cf));
+      AUTHD_ASSIGN_OR_RETURN(auto actual, view->Scan(cf));
       report.projection_keys += actual.size();
       std::map<std::string, std::string> have(actual.begin(), actual.end());
       if (have != expected) {
@@ -1057,23 +892,19 @@ absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
                      " (schema 1 is the only one)"));
   }
   authd::MutexLock lock(&write_mu_);
-  const std::shared_ptr<Db> db = CurrentDb();
-  AUTHD_ASSIGN_OR_RETURN(*lost, HashedOnlyAuthorizations(*db));
+  const std::shared_ptr<StoreState> state = CurrentState();
+  AUTHD_ASSIGN_OR_RETURN(*lost, HashedOnlyAuthorizations(*state->db));
   if (!lost->empty() && !erase_hashed_tokens) {
     return absl::FailedPreconditionError(absl::StrCat(
         "downgrading to schema 1 erases every token stored only as a hash: ", lost->size(),
         " would be lost. Pass --yes-erase-hashed-tokens to erase them"));
   }
-  constexpr size_t kBatch = 100;
-  for (size_t i = 0; i < lost->size(); i += kBatch) {
-    std::vector<pb::Event> events;
-    for (size_t j = i; j < std::min(lost->size(), i + kBatch); ++j) {
-      events.emplace_back().mutable_authorization_deleted()->set_id((*lost)[j]);
-    }
-    AUTHD_ASSIGN_OR_RETURN(uint64_t ticket, CommitLocked(Actor{}, std::move(events)));
-    AUTHD_RETURN_IF_ERROR(group_.AwaitDurable(ticket));
+  for (size_t i = 0; i < lost->size(); i += kMaintenanceBatch) {
+    std::vector<Id> ids(lost->begin() + i,
+                        lost->begin() + std::min(lost->size(), i + kMaintenanceBatch));
+    AUTHD_RETURN_IF_ERROR(CommitLocked(*state, Actor{}, DecideDeleteAuthorizations(ids)));
   }
-  return MigrateDown2To1(*db);
+  return MigrateDown2To1(*state->db);
 }
 
 absl::StatusOr<std::optional<bool>> TokenStore::RecordedHashingMode() {

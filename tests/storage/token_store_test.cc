@@ -985,7 +985,7 @@ TEST_F(TokenStoreHistoryTest, OpenFinishesInterruptedRebuild) {
     mark.Put((*db)->cf(kMetaCf), std::string(kRebuildingKey), "");
     mark.Put((*db)->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
     ASSERT_TRUE((*db)->Write(&mark, true).ok());
-    ASSERT_TRUE((*db)->RecreateProjectionCfs().ok());
+    ASSERT_TRUE((*db)->ClearProjectionCfs().ok());
     rocksdb::WriteBatch partial;
     partial.Put((*db)->cf(kTenantsCf), TaggedNameKey(kOrgNameTag, "half-done"), EncodeU64(42));
     ASSERT_TRUE((*db)->Write(&partial, true).ok());
@@ -1012,7 +1012,7 @@ TEST_F(TokenStoreHistoryTest, OpenReplaysEventsPastCheckpoint) {
     // Projections lost, checkpoint at 0, no rebuild flag: Open must catch up from the log.
     auto db = Db::Open(options_.data_dir + "/current");  // the live store (storage/data_dir.h)
     ASSERT_TRUE(db.ok()) << db.status();
-    ASSERT_TRUE((*db)->RecreateProjectionCfs().ok());
+    ASSERT_TRUE((*db)->ClearProjectionCfs().ok());
     rocksdb::WriteBatch batch;
     batch.Put((*db)->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
     ASSERT_TRUE((*db)->Write(&batch, true).ok());

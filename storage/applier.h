@@ -1,0 +1,32 @@
+// Applier: how events reach this process's projections and index, the same for every log (ADR
+// 0005): Project each event (storage/projector.h) into a ProjectionBatch layered over the
+// projections, write the batch's final rows (and the checkpoint) into one RocksDB WriteBatch, and
+// publish the batch's index operations to authz::TokenIndex once the write is durable, in log
+// order. Used by the live write path, replay/catch-up and verify. Stateless functions; callers
+// serialise writes to one Db.
+#ifndef AUTHD_STORAGE_APPLIER_H_
+#define AUTHD_STORAGE_APPLIER_H_
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "authz/token_index.h"
+#include "storage/record_codec.h"
+#include "rocksdb/write_batch.h"
+#include "storage/db.h"
+#include "storage/projection_batch.h"
+
+namespace authd::storage {
+
+// Projects `events`, in order, into `projection`. Errors: Project's (kDataLoss, kUnavailable).
+absl::Status ProjectAll(const std::vector<pb::Event>& events, ProjectionBatch* projection);
+
+// Adds `projection`'s final rows (puts and deletes) to `batch`.
+void AddProjectionWrites(const Db& db, const ProjectionBatch& projection, rocksdb::WriteBatch* batch);
+
+// Applies index operations to `index`, in order.
+void PublishIndexOps(const std::vector<IndexOp>& ops, authz::TokenIndex* index);
+
+}  // namespace authd::storage
+
+#endif  // AUTHD_STORAGE_APPLIER_H_

@@ -1,0 +1,369 @@
+#include "storage/commands.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "authz/canned.h"
+#include "authz/token_hash.h"
+#include "base/status_macros.h"
+#include "storage/keys.h"
+
+namespace authd::storage {
+namespace {
+
+using authz::FormatId;
+using authz::Id;
+
+// Draws before giving up on a fresh ID: 64-bit random IDs collide with a live one about never;
+// only a broken IdSource exhausts this.
+constexpr int kFreshIdAttempts = 64;
+
+std::string NotFoundMessage(absl::string_view what, Id id) {
+  return absl::StrCat(what, " ", FormatId(id), " not found");
+}
+
+template <typename T>
+absl::StatusOr<T> GetRecord(StateReader& state, const ProjectionBatch::Key& row,
+                            absl::string_view what, Id id) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(row.first, row.second));
+  if (!bytes) return absl::NotFoundError(NotFoundMessage(what, id));
+  return Decode<T>(*bytes, what);
+}
+
+absl::StatusOr<std::optional<Id>> LookupName(StateReader& state, const std::string& key) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(kTenantsCf, key));
+  if (!bytes) return std::optional<Id>();
+  auto id = DecodeU64(*bytes);
+  if (!id) return absl::DataLossError("corrupt stored name index");
+  return std::optional<Id>(*id);
+}
+
+// An ID unused in `row_of`'s column family (and not `taken`, drawn earlier in this decision).
+template <typename RowOf>
+absl::StatusOr<Id> FreshId(StateReader& state, const CommandContext& ctx, RowOf row_of,
+                           const std::vector<Id>& taken = {}) {
+  for (int attempt = 0; attempt < kFreshIdAttempts; ++attempt) {
+    Id id = ctx.ids->Next();
+    if (id < 1000 || std::find(taken.begin(), taken.end(), id) != taken.end()) continue;
+    const ProjectionBatch::Key row = row_of(id);
+    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> existing, state.Get(row.first, row.second));
+    if (!existing) return id;
+  }
+  return absl::UnavailableError("could not draw a fresh ID");
+}
+
+Decision OneEvent(pb::Event event) {
+  Decision d;
+  d.events.push_back(std::move(event));
+  return d;
+}
+
+}  // namespace
+
+Id RandomIds::Next() { return authz::NewRandomId(); }
+
+ProjectionBatch::Key UserRow(Id id) { return {std::string(kTenantsCf), TaggedIdKey(kUserTag, id)}; }
+ProjectionBatch::Key OrgRow(Id id) { return {std::string(kTenantsCf), TaggedIdKey(kOrgTag, id)}; }
+ProjectionBatch::Key BucketRow(Id id) {
+  return {std::string(kTenantsCf), TaggedIdKey(kBucketTag, id)};
+}
+ProjectionBatch::Key AuthorizationRow(Id id) {
+  return {std::string(kAuthorizationsCf), EncodeU64(id)};
+}
+
+absl::StatusOr<bool> SetupAllowed(StateReader& state) {
+  for (char tag : {kUserTag, kOrgTag}) {
+    AUTHD_ASSIGN_OR_RETURN(auto found, state.EntriesWithPrefix(kTenantsCf, std::string(1, tag), 1));
+    if (!found.empty()) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<Decision> DecideSetup(StateReader& state, const CommandContext& ctx,
+                                     const SetupCommand& command) {
+  AUTHD_ASSIGN_OR_RETURN(bool allowed, SetupAllowed(state));
+  if (!allowed) return absl::FailedPreconditionError("onboarding has already been completed");
+  const int64_t now = ctx.now_unix_nanos;
+
+  AUTHD_ASSIGN_OR_RETURN(Id user_id, FreshId(state, ctx, UserRow));
+  AUTHD_ASSIGN_OR_RETURN(Id org_id, FreshId(state, ctx, OrgRow, {user_id}));
+  AUTHD_ASSIGN_OR_RETURN(Id bucket_id, FreshId(state, ctx, BucketRow, {user_id, org_id}));
+  AUTHD_ASSIGN_OR_RETURN(Id auth_id, FreshId(state, ctx, AuthorizationRow));
+
+  Decision d;
+  d.events.resize(5);
+  pb::UserRecord* user = d.events[0].mutable_user_created()->mutable_user();
+  user->set_id(user_id);
+  user->set_name(command.username);
+  user->set_status(pb::STATUS_ACTIVE);
+  user->set_password_hash(command.password_hash);
+  user->set_created_at_unix_nanos(now);
+  user->set_updated_at_unix_nanos(now);
+
+  pb::OrgRecord* org = d.events[1].mutable_org_created()->mutable_org();
+  org->set_id(org_id);
+  org->set_name(command.org);
+  org->set_created_at_unix_nanos(now);
+  org->set_updated_at_unix_nanos(now);
+
+  pb::BucketRecord* bucket = d.events[2].mutable_bucket_created()->mutable_bucket();
+  bucket->set_id(bucket_id);
+  bucket->set_org_id(org_id);
+  bucket->set_name(command.bucket);
+  bucket->set_retention_period_seconds(command.retention_period_seconds);
+  bucket->set_created_at_unix_nanos(now);
+  bucket->set_updated_at_unix_nanos(now);
+
+  pb::AuthorizationRecord* auth = d.events[3].mutable_authorization_created()->mutable_authorization();
+  auth->set_id(auth_id);
+  auth->set_status(pb::STATUS_ACTIVE);
+  auth->set_description(absl::StrCat(command.username, "'s Token"));
+  auth->set_org_id(org_id);
+  auth->set_user_id(user_id);
+  for (const authz::Permission& p : authz::OperatorPermissions()) {
+    *auth->add_permissions() = ToRecord(p);
+  }
+  auth->set_token_hash(authz::HashToken(command.token));
+  auth->set_created_at_unix_nanos(now);
+  auth->set_updated_at_unix_nanos(now);
+
+  pb::InstanceRecord* instance = d.events[4].mutable_setup_completed()->mutable_instance();
+  instance->set_owner_user_id(user_id);
+  instance->set_setup_org_id(org_id);
+  instance->set_setup_at_unix_nanos(now);
+
+  if (ctx.keep_raw_tokens) d.raw_tokens.emplace_back(auth_id, command.token);
+  d.actor = Actor{0, user_id};
+  d.result_keys = {UserRow(user_id), OrgRow(org_id), BucketRow(bucket_id), AuthorizationRow(auth_id)};
+  return d;
+}
+
+absl::StatusOr<Decision> DecideCreateOrg(StateReader& state, const CommandContext& ctx,
+                                         const std::string& name, const std::string& description) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing,
+                         LookupName(state, TaggedNameKey(kOrgNameTag, name)));
+  if (existing) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("organization name \"", name, "\" is already in use"));
+  }
+  AUTHD_ASSIGN_OR_RETURN(Id id, FreshId(state, ctx, OrgRow));
+  pb::Event event;
+  pb::OrgRecord* org = event.mutable_org_created()->mutable_org();
+  org->set_id(id);
+  org->set_name(name);
+  org->set_description(description);
+  org->set_created_at_unix_nanos(ctx.now_unix_nanos);
+  org->set_updated_at_unix_nanos(ctx.now_unix_nanos);
+  Decision d = OneEvent(std::move(event));
+  d.result_keys = {OrgRow(id)};
+  return d;
+}
+
+absl::StatusOr<Decision> DecideDeleteOrgStep(StateReader& state, const CommandContext& ctx,
+                                             Id id, size_t max_events) {
+  AUTHD_RETURN_IF_ERROR(GetRecord<pb::OrgRecord>(state, OrgRow(id), "org", id).status());
+  if (max_events == 0) return absl::InvalidArgumentError("DeleteOrg step of 0 events");
+  Decision d;
+  // The org's tokens, through the by-org index ([org id][auth id] -> "").
+  AUTHD_ASSIGN_OR_RETURN(auto auths, state.EntriesWithPrefix(kAuthByOrgCf, EncodeU64(id),
+                                                             max_events + 1));
+  for (const auto& [key, value] : auths) {
+    if (d.events.size() == max_events) {
+      d.more = true;
+      return d;
+    }
+    auto auth_id = DecodeU64(absl::string_view(key).substr(8));
+    if (!auth_id) return absl::DataLossError("corrupt authorization secondary index");
+    d.events.emplace_back().mutable_authorization_deleted()->set_id(*auth_id);
+  }
+  // Its buckets, through the bucket-name index ('B' [org id] name -> bucket id).
+  AUTHD_ASSIGN_OR_RETURN(auto buckets,
+                         state.EntriesWithPrefix(kTenantsCf,
+                                                 std::string(1, kBucketNameTag) + EncodeU64(id),
+                                                 max_events + 1));
+  for (const auto& [key, value] : buckets) {
+    if (d.events.size() == max_events) {
+      d.more = true;
+      return d;
+    }
+    auto bucket_id = DecodeU64(value);
+    if (!bucket_id) return absl::DataLossError("corrupt stored name index");
+    d.events.emplace_back().mutable_bucket_deleted()->set_id(*bucket_id);
+  }
+  if (d.events.size() == max_events) {
+    d.more = true;
+    return d;
+  }
+  d.events.emplace_back().mutable_org_deleted()->set_id(id);
+  return d;
+}
+
+absl::StatusOr<Decision> DecideCreateUser(StateReader& state, const CommandContext& ctx,
+                                          const std::string& name, const std::string& password_hash,
+                                          bool active) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing,
+                         LookupName(state, TaggedNameKey(kUserNameTag, name)));
+  if (existing) {
+    return absl::AlreadyExistsError(absl::StrCat("user with name \"", name, "\" already exists"));
+  }
+  AUTHD_ASSIGN_OR_RETURN(Id id, FreshId(state, ctx, UserRow));
+  pb::Event event;
+  pb::UserRecord* user = event.mutable_user_created()->mutable_user();
+  user->set_id(id);
+  user->set_name(name);
+  user->set_status(ToStatus(active));
+  user->set_password_hash(password_hash);
+  user->set_created_at_unix_nanos(ctx.now_unix_nanos);
+  user->set_updated_at_unix_nanos(ctx.now_unix_nanos);
+  Decision d = OneEvent(std::move(event));
+  d.result_keys = {UserRow(id)};
+  return d;
+}
+
+absl::StatusOr<Decision> DecideUpdateUser(StateReader& state, const CommandContext& ctx, Id id,
+                                          const std::optional<std::string>& name,
+                                          std::optional<bool> active) {
+  AUTHD_ASSIGN_OR_RETURN(pb::UserRecord user, GetRecord<pb::UserRecord>(state, UserRow(id), "user", id));
+  pb::Event event;
+  pb::UserUpdated* update = event.mutable_user_updated();
+  update->set_id(id);
+  if (name && *name != user.name()) {
+    AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing,
+                           LookupName(state, TaggedNameKey(kUserNameTag, *name)));
+    if (existing) {
+      return absl::AlreadyExistsError(absl::StrCat("user with name \"", *name, "\" already exists"));
+    }
+    update->set_name(*name);
+  }
+  if (active) update->set_status(ToStatus(*active));
+  Decision d = OneEvent(std::move(event));
+  d.result_keys = {UserRow(id)};
+  return d;
+}
+
+absl::StatusOr<Decision> DecideDeleteUser(StateReader& state, const CommandContext& ctx, Id id) {
+  AUTHD_RETURN_IF_ERROR(GetRecord<pb::UserRecord>(state, UserRow(id), "user", id).status());
+  pb::Event event;
+  event.mutable_user_deleted()->set_id(id);
+  return OneEvent(std::move(event));
+}
+
+absl::StatusOr<Decision> DecideSetPassword(StateReader& state, const CommandContext& ctx,
+                                           Id user_id, const std::string& password_hash) {
+  AUTHD_RETURN_IF_ERROR(
+      GetRecord<pb::UserRecord>(state, UserRow(user_id), "user", user_id).status());
+  pb::Event event;
+  event.mutable_password_set()->set_user_id(user_id);
+  event.mutable_password_set()->set_password_hash(password_hash);
+  return OneEvent(std::move(event));
+}
+
+absl::StatusOr<Decision> DecideCreateBucket(StateReader& state, const CommandContext& ctx,
+                                            Id org_id, const std::string& name,
+                                            const std::string& description,
+                                            int64_t retention_period_seconds) {
+  AUTHD_RETURN_IF_ERROR(GetRecord<pb::OrgRecord>(state, OrgRow(org_id), "org", org_id).status());
+  AUTHD_ASSIGN_OR_RETURN(std::optional<Id> existing, LookupName(state, BucketNameKey(org_id, name)));
+  if (existing) {
+    return absl::AlreadyExistsError(absl::StrCat("bucket with name \"", name, "\" already exists"));
+  }
+  AUTHD_ASSIGN_OR_RETURN(Id id, FreshId(state, ctx, BucketRow));
+  pb::Event event;
+  pb::BucketRecord* bucket = event.mutable_bucket_created()->mutable_bucket();
+  bucket->set_id(id);
+  bucket->set_org_id(org_id);
+  bucket->set_name(name);
+  bucket->set_description(description);
+  bucket->set_retention_period_seconds(retention_period_seconds);
+  bucket->set_created_at_unix_nanos(ctx.now_unix_nanos);
+  bucket->set_updated_at_unix_nanos(ctx.now_unix_nanos);
+  Decision d = OneEvent(std::move(event));
+  d.result_keys = {BucketRow(id)};
+  return d;
+}
+
+absl::StatusOr<Decision> DecideDeleteBucket(StateReader& state, const CommandContext& ctx, Id id) {
+  AUTHD_RETURN_IF_ERROR(GetRecord<pb::BucketRecord>(state, BucketRow(id), "bucket", id).status());
+  pb::Event event;
+  event.mutable_bucket_deleted()->set_id(id);
+  return OneEvent(std::move(event));
+}
+
+absl::StatusOr<Decision> DecideCreateAuthorization(StateReader& state, const CommandContext& ctx,
+                                                   const NewAuthorization& request) {
+  if (request.token.empty()) return absl::InternalError("CreateAuthorization without a token");
+  // InfluxDB answers an unknown user or org with one deliberately vague message.
+  if (absl::Status s =
+          GetRecord<pb::OrgRecord>(state, OrgRow(request.org_id), "org", request.org_id).status();
+      !s.ok()) {
+    if (absl::IsNotFound(s)) return absl::InvalidArgumentError("unable to create token: org not found");
+    return s;
+  }
+  if (absl::Status s =
+          GetRecord<pb::UserRecord>(state, UserRow(request.user_id), "user", request.user_id)
+              .status();
+      !s.ok()) {
+    if (absl::IsNotFound(s)) return absl::InvalidArgumentError("unable to create token: user not found");
+    return s;
+  }
+  std::string index_key = authz::HashToken(request.token);
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> clash, state.Get(kTokenIndexCf, index_key));
+  if (clash) return absl::AlreadyExistsError("token already exists");
+
+  AUTHD_ASSIGN_OR_RETURN(Id id, FreshId(state, ctx, AuthorizationRow));
+  pb::Event event;
+  pb::AuthorizationRecord* auth = event.mutable_authorization_created()->mutable_authorization();
+  auth->set_id(id);
+  auth->set_status(ToStatus(request.active));
+  auth->set_description(request.description);
+  auth->set_org_id(request.org_id);
+  auth->set_user_id(request.user_id);
+  for (const authz::Permission& p : request.permissions) *auth->add_permissions() = ToRecord(p);
+  auth->set_token_hash(std::move(index_key));
+  auth->set_created_at_unix_nanos(ctx.now_unix_nanos);
+  auth->set_updated_at_unix_nanos(ctx.now_unix_nanos);
+  Decision d = OneEvent(std::move(event));
+  if (ctx.keep_raw_tokens) d.raw_tokens.emplace_back(id, request.token);
+  d.result_keys = {AuthorizationRow(id)};
+  return d;
+}
+
+absl::StatusOr<Decision> DecideUpdateAuthorization(StateReader& state, const CommandContext& ctx,
+                                                   Id id, std::optional<bool> active,
+                                                   const std::optional<std::string>& description) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> existing,
+                         state.Get(kAuthorizationsCf, EncodeU64(id)));
+  if (!existing) return absl::NotFoundError("authorization not found");
+  pb::Event event;
+  pb::AuthorizationUpdated* update = event.mutable_authorization_updated();
+  update->set_id(id);
+  if (active) update->set_status(ToStatus(*active));
+  if (description) update->set_description(*description);
+  Decision d = OneEvent(std::move(event));
+  d.result_keys = {AuthorizationRow(id)};
+  return d;
+}
+
+absl::StatusOr<Decision> DecideDeleteAuthorization(StateReader& state, const CommandContext& ctx,
+                                                   Id id) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> existing,
+                         state.Get(kAuthorizationsCf, EncodeU64(id)));
+  if (!existing) return absl::NotFoundError("authorization not found");
+  pb::Event event;
+  event.mutable_authorization_deleted()->set_id(id);
+  return OneEvent(std::move(event));
+}
+
+Decision DecideHashRawTokens(const std::vector<Id>& ids) {
+  Decision d;
+  for (Id id : ids) d.events.emplace_back().mutable_authorization_token_hashed()->set_id(id);
+  return d;
+}
+
+Decision DecideDeleteAuthorizations(const std::vector<Id>& ids) {
+  Decision d;
+  for (Id id : ids) d.events.emplace_back().mutable_authorization_deleted()->set_id(id);
+  return d;
+}
+
+}  // namespace authd::storage
