@@ -23,7 +23,7 @@
 int main(int argc, char** argv) {
   // Debian's Abseil is built without NDEBUG, which leaves absl::Mutex's deadlock detection on: a
   // global lock and a graph update on every lock (docs/performance.md). authd's own locks are
-  // authd::Mutex (base/mutex.h); this is for gRPC's, and TokenStore's until it moves over.
+  // authd::Mutex (base/mutex.h); this is for gRPC's.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Argon2id (SignIn, CreateUser, SetPassword) allocates 19 MiB per hash. glibc serves the first
   // such block with mmap, then raises its dynamic mmap threshold past it, so later ones come from

@@ -223,8 +223,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
 }
 
 void AuthdServer::Shutdown(absl::Duration grace) {
-  if (shut_down_) return;
-  shut_down_ = true;
+  if (shut_down_.exchange(true)) return;
   // Start may have failed half-way: tear down only what exists. The front keeps carrying bytes
   // while gRPC drains (its GOAWAYs and the last responses), and stops after it.
   if (front_ != nullptr) front_->StopAccepting();

@@ -1,10 +1,12 @@
 // AuthdServer: assembles authd: the TokenStore on RocksDB, the in-memory index and sessions, the
 // gRPC services, health and reflection; then serves until Shutdown. Owns everything it builds.
-// Thread-safe: Shutdown may be called from any thread, once.
+// Thread-safe: Shutdown may be called from any thread, any number of times (the first one acts).
 #ifndef AUTHD_SERVICES_SERVER_H_
 #define AUTHD_SERVICES_SERVER_H_
 
 #include <grpcpp/server.h>
+
+#include <atomic>
 
 #include <memory>
 #include <string>
@@ -41,7 +43,7 @@ class AuthdServer {
   const std::string& address() const { return info_.listen; }
   int port() const { return port_; }
 
-  // Reports NOT_SERVING, stops accepting, lets in-flight calls finish until `deadline`, then
+  // Reports NOT_SERVING, stops accepting, lets in-flight calls finish for up to `grace`, then
   // flushes and closes the store.
   void Shutdown(absl::Duration grace);
 
@@ -60,7 +62,8 @@ class AuthdServer {
   std::unique_ptr<PasswordHasher> passwords_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
-  bool shut_down_ = false;
+  // Set by the first Shutdown (an exchange, so two concurrent calls cannot both act).
+  std::atomic<bool> shut_down_{false};
 };
 
 }  // namespace authd::services
