@@ -1,7 +1,7 @@
 // Commands: authd's twelve write commands as pure deciders. Each reads the projections through a
 // StateReader and returns the events that carry out the command, or the error that refuses it;
 // nothing is written, and the time, the actor and fresh IDs come from the CommandContext, so the
-// same inputs always give the same decision (tested through tests/storage/token_store_test.cc).
+// same inputs always give the same decision (tests/storage/commands_test.cc, over a map).
 // TokenStore::Execute runs a decider under its writer lock against the applied state, stamps the
 // events and appends them to the log (docs/adr/0005-event-log-seam-and-etcd.md).
 //
