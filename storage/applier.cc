@@ -1,14 +1,7 @@
 #include "storage/applier.h"
 
-#include "base/status_macros.h"
-#include "storage/projector.h"
 
 namespace authd::storage {
-
-absl::Status ProjectAll(const std::vector<pb::Event>& events, ProjectionBatch* projection) {
-  for (const pb::Event& event : events) AUTHD_RETURN_IF_ERROR(Project(event, projection));
-  return absl::OkStatus();
-}
 
 void AddProjectionWrites(const Db& db, const ProjectionBatch& projection, rocksdb::WriteBatch* batch) {
   for (const auto& [key, value] : projection.writes()) {

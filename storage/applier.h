@@ -1,6 +1,6 @@
 // Applier: how events reach this process's projections and index, the same for every log (ADR
-// 0005): Project each event (storage/projector.h) into a ProjectionBatch layered over the
-// projections, write the batch's final rows (and the checkpoint) into one RocksDB WriteBatch, and
+// 0005): after each event is projected (storage/projector.h) into a ProjectionBatch layered over
+// the projections, write the batch's final rows (and the checkpoint) into one RocksDB WriteBatch, and
 // publish the batch's index operations to authz::TokenIndex once the write is durable, in log
 // order. Used by the live write path, replay/catch-up and verify. Stateless functions; callers
 // serialise writes to one Db.
@@ -17,9 +17,6 @@
 #include "storage/projection_batch.h"
 
 namespace authd::storage {
-
-// Projects `events`, in order, into `projection`. Errors: Project's (kDataLoss, kUnavailable).
-absl::Status ProjectAll(const std::vector<pb::Event>& events, ProjectionBatch* projection);
 
 // Adds `projection`'s final rows (puts and deletes) to `batch`.
 void AddProjectionWrites(const Db& db, const ProjectionBatch& projection, rocksdb::WriteBatch* batch);

@@ -18,24 +18,12 @@ using authz::Id;
 // only a broken IdSource exhausts this.
 constexpr int kFreshIdAttempts = 64;
 
-std::string NotFoundMessage(absl::string_view what, Id id) {
-  return absl::StrCat(what, " ", FormatId(id), " not found");
-}
-
 template <typename T>
 absl::StatusOr<T> GetRecord(StateReader& state, const ProjectionBatch::Key& row,
                             absl::string_view what, Id id) {
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(row.first, row.second));
   if (!bytes) return absl::NotFoundError(NotFoundMessage(what, id));
   return Decode<T>(*bytes, what);
-}
-
-absl::StatusOr<std::optional<Id>> LookupName(StateReader& state, const std::string& key) {
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(kTenantsCf, key));
-  if (!bytes) return std::optional<Id>();
-  auto id = DecodeU64(*bytes);
-  if (!id) return absl::DataLossError("corrupt stored name index");
-  return std::optional<Id>(*id);
 }
 
 // An ID unused in `row_of`'s column family (and not `taken`, drawn earlier in this decision).
@@ -59,6 +47,18 @@ Decision OneEvent(pb::Event event) {
 }
 
 }  // namespace
+
+std::string NotFoundMessage(absl::string_view what, Id id) {
+  return absl::StrCat(what, " ", FormatId(id), " not found");
+}
+
+absl::StatusOr<std::optional<Id>> LookupName(StateReader& state, const std::string& key) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(kTenantsCf, key));
+  if (!bytes) return std::optional<Id>();
+  auto id = DecodeU64(*bytes);
+  if (!id) return absl::DataLossError("corrupt stored name index");
+  return std::optional<Id>(*id);
+}
 
 Id RandomIds::Next() { return authz::NewRandomId(); }
 

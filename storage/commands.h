@@ -161,6 +161,12 @@ absl::StatusOr<Decision> DecideDeleteAuthorization(StateReader& state, const Com
 Decision DecideHashRawTokens(const std::vector<authz::Id>& ids);
 Decision DecideDeleteAuthorizations(const std::vector<authz::Id>& ids);
 
+// "<what> <id> not found", InfluxDB's message for a missing user, org or bucket.
+std::string NotFoundMessage(absl::string_view what, authz::Id id);
+// The ID a name-index row (TaggedNameKey / BucketNameKey) points at, nullopt when absent.
+// Errors: kDataLoss (a malformed row), the reader's.
+absl::StatusOr<std::optional<authz::Id>> LookupName(StateReader& state, const std::string& key);
+
 // The projection keys of records (for result keys and reads).
 ProjectionBatch::Key UserRow(authz::Id id);
 ProjectionBatch::Key OrgRow(authz::Id id);

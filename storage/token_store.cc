@@ -30,10 +30,6 @@ constexpr int kExecuteAttempts = 8;
 // tokens and buckets) against a caller that keeps adding to the org being deleted.
 constexpr int kMaxDeleteOrgSteps = 100000;
 
-std::string NotFoundMessage(absl::string_view what, Id id) {
-  return absl::StrCat(what, " ", FormatId(id), " not found");
-}
-
 // The record a command's result key holds after its events.
 template <typename T>
 absl::StatusOr<T> Result(const Appended& appended, size_t i, absl::string_view what) {
@@ -403,12 +399,7 @@ absl::StatusOr<std::optional<pb::InstanceRecord>> TokenStore::Instance() {
 }
 
 absl::StatusOr<std::optional<Id>> TokenStore::LookupName(const std::string& key) {
-  const std::shared_ptr<Db> db = CurrentDb();
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, db->Get(kTenantsCf, key));
-  if (!bytes) return std::optional<Id>();
-  auto id = DecodeU64(*bytes);
-  if (!id) return absl::DataLossError("corrupt stored name index");
-  return std::optional<Id>(*id);
+  return storage::LookupName(*CurrentDb(), key);
 }
 
 absl::StatusOr<pb::UserRecord> TokenStore::GetUser(Id id) {
