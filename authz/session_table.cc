@@ -45,6 +45,13 @@ std::optional<Session> SessionTable::Find(const TokenDigest& digest) const {
   return it->second;
 }
 
+std::optional<TokenGrant> SessionTable::FindGrant(const TokenDigest& digest) const {
+  std::optional<Session> session = Find(digest);
+  if (!session) return std::nullopt;
+  return TokenGrant{session->id, session->user_id, /*org_id=*/0, /*active=*/true,
+                    std::move(session->permissions)};
+}
+
 bool SessionTable::Erase(const TokenDigest& digest) {
   MutexLock lock(&mu_);
   return sessions_.erase(digest) > 0;

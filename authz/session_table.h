@@ -35,6 +35,10 @@ class SessionTable {
   // The live session for `digest`, or nullopt (unknown or expired).
   std::optional<Session> Find(const TokenDigest& digest) const;
 
+  // The same session as a TokenGrant (always active, no org), the shape the decision and the
+  // caller authentication take for stored tokens: one conversion for both.
+  std::optional<TokenGrant> FindGrant(const TokenDigest& digest) const;
+
   // Ends the session for `digest`; returns whether one existed.
   bool Erase(const TokenDigest& digest);
 

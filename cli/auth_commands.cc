@@ -5,6 +5,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "authz/authorization_rules.h"
 #include "authz/resource_type.h"
 #include "cli/output.h"
 #include "cli/permission_flags.h"
@@ -155,7 +156,7 @@ absl::Status RunSetStatus(CommandContext& ctx, const std::string& id, bool activ
   if (absl::Status s = (*client)->GetAuthorization(id).status(); !s.ok()) return s;
   authd::v1::UpdateAuthorizationRequest req;
   req.set_id(id);
-  req.set_status(active ? "active" : "inactive");
+  req.set_status(std::string(authz::ActiveStatusName(active)));
   absl::StatusOr<authd::v1::Authorization> updated = (*client)->UpdateAuthorization(req);
   if (!updated.ok()) return updated.status();
   PrintTokens(ctx, {*updated}, /*single=*/true, /*deleted=*/false);

@@ -10,23 +10,18 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "storage/backup_files.h"
 
 namespace authd::cli {
 namespace {
 namespace fs = std::filesystem;
 
 constexpr char kManifest[] = "manifest.json";
-constexpr size_t kChunkBytes = 256 * 1024;
 
-// A plain file name (the server's rule): no path can escape DIR.
+// A plain file name (the server's rule, storage::ValidBackupFileName): no path can escape DIR,
+// and no file can overwrite the manifest.
 bool SafeName(const std::string& name) {
-  if (name.empty() || name == "." || name == ".." || name == kManifest) return false;
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
+  return storage::ValidBackupFileName(name) && name != kManifest;
 }
 
 absl::Status RunBackup(CommandContext& ctx, const std::string& dir) {
@@ -131,40 +126,31 @@ absl::Status RunRestore(CommandContext& ctx, const std::string& dir, bool full,
   if (!client.ok()) return client.status();
 
   // The manifest first, then every file in order, in chunks.
-  int index = -1;
-  std::unique_ptr<std::ifstream> in;
-  uint64_t offset = 0;
-  std::vector<char> buf(kChunkBytes);
+  bool manifest_sent = false;
+  int index = 0;
+  std::unique_ptr<storage::BackupFileReader> reader;
   absl::StatusOr<v1::RestoreResponse> restored =
       (*client)->Restore([&](v1::BackupChunk* chunk) -> absl::StatusOr<bool> {
         chunk->Clear();
-        if (index < 0) {
+        if (!manifest_sent) {
           *chunk->mutable_manifest() = *manifest;
-          index = 0;
+          manifest_sent = true;
           return true;
         }
-        while (index < manifest->files_size()) {
+        for (; index < manifest->files_size(); ++index, reader.reset()) {
           const auto& f = manifest->files(index);
-          if (!in) {
-            in = std::make_unique<std::ifstream>(dir + "/" + f.name(), std::ios::binary);
-            offset = 0;
-            if (!*in) return absl::UnavailableError(absl::StrCat("cannot read ", f.name()));
+          if (!reader) {
+            auto opened = storage::BackupFileReader::Open(dir + "/" + f.name());
+            if (!opened.ok()) return opened.status();
+            reader = std::move(*opened);
           }
-          in->read(buf.data(), buf.size());
-          std::streamsize n = in->gcount();
-          if (n > 0 || offset == 0) {
-            chunk->mutable_file()->set_name(f.name());
-            chunk->mutable_file()->set_offset(offset);
-            chunk->mutable_file()->set_data(buf.data(), static_cast<size_t>(std::max<std::streamsize>(n, 0)));
-            offset += static_cast<uint64_t>(std::max<std::streamsize>(n, 0));
-            if (n <= 0 || !*in) {
-              in.reset();
-              ++index;
-            }
-            return true;
-          }
-          in.reset();
-          ++index;
+          auto next = reader->Next();
+          if (!next.ok()) return next.status();
+          if (!next->has_value()) continue;
+          chunk->mutable_file()->set_name(f.name());
+          chunk->mutable_file()->set_offset((*next)->offset);
+          chunk->mutable_file()->set_data((*next)->data.data(), (*next)->data.size());
+          return true;
         }
         return false;
       });

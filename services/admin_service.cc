@@ -1,7 +1,5 @@
 #include "services/admin_service.h"
 
-#include <fstream>
-
 #include <google/protobuf/util/time_util.h>
 
 #include "absl/cleanup/cleanup.h"
@@ -18,8 +16,6 @@
 namespace authd::services {
 
 namespace {
-
-constexpr size_t kChunkBytes = 256 * 1024;
 
 absl::Status RequireOperator(const CallerAuthenticator& auth, const grpc::ServerContext& context,
                              absl::string_view what, authz::Principal* out) {
@@ -95,22 +91,20 @@ grpc::Status AdminServiceImpl::Backup(grpc::ServerContext* context,
   }
   if (!writer->Write(head)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
 
-  std::vector<char> buf(kChunkBytes);
   for (const storage::BackupFile& f : *files) {
-    std::ifstream in(snapshot->store_dir + "/" + f.name, std::ios::binary);
-    uint64_t offset = 0;
-    do {
-      in.read(buf.data(), buf.size());
-      std::streamsize n = in.gcount();
-      if (n <= 0 && offset > 0) break;
+    auto reader = storage::BackupFileReader::Open(snapshot->store_dir + "/" + f.name);
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    for (;;) {
+      auto next = (*reader)->Next();
+      if (!next.ok()) return ToGrpcStatus(next.status());
+      if (!next->has_value()) break;
       authd::v1::BackupChunk chunk;
       chunk.mutable_file()->set_name(f.name);
-      chunk.mutable_file()->set_offset(offset);
-      chunk.mutable_file()->set_data(buf.data(), static_cast<size_t>(std::max<std::streamsize>(n, 0)));
-      offset += static_cast<uint64_t>(std::max<std::streamsize>(n, 0));
+      chunk.mutable_file()->set_offset((*next)->offset);
+      chunk.mutable_file()->set_data((*next)->data.data(), (*next)->data.size());
       if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-    } while (in);
-    if (offset != f.size) {
+    }
+    if ((*reader)->bytes_read() != f.size) {
       return ToGrpcStatus(absl::InternalError(absl::StrCat("snapshot file ", f.name, " changed")));
     }
   }

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/str_cat.h"
+#include "authz/authorization_rules.h"
 
 namespace authd::services {
 namespace {
@@ -54,7 +55,7 @@ api::User ApiRenderer::User(const spb::UserRecord& r) const {
   api::User out;
   out.set_id(authz::FormatId(r.id()));
   out.set_name(r.name());
-  out.set_status(storage::IsActive(r.status()) ? "active" : "inactive");
+  out.set_status(std::string(authz::ActiveStatusName(storage::IsActive(r.status()))));
   *out.mutable_created_at() = Ts(r.created_at_unix_nanos());
   *out.mutable_updated_at() = Ts(r.updated_at_unix_nanos());
   return out;
@@ -139,7 +140,7 @@ api::Authorization ApiRenderer::Authorization(const spb::AuthorizationRecord& r,
     // Stored raw (hashing off): shown, as InfluxDB does. A hashed token is never shown again.
     out.set_token(**raw);
   }
-  out.set_status(storage::IsActive(r.status()) ? "active" : "inactive");
+  out.set_status(std::string(authz::ActiveStatusName(storage::IsActive(r.status()))));
   out.set_description(r.description());
   out.set_org_id(authz::FormatId(r.org_id()));
   out.set_org(OrgName(r.org_id()));

@@ -48,10 +48,8 @@ absl::Status AuthorizeOnce(const ServiceDeps& deps, const authd::v1::AuthorizeRe
   authz::Decision d = deps.index->Authorize(digest, requested);
   if (d.reason == authz::DenyReason::kUnknownToken) {
     // Not a stored token: perhaps a session (rare on this path; sessions are for admins).
-    if (auto session = deps.sessions->Find(digest)) {
-      authz::TokenGrant grant{session->id, session->user_id, 0, true,
-                              std::move(session->permissions)};
-      d = authz::Decide(&grant, deps.index->UserActive(session->user_id), requested);
+    if (auto grant = deps.sessions->FindGrant(digest)) {
+      d = authz::Decide(&*grant, deps.index->UserActive(grant->user_id), requested);
     }
   }
   Fill(d, response);

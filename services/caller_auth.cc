@@ -64,28 +64,23 @@ absl::StatusOr<authz::Principal> CallerAuthenticator::AuthenticateToken(
     return Fail("malformed token", peer, 0, unknown);
   }
   authz::TokenDigest digest = authz::DigestToken(token);
-  if (auto grant = index_->Find(digest)) {
-    // InfluxDB's order: the user first (403), then the token's own status (401).
-    if (!index_->UserActive(grant->user_id)) {
-      return Fail("user is inactive", peer, grant->authorization_id,
-                  absl::PermissionDeniedError("user is inactive"));
-    }
-    if (!grant->active) {
-      return Fail("token is inactive", peer, grant->authorization_id,
-                  absl::UnauthenticatedError("token is inactive"));
-    }
-    return authz::Principal{grant->authorization_id, grant->user_id, grant->org_id, false,
-                            std::move(grant->permissions)};
+  // A stored token first, then a session: both judged by the same rules below.
+  std::optional<authz::TokenGrant> grant = index_->Find(digest);
+  const bool session = !grant.has_value();
+  if (session) grant = sessions_->FindGrant(digest);
+  if (!grant) return Fail("unknown token", peer, 0, unknown);
+  // InfluxDB's order: the user first (403), then the token's own status (401; sessions are always
+  // active).
+  if (!index_->UserActive(grant->user_id)) {
+    return Fail("user is inactive", peer, grant->authorization_id,
+                absl::PermissionDeniedError("user is inactive"));
   }
-  if (auto session = sessions_->Find(digest)) {
-    if (!index_->UserActive(session->user_id)) {
-      return Fail("user is inactive", peer, session->id,
-                  absl::PermissionDeniedError("user is inactive"));
-    }
-    return authz::Principal{session->id, session->user_id, 0, true,
-                            std::move(session->permissions)};
+  if (!grant->active) {
+    return Fail("token is inactive", peer, grant->authorization_id,
+                absl::UnauthenticatedError("token is inactive"));
   }
-  return Fail("unknown token", peer, 0, unknown);
+  return authz::Principal{grant->authorization_id, grant->user_id, grant->org_id, session,
+                          std::move(grant->permissions)};
 }
 
 }  // namespace authd::services

@@ -1,6 +1,7 @@
 #include "services/input_rules.h"
 
 #include "absl/strings/str_cat.h"
+#include "authz/authorization_rules.h"
 
 namespace authd::services {
 namespace {
@@ -48,9 +49,9 @@ bool CleanUtf8(absl::string_view s, bool allow_tab) {
 }  // namespace
 
 absl::StatusOr<bool> ParseRequiredStatus(absl::string_view status) {
-  if (status == "active") return true;
-  if (status == "inactive") return false;
-  return absl::InvalidArgumentError("status: must be active or inactive");
+  // authz's rule, without its default for an empty status.
+  if (status.empty()) return absl::InvalidArgumentError("status: must be active or inactive");
+  return authz::ParseActiveStatus(status);
 }
 
 absl::Status ValidateName(absl::string_view value, absl::string_view field) {

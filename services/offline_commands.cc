@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/match.h"
+#include "authz/authorization_rules.h"
 #include "authz/canned.h"
 #include "authz/password.h"
 #include "authz/token.h"
@@ -130,7 +131,7 @@ class Offline {
     if (!users.ok()) return Fail(users.status());
     std::vector<std::vector<std::string>> rows = {{"ID", "Name", "Status"}};
     for (const auto& u : *users) {
-      rows.push_back({FormatId(u.id()), u.name(), storage::IsActive(u.status()) ? "active" : "inactive"});
+      rows.push_back({FormatId(u.id()), u.name(), std::string(authz::ActiveStatusName(storage::IsActive(u.status())))});
     }
     PrintTable(out_, rows);
     return 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <set>
 
 #include <algorithm>
@@ -52,6 +53,39 @@ bool ValidBackupFileName(absl::string_view name) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '.' || c == '_' || c == '-';
   });
+}
+
+absl::StatusOr<std::unique_ptr<BackupFileReader>> BackupFileReader::Open(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+  }
+  return std::unique_ptr<BackupFileReader>(new BackupFileReader(path, fd));
+}
+
+BackupFileReader::~BackupFileReader() { close(fd_); }
+
+absl::StatusOr<std::optional<BackupFileReader::Chunk>> BackupFileReader::Next() {
+  if (done_) return std::nullopt;
+  buf_.resize(kBackupChunkBytes);
+  size_t filled = 0;
+  while (filled < buf_.size()) {
+    const ssize_t n = read(fd_, buf_.data() + filled, buf_.size() - filled);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return absl::UnavailableError(absl::StrCat("cannot read ", path_, ": ", std::strerror(errno)));
+    }
+    if (n == 0) {
+      done_ = true;
+      break;
+    }
+    filled += static_cast<size_t>(n);
+  }
+  if (filled == 0 && sent_any_) return std::nullopt;
+  sent_any_ = true;
+  Chunk chunk{offset_, absl::string_view(buf_.data(), filled)};
+  offset_ += filled;
+  return chunk;
 }
 
 absl::StatusOr<std::vector<BackupFile>> DescribeBackupDir(const std::string& dir) {

@@ -1,11 +1,14 @@
-// Backup files: describing a snapshot directory (names, sizes, SHA-256) and verifying a received
-// one against that description. A backup is a flat directory of RocksDB files (a checkpoint) plus
-// the manifest its client keeps beside them. Pure file I/O; thread-safe.
+// Backup files: describing a snapshot directory (names, sizes, SHA-256), reading its files in
+// chunks for sending and verifying a received one against that description. A backup is a flat
+// directory of RocksDB files (a checkpoint) plus the manifest its client keeps beside them. Both
+// ends of the stream use these: AdminService (backup out, restore in) and authctl (restore out).
+// Pure file I/O, no RocksDB; thread-safe except where a class says otherwise.
 #ifndef AUTHD_STORAGE_BACKUP_FILES_H_
 #define AUTHD_STORAGE_BACKUP_FILES_H_
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,43 @@ absl::StatusOr<std::vector<BackupFile>> DescribeBackupDir(const std::string& dir
 // Checks that `dir` holds exactly `expected` (names, sizes, checksums). Errors: kInvalidArgument
 // "backup is corrupt or incomplete: ..." naming the first bad file.
 absl::Status VerifyBackupDir(const std::string& dir, const std::vector<BackupFile>& expected);
+
+// The most file bytes in one streamed chunk, either way: well under gRPC's 4 MiB message limit.
+inline constexpr size_t kBackupChunkBytes = 256 * 1024;
+
+// Reads one backup file from the start, in chunks of at most kBackupChunkBytes, for sending. An
+// empty file gives one empty chunk at offset 0, so that the receiver creates it. Owns the file
+// descriptor. Not thread-safe.
+class BackupFileReader {
+ public:
+  struct Chunk {
+    uint64_t offset = 0;
+    // Valid until the next call to Next.
+    absl::string_view data;
+  };
+
+  // Errors: kUnavailable if `path` cannot be opened.
+  static absl::StatusOr<std::unique_ptr<BackupFileReader>> Open(const std::string& path);
+  ~BackupFileReader();
+  BackupFileReader(const BackupFileReader&) = delete;
+  BackupFileReader& operator=(const BackupFileReader&) = delete;
+
+  // The next chunk, or nullopt after the last one. Errors: kUnavailable on a read error.
+  absl::StatusOr<std::optional<Chunk>> Next();
+
+  // Bytes returned so far (the file's size once Next has returned nullopt).
+  uint64_t bytes_read() const { return offset_; }
+
+ private:
+  BackupFileReader(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+
+  std::string path_;
+  int fd_;
+  uint64_t offset_ = 0;
+  bool sent_any_ = false;
+  bool done_ = false;
+  std::string buf_;
+};
 
 // Receives a backup's files into a directory, chunk by chunk, refusing anything that does not fit
 // the expected description (unknown name, out-of-order offset, more bytes than announced).
