@@ -12,6 +12,7 @@
 #include "services/grpc_status.h"
 #include "services/with_caller.h"
 #include "storage/backup_files.h"
+#include "storage/incoming_restore.h"
 
 namespace authd::services {
 
@@ -138,26 +139,19 @@ grpc::Status AdminServiceImpl::Restore(grpc::ServerContext* context,
   std::vector<storage::BackupFile> expected;
   for (const auto& f : manifest.files()) expected.push_back({f.name(), f.size(), f.sha256()});
 
-  auto dir = deps_.store->NewRestoreDir();
-  if (!dir.ok()) return ToGrpcStatus(dir.status());
-  absl::Cleanup discard = [&] { deps_.store->DiscardRestoreDir(*dir); };
-  auto receiver = storage::BackupReceiver::Create(*dir, expected);
-  if (!receiver.ok()) return ToGrpcStatus(receiver.status());
+  // Returning early anywhere below drops `incoming`, which removes what was received.
+  auto incoming = storage::IncomingRestore::Begin(deps_.store, std::move(expected));
+  if (!incoming.ok()) return ToGrpcStatus(incoming.status());
   while (reader->Read(&chunk)) {
     if (!chunk.has_file()) {
       return ToGrpcStatus(absl::InvalidArgumentError("restore: a second manifest in the stream"));
     }
-    s = (*receiver)->Append(chunk.file().name(), chunk.file().offset(), chunk.file().data());
+    s = (*incoming)->Append(chunk.file().name(), chunk.file().offset(), chunk.file().data());
     if (!s.ok()) return ToGrpcStatus(s);
   }
   if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "restore cancelled");
-  s = (*receiver)->Finish();
-  if (!s.ok()) return ToGrpcStatus(s);
-  receiver->reset();
-
-  auto result = deps_.store->RestoreFrom(*dir);
+  auto result = (*incoming)->Commit();
   if (!result.ok()) return ToGrpcStatus(result.status());
-  std::move(discard).Cancel();  // The directory is the live store now.
   response->set_operator_token(result->operator_token);
   response->set_last_sequence(result->last_sequence);
   response->set_schema_version(deps_.store->schema_version());
