@@ -3,6 +3,7 @@
 #include "authz/token.h"
 #include "authz/token_hash.h"
 #include "services/grpc_status.h"
+#include "services/log_position.h"
 
 namespace authd::services {
 namespace {
@@ -37,9 +38,17 @@ void Fill(const authz::Decision& d, authd::v1::AuthorizeResponse* response) {
 }  // namespace
 
 absl::Status AuthorizeOnce(const ServiceDeps& deps, const authd::v1::AuthorizeRequest& request,
-                           authd::v1::AuthorizeResponse* response) {
+                           authd::v1::AuthorizeResponse* response,
+                           std::chrono::system_clock::time_point deadline) {
   authz::Permission requested;
   if (absl::Status s = ParseRequest(request, &requested); !s.ok()) return s;
+  if (request.min_position() != 0) {
+    // Before the lookup: the token may have been written through another replica just now.
+    if (absl::Status s = AwaitPosition(*deps.store, request.min_position(), deadline); !s.ok()) {
+      return s;
+    }
+    response->set_position(deps.store->AppliedPosition());
+  }
   if (authz::ClassifyToken(request.token()) == authz::TokenShape::kImpossible) {
     Fill(authz::Decide(nullptr, false, requested), response);
     return absl::OkStatus();
@@ -60,7 +69,7 @@ grpc::ServerUnaryReactor* AuthorizeServiceImpl::Authorize(grpc::CallbackServerCo
                                                           const authd::v1::AuthorizeRequest* request,
                                                           authd::v1::AuthorizeResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(AuthorizeOnce(deps_, *request, response)));
+  reactor->Finish(ToGrpcStatus(AuthorizeOnce(deps_, *request, response, context->deadline())));
   return reactor;
 }
 

@@ -2,10 +2,13 @@
 // the request, rejects impossible tokens by shape (no lookup), then decides from memory only:
 // authz::TokenIndex, then the SessionTable. Never touches RocksDB; never logs the token. Unlike the
 // other RPCs it does not consult CallBudget: the answer costs about a microsecond and starts
-// nothing that would outlive the call, so checking the deadline first would save nothing.
+// nothing that would outlive the call, so checking the deadline first would save nothing. Only a
+// request with `min_position` beyond what is applied waits (services/log_position.h).
 // Thread-safe.
 #ifndef AUTHD_SERVICES_AUTHORIZE_SERVICE_H_
 #define AUTHD_SERVICES_AUTHORIZE_SERVICE_H_
+
+#include <chrono>
 
 #include "absl/status/status.h"
 #include "authd/v1/authorize_service.grpc.pb.h"
@@ -14,10 +17,13 @@
 
 namespace authd::services {
 
-// The decision for one request, as the RPC computes it (exposed for benchmarks and tests).
-// Errors: kInvalidArgument for a malformed request.
-absl::Status AuthorizeOnce(const ServiceDeps& deps, const authd::v1::AuthorizeRequest& request,
-                           authd::v1::AuthorizeResponse* response);
+// The decision for one request, as the RPC computes it (exposed for benchmarks and tests). With a
+// `min_position`, waits first (until `deadline`, at most kMaxPositionWait). Errors:
+// kInvalidArgument for a malformed request; kUnavailable if the position was not reached.
+absl::Status AuthorizeOnce(
+    const ServiceDeps& deps, const authd::v1::AuthorizeRequest& request,
+    authd::v1::AuthorizeResponse* response,
+    std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max());
 
 class AuthorizeServiceImpl final : public authd::v1::AuthorizeService::CallbackService {
  public:

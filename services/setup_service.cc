@@ -10,6 +10,7 @@
 #include "base/status_macros.h"
 #include "services/api_convert.h"
 #include "services/grpc_status.h"
+#include "services/log_position.h"
 #include "services/input_rules.h"
 
 namespace authd::services {
@@ -27,8 +28,11 @@ grpc::Status SetupServiceImpl::GetSetupStatus(grpc::ServerContext* context,
 grpc::Status SetupServiceImpl::Setup(grpc::ServerContext* context,
                                      const authd::v1::SetupRequest* request,
                                      authd::v1::SetupResponse* response) {
-  return ToGrpcStatus(
-      PerformSetup(deps_.store, deps_.passwords, CallBudget::Of(*context), *request, response));
+  absl::Status done =
+      PerformSetup(deps_.store, deps_.passwords, CallBudget::Of(*context), *request, response);
+  // The first write of the instance: its position, like every other write's.
+  if (done.ok()) AddPosition(*deps_.store, context);
+  return ToGrpcStatus(done);
 }
 
 absl::Status PerformSetup(storage::TokenStore* store, PasswordHasher* passwords,

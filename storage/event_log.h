@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "storage/record_codec.h"
 #include "storage/commands.h"
 
@@ -42,6 +43,10 @@ class EventLog {
 
   // The position of the last event appended (0: empty log).
   virtual uint64_t Head() const = 0;
+  // The position through which events are durable and applied in this process (<= Head()).
+  virtual uint64_t Applied() const = 0;
+  // Returns once Applied() >= `position`, or at `deadline` with kUnavailable (this process lags).
+  virtual absl::Status AwaitPosition(uint64_t position, absl::Time deadline) = 0;
 
   // Appends `events`, stamped with positions expected_head + 1 ..., with the decision's raw tokens
   // (where the log keeps them locally). Errors: kAborted (the head is no longer `expected_head`:

@@ -17,6 +17,7 @@ RocksDbEventLog::RocksDbEventLog(std::shared_ptr<Db> db, bool sync_writes,
     : db_(std::move(db)),
       index_(index),
       head_(head),
+      applied_(head),
       group_([db = db_.get(), sync_writes]() -> absl::Status {
         return sync_writes ? db->SyncWal() : absl::OkStatus();
       }) {}
@@ -75,8 +76,9 @@ absl::StatusOr<Appended> RocksDbEventLog::Append(uint64_t expected_head,
   AUTHD_RETURN_IF_ERROR(db_->Write(&batch, /*sync=*/false));
   head_.store(seq, std::memory_order_release);
   appended.last_position = seq;
-  appended.ticket = group_.Enqueue([this, ops = projection.TakeIndexOps()] {
+  appended.ticket = group_.Enqueue([this, seq, ops = projection.TakeIndexOps()] {
     PublishIndexOps(ops, index_.load(std::memory_order_acquire));
+    applied_.Advance(seq);
   });
   return appended;
 }

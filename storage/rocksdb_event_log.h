@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "authz/token_index.h"
 #include "rocksdb/iterator.h"
+#include "storage/applied_position.h"
 #include "storage/db.h"
 #include "storage/event_log.h"
 #include "storage/group_commit.h"
@@ -36,6 +37,11 @@ class RocksDbEventLog final : public EventLog {
                                                                authz::TokenIndex* index);
 
   uint64_t Head() const override { return head_.load(std::memory_order_acquire); }
+  // Advanced as each group commit publishes, in log order.
+  uint64_t Applied() const override { return applied_.get(); }
+  absl::Status AwaitPosition(uint64_t position, absl::Time deadline) override {
+    return applied_.Await(position, deadline);
+  }
   absl::StatusOr<Appended> Append(uint64_t expected_head, std::vector<pb::Event> events,
                                   const Decision& decision) override;
   absl::Status AwaitApplied(const Appended& appended) override;
@@ -60,6 +66,7 @@ class RocksDbEventLog final : public EventLog {
   const std::shared_ptr<Db> db_;
   std::atomic<authz::TokenIndex*> index_;
   std::atomic<uint64_t> head_;
+  AppliedPosition applied_;
   GroupCommit group_;
 };
 

@@ -333,6 +333,14 @@ absl::StatusOr<TokenStore::Executed> TokenStore::Execute(const Actor& actor, Dec
 
 uint64_t TokenStore::LastSequence() const { return CurrentState()->log->Head(); }
 
+uint64_t TokenStore::AppliedPosition() const { return CurrentState()->log->Applied(); }
+
+absl::Status TokenStore::AwaitPosition(uint64_t position, absl::Time deadline) const {
+  const std::shared_ptr<StoreState> state = CurrentState();
+  if (state->log->Applied() >= position) return absl::OkStatus();
+  return state->log->AwaitPosition(position, deadline);
+}
+
 template <typename T>
 absl::StatusOr<T> TokenStore::GetRecord(absl::string_view cf, const std::string& key,
                                         absl::string_view what) {

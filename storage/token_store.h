@@ -155,6 +155,13 @@ class TokenStore {
   // Events with sequence >= `from`, at most `limit`.
   absl::StatusOr<std::vector<pb::Event>> ReadEvents(uint64_t from, size_t limit);
   uint64_t LastSequence() const;
+  // The log position this process has applied through (every acknowledged write of this process
+  // is at or below it), and a wait for a position: a caller that wrote through another replica,
+  // or before a restart, passes the position its write returned (`min_position`). A restore
+  // starts the positions of the restored log. Errors: kUnavailable at `deadline` (this process
+  // has not applied that far: retry, or ask another replica).
+  uint64_t AppliedPosition() const;
+  absl::Status AwaitPosition(uint64_t position, absl::Time deadline) const;
 
   // ---- Commands: each is one atomic, synced commit. Errors: kInvalidArgument, kNotFound,
   // kAlreadyExists, kFailedPrecondition, kUnavailable/kResourceExhausted (storage), kDataLoss.

@@ -45,16 +45,8 @@
 #include "authz/token_index.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
-#include "services/admin_service.h"
-#include "services/authorization_service.h"
-#include "services/authorize_service.h"
-#include "services/caller_auth.h"
-#include "services/password_hasher.h"
-#include "services/service_deps.h"
-#include "services/session_service.h"
-#include "services/setup_service.h"
-#include "services/tenant_service.h"
 #include "storage/token_store.h"
+#include "tests/services/in_process_authd.h"
 
 namespace authd::services {
 namespace {
@@ -63,69 +55,6 @@ namespace v1 = authd::v1;
 using authz::Action;
 using authz::ResourceType;
 using Code = grpc::StatusCode;
-
-std::string MakeTempDir() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string templ = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                      "/handler_permissions_test.XXXXXX";
-  EXPECT_NE(mkdtemp(templ.data()), nullptr);
-  return templ;
-}
-
-// The in-process authd: store, index, sessions and the six services on a portless server.
-class InProcessAuthd {
- public:
-  InProcessAuthd() : clock_(absl::FromUnixSeconds(1700000000)) {
-    storage::TokenStoreOptions options;
-    options.data_dir = MakeTempDir() + "/data";
-    auto store = storage::TokenStore::Open(options, &clock_, &index_);
-    EXPECT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    sessions_ = std::make_unique<authz::SessionTable>(&clock_, absl::Hours(1));
-    auth_ = std::make_unique<CallerAuthenticator>(&index_, sessions_.get());
-    // Cheap hashes: the rows that set passwords test permissions, not Argon2's cost.
-    authz::PasswordHashOptions cheap;
-    cheap.memory_kib = 64;
-    cheap.iterations = 1;
-    passwords_ = std::make_unique<PasswordHasher>(2, cheap);
-    info_.version = "test";
-    info_.session_ttl = absl::Hours(1);
-    ServiceDeps deps;
-    deps.store = store_.get();
-    deps.index = &index_;
-    deps.sessions = sessions_.get();
-    deps.auth = auth_.get();
-    deps.clock = &clock_;
-    deps.info = &info_;
-    deps.passwords = passwords_.get();
-    services_.push_back(std::make_unique<SetupServiceImpl>(deps));
-    services_.push_back(std::make_unique<SessionServiceImpl>(deps));
-    services_.push_back(std::make_unique<TenantServiceImpl>(deps));
-    services_.push_back(std::make_unique<AuthorizationServiceImpl>(deps));
-    services_.push_back(std::make_unique<AuthorizeServiceImpl>(deps));
-    services_.push_back(std::make_unique<AdminServiceImpl>(deps));
-    grpc::ServerBuilder builder;
-    for (auto& s : services_) builder.RegisterService(s.get());
-    server_ = builder.BuildAndStart();
-    channel_ = server_->InProcessChannel(grpc::ChannelArguments());
-  }
-  ~InProcessAuthd() { server_->Shutdown(); }
-
-  storage::TokenStore& store() { return *store_; }
-  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
-
- private:
-  FakeClock clock_;
-  authz::TokenIndex index_;
-  std::unique_ptr<storage::TokenStore> store_;
-  std::unique_ptr<authz::SessionTable> sessions_;
-  std::unique_ptr<CallerAuthenticator> auth_;
-  std::unique_ptr<PasswordHasher> passwords_;
-  ServerInfo info_;
-  std::vector<std::unique_ptr<grpc::Service>> services_;
-  std::unique_ptr<grpc::Server> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-};
 
 class HandlerPermissionsTest : public ::testing::Test {
  protected:
