@@ -4,21 +4,22 @@
 //
 // Opens storage::TokenStore in-process on a fresh data dir and seeds it with `sync_writes = false`
 // (Setup, then one CreateAuthorization per token: --delete-tokens in an org to delete,
-// --verify-tokens in a filler org), flushes, and reopens it with `sync_writes = true`, as the
-// server runs. Then three phases, in one process:
+// --verify-tokens in a filler org), flushes, sync(2)s, and reopens it with `sync_writes = true`, as
+// the server runs. Then four phases, in one process:
 //   baseline  a probe thread makes small writes (CreateAuthorization in the setup org) back to back
 //             for --seconds;
 //   delete    the same probe while another thread runs DeleteOrg on the org of --delete-tokens
 //             tokens (bounded steps of storage::kMaxEventsPerDeleteOrgStep events);
 //   verify    the same probe while another thread runs Verify() over the store (the filler org's
-//             --verify-tokens tokens, the probe's own, and the delete phase's log).
+//             --verify-tokens tokens, the probe's own, and the delete phase's log);
+//   baseline2 the probe alone again (how far the machine drifted during the run).
 // In the op phases the probe starts first (--lead) and stops only after a write that finished
 // after the op did, so the op's whole window is covered. For each phase: the writes that finished
 // inside the window, the latency (p50/p99/max) of every write that overlapped it, and the longest
 // gap between two consecutive probe completions that overlaps it (the longest writer stall), plus
 // the ratios of p99, max and stall to the baseline's, and the slowest write in each tenth of the
 // window (a stall that grows as the op goes on shows there). Output: a table, then one JSON line
-// per phase (starting with '{', "tool":"writer_stall_bench").
+// per phase (starting with '{', "tool":"writer_stall_bench"), with the process's peak RSS.
 //
 // Every loop is bounded by a count and by time (--max-probe-writes, --max-seconds). Exit code 0
 // when every phase ran, the ops succeeded and Verify found nothing; 1 otherwise; 2 for bad flags.
@@ -70,6 +71,21 @@ std::string LoadAverage() {
   return one.empty() ? "0" : one;
 }
 
+// A "Vm...:" line of /proc/self/status, in kB (0 when absent).
+int64_t ProcStatusKb(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  std::string name;
+  int64_t kb = 0;
+  while (in >> name) {
+    if (name == field + ":") {
+      in >> kb;
+      return kb;
+    }
+    in.ignore(1 << 20, '\n');
+  }
+  return 0;
+}
+
 double Ms(uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 double Us(uint64_t ns) { return static_cast<double>(ns) / 1e3; }
 double Ratio(double a, double b) { return b > 0 ? a / b : 0; }
@@ -85,7 +101,7 @@ struct Options {
   int64_t max_probe_writes = 5000000;
 };
 
-// One probe write: when it started and finished (steady clock, ns), and whether it succeeded.
+// One successful probe write: when it started and finished (steady clock, ns).
 struct Sample {
   int64_t start_ns;
   int64_t end_ns;
@@ -177,6 +193,7 @@ struct PhaseResult {
   std::vector<uint64_t> tenth_max_ns = std::vector<uint64_t>(kTenths, 0);
   std::vector<uint64_t> tenth_count = std::vector<uint64_t>(kTenths, 0);
   std::string load_avg;
+  int64_t peak_rss_kb = 0;  // the process's VmHWM at the phase's end
 };
 
 // Fills `r`'s probe figures from the probe's samples against the window.
@@ -307,14 +324,15 @@ void PrintJson(const PhaseResult& p, const PhaseResult& base, bool sync_writes) 
       "\"op_ok\":%s,\"op_s\":%.3f,\"window_s\":%.3f,\"sync_writes\":%s,\"probe_writes\":%d,"
       "\"probe_overlapping\":%d,\"probe_errors\":%d,\"probe_hit_bound\":%s,\"p50_us\":%.1f,"
       "\"p99_us\":%.1f,\"max_us\":%.1f,\"longest_stall_us\":%.1f,\"p99_ratio\":%.3f,"
-      "\"max_ratio\":%.3f,\"stall_ratio\":%.3f,\"tenths_max_us\":[%s],\"load_avg_1m\":%s%s}\n",
+      "\"max_ratio\":%.3f,\"stall_ratio\":%.3f,\"tenths_max_us\":[%s],\"load_avg_1m\":%s,"
+      "\"peak_rss_kb\":%d%s}\n",
       p.phase, p.op, p.op_tokens, p.op_ok ? "true" : "false", p.op_seconds, p.window_seconds,
       sync_writes ? "true" : "false", p.completed, p.latency.count(), p.errors,
       p.hit_bound ? "true" : "false", Us(p.latency.Percentile(0.5)),
       Us(p.latency.Percentile(0.99)), Us(p.latency.max()), Us(p.longest_stall_ns),
       Ratio(p.latency.Percentile(0.99), base.latency.Percentile(0.99)),
       Ratio(p.latency.max(), base.latency.max()), Ratio(p.longest_stall_ns, base.longest_stall_ns),
-      absl::StrJoin(tenths, ","), p.load_avg, p.op_json);
+      absl::StrJoin(tenths, ","), p.load_avg, p.peak_rss_kb, p.op_json);
 }
 
 // Creates `count` tokens in `org_id` with `request`'s shape, progress on stderr every 100k.
@@ -410,6 +428,13 @@ int Run(const Options& o) {
               seed_seconds);
   std::fflush(stdout);
 
+  // The unsynced seed left its WAL and SST pages dirty in the page cache; written back while the
+  // baseline runs, they would slow its fsyncs (one journal for the whole file system). Write them
+  // back first.
+  const absl::Time sync_start = absl::Now();
+  ::sync();
+  std::printf("sync(2) of the seeded pages: %.1f s\n", absl::ToDoubleSeconds(absl::Now() - sync_start));
+
   // ---- Reopen with synced writes, as the server runs.
   index = std::make_unique<authz::TokenIndex>();
   options.sync_writes = true;
@@ -424,6 +449,7 @@ int Run(const Options& o) {
 
   std::vector<PhaseResult> phases;
   phases.push_back(RunBaseline(o, store.get(), actor, request));
+  phases.back().peak_rss_kb = ProcStatusKb("VmHWM");
   std::printf("phase baseline done: %llu probe writes in %.2f s\n",
               static_cast<unsigned long long>(phases.back().completed), phases.back().window_seconds);
   std::fflush(stdout);
@@ -447,6 +473,7 @@ int Run(const Options& o) {
       r.op_error = "the org is still there after DeleteOrg returned OK";
     }
     r.op_json = absl::StrFormat(",\"org_deleted\":%s", deleted ? "true" : "false");
+    r.peak_rss_kb = ProcStatusKb("VmHWM");
     std::printf("phase delete done: DeleteOrg %.2f s\n", r.op_seconds);
     std::fflush(stdout);
   }
@@ -471,7 +498,18 @@ int Run(const Options& o) {
         }
         return absl::OkStatus();
       }));
-  std::printf("phase verify done: Verify %.2f s\n", phases.back().op_seconds);
+  phases.back().peak_rss_kb = ProcStatusKb("VmHWM");
+  std::printf("phase verify done: Verify %.2f s, peak RSS so far %lld MB\n", phases.back().op_seconds,
+              static_cast<long long>(phases.back().peak_rss_kb / 1024));
+  std::fflush(stdout);
+
+  // The probe alone again: how far the machine drifted during the run (its ratios are to the first
+  // baseline, like the ops').
+  phases.push_back(RunBaseline(o, store.get(), actor, request));
+  phases.back().phase = "baseline2";
+  phases.back().peak_rss_kb = ProcStatusKb("VmHWM");
+  std::printf("phase baseline2 done: %llu probe writes in %.2f s\n",
+              static_cast<unsigned long long>(phases.back().completed), phases.back().window_seconds);
 
   PrintTable(phases);
   for (const PhaseResult& p : phases) PrintJson(p, phases.front(), options.sync_writes);
