@@ -186,6 +186,10 @@ struct PhaseResult {
   uint64_t completed = 0;    // probe writes that finished inside the window
   LatencyHistogram latency;  // every probe write that overlapped the window
   uint64_t longest_stall_ns = 0;
+  // When the longest stall began, in seconds from the window's start (negative: before it), and
+  // as UTC wall time (to find it in RocksDB's LOG).
+  double longest_stall_at_s = 0;
+  std::string longest_stall_utc;
   uint64_t errors = 0;
   std::string first_error;
   bool hit_bound = false;
@@ -205,6 +209,7 @@ void Measure(const Probe& probe, int64_t window_start, int64_t window_end, Phase
   const int64_t span = std::max<int64_t>(1, window_end - window_start);
   // The probe's start counts as a completion: a stall from the first write on is a stall too.
   int64_t previous_end = probe.start_ns();
+  int64_t stall_start = previous_end;
   for (const Sample& s : probe.samples()) {
     if (s.start_ns < window_end && s.end_ns > window_start) r->latency.Record(s.end_ns - s.start_ns);
     if (s.end_ns >= window_start && s.end_ns <= window_end) {
@@ -215,15 +220,22 @@ void Measure(const Probe& probe, int64_t window_start, int64_t window_end, Phase
       ++r->tenth_count[tenth];
     }
     // The gap (previous_end, end) overlaps the window.
-    if (s.end_ns > window_start && previous_end < window_end) {
-      r->longest_stall_ns = std::max<uint64_t>(r->longest_stall_ns, s.end_ns - previous_end);
+    if (s.end_ns > window_start && previous_end < window_end &&
+        static_cast<uint64_t>(s.end_ns - previous_end) > r->longest_stall_ns) {
+      r->longest_stall_ns = s.end_ns - previous_end;
+      stall_start = previous_end;
     }
     previous_end = s.end_ns;
   }
   // No completion after the window's end (the probe hit its bound): the open gap is a stall.
-  if (previous_end < window_end) {
-    r->longest_stall_ns = std::max<uint64_t>(r->longest_stall_ns, window_end - previous_end);
+  if (previous_end < window_end && static_cast<uint64_t>(window_end - previous_end) > r->longest_stall_ns) {
+    r->longest_stall_ns = window_end - previous_end;
+    stall_start = previous_end;
   }
+  r->longest_stall_at_s = static_cast<double>(stall_start - window_start) / 1e9;
+  // Steady clock to wall clock, read now (both move at the same rate over a run).
+  const absl::Time wall = absl::Now() - absl::Nanoseconds(NowNs() - stall_start);
+  r->longest_stall_utc = absl::FormatTime("%H:%M:%E3S", wall, absl::UTCTimeZone());
 }
 
 // Runs the probe alone for `o.seconds`.
@@ -306,6 +318,8 @@ void PrintTable(const std::vector<PhaseResult>& phases) {
     }
     std::printf("%s: slowest write ms / writes, by tenth of the window: %s\n", p.phase.c_str(),
                 absl::StrJoin(tenths, " ").c_str());
+    std::printf("%s: longest stall %.2f ms, from %.3f s into the window (%s UTC)\n", p.phase.c_str(),
+                Ms(p.longest_stall_ns), p.longest_stall_at_s, p.longest_stall_utc.c_str());
     if (!p.op_detail.empty()) std::printf("%s: %s\n", p.phase.c_str(), p.op_detail.c_str());
     if (p.errors > 0) {
       std::printf("%s: %llu probe writes failed, first: %s\n", p.phase.c_str(),
@@ -324,7 +338,7 @@ void PrintJson(const PhaseResult& p, const PhaseResult& base, bool sync_writes) 
       "\"op_ok\":%s,\"op_s\":%.3f,\"window_s\":%.3f,\"sync_writes\":%s,\"probe_writes\":%d,"
       "\"probe_overlapping\":%d,\"probe_errors\":%d,\"probe_hit_bound\":%s,\"p50_us\":%.1f,"
       "\"p99_us\":%.1f,\"max_us\":%.1f,\"longest_stall_us\":%.1f,\"p99_ratio\":%.3f,"
-      "\"max_ratio\":%.3f,\"stall_ratio\":%.3f,\"tenths_max_us\":[%s],\"load_avg_1m\":%s,"
+      "\"max_ratio\":%.3f,\"stall_ratio\":%.3f,\"longest_stall_at_s\":%.3f,\"tenths_max_us\":[%s],\"load_avg_1m\":%s,"
       "\"peak_rss_kb\":%d%s}\n",
       p.phase, p.op, p.op_tokens, p.op_ok ? "true" : "false", p.op_seconds, p.window_seconds,
       sync_writes ? "true" : "false", p.completed, p.latency.count(), p.errors,
@@ -332,7 +346,7 @@ void PrintJson(const PhaseResult& p, const PhaseResult& base, bool sync_writes) 
       Us(p.latency.Percentile(0.99)), Us(p.latency.max()), Us(p.longest_stall_ns),
       Ratio(p.latency.Percentile(0.99), base.latency.Percentile(0.99)),
       Ratio(p.latency.max(), base.latency.max()), Ratio(p.longest_stall_ns, base.longest_stall_ns),
-      absl::StrJoin(tenths, ","), p.load_avg, p.peak_rss_kb, p.op_json);
+      p.longest_stall_at_s, absl::StrJoin(tenths, ","), p.load_avg, p.peak_rss_kb, p.op_json);
 }
 
 // Creates `count` tokens in `org_id` with `request`'s shape, progress on stderr every 100k.
