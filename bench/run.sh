@@ -10,23 +10,26 @@
 #   front     Authorize through authd's HTTP/2 front vs the same binary on gRPC's own listener
 #             (--http2-front=false), on copies of one seeded store, at concurrency 1, 16, 64
 #   h2load    the cross-check with nghttp2's h2load against authd and the null server
+#   stall     writer_stall_bench (in-process TokenStore, synced writes): a probe writer's latency
+#             and longest stall alone, during a DeleteOrg of 100k tokens, during a Verify of 1M
 #   scale     1M tokens seeded offline (kept in /tmp/authd-bench-scale-N between runs); authd
 #             start-up time (first start and restart) and RSS on them; replay of every event
 #             (`authd rebuild-projections`)
 # Then bench/summarize.py prints the table and which targets were met. Results (JSON and logs) go
 # to $BENCH_OUT (default: a fresh /tmp/authd-bench.* dir). Every server listens on 127.0.0.1.
 #
-# Knobs (environment): BENCH_PIN=1 (servers on CPU 0, clients on CPU 1), BENCH_PARTS="decision load front write h2load scale" (a subset runs faster),
+# Knobs (environment): BENCH_PIN=1 (servers on CPU 0, clients on CPU 1), BENCH_PARTS="decision load front write h2load stall scale" (a subset runs faster),
 # BENCH_ROUNDS=3 BENCH_DURATION=3 BENCH_WARMUP=1 (each load_gen comparison runs ROUNDS rounds of
 # DURATION measured seconds per server, alternating which goes first), BENCH_CREATE_DURATION=5,
 # BENCH_SEED_TOKENS=2000 (tokens created over gRPC), BENCH_SCALE_TOKENS=1000000,
 # BENCH_SCALE_CACHE (where the seeded store is kept; empty = seed afresh inside BENCH_OUT),
-# BENCH_DECISION_FILTER (a --benchmark_filter regex). About 7 minutes on the 2-core box after the
-# build, 2 more the first time (seeding 1M tokens).
+# BENCH_DECISION_FILTER (a --benchmark_filter regex), BENCH_STALL_DELETE_TOKENS=100000,
+# BENCH_STALL_VERIFY_TOKENS=1000000. About 7 minutes on the 2-core box after the build, 2 more the
+# first time (seeding 1M tokens), 2-3 more for stall (it seeds its own 1.1M tokens every run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PARTS=${BENCH_PARTS:-decision load front write h2load scale}
+PARTS=${BENCH_PARTS:-decision load front write h2load stall scale}
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-3}
 WARMUP=${BENCH_WARMUP:-1}
@@ -35,6 +38,8 @@ CREATE_DURATION=${BENCH_CREATE_DURATION:-5}
 SEED_TOKENS=${BENCH_SEED_TOKENS:-2000}
 SCALE_TOKENS=${BENCH_SCALE_TOKENS:-1000000}
 DECISION_FILTER=${BENCH_DECISION_FILTER:-.}
+STALL_DELETE_TOKENS=${BENCH_STALL_DELETE_TOKENS:-100000}
+STALL_VERIFY_TOKENS=${BENCH_STALL_VERIFY_TOKENS:-1000000}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/authd-bench.XXXXXX)}
 mkdir -p "$OUT"
 
@@ -44,9 +49,13 @@ BIN=/opt-output-dir-not-known-yet
 # stay like for like.
 SERVER_PIN=()
 CLIENT_PIN=()
+# writer_stall_bench's probe and the DeleteOrg/Verify it measures are threads of one process: on
+# one core the probe would wait for the CPU as well as for the writer lock, so it gets both.
+STALL_PIN=()
 if [ "${BENCH_PIN:-0}" = 1 ]; then
   SERVER_PIN=(taskset -c 0)
   CLIENT_PIN=(taskset -c 1)
+  STALL_PIN=(taskset -c 0,1)
 fi
 has_part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 # loadavg, section, run, machine_env
@@ -245,6 +254,14 @@ fi
 
 if [ -n "${AUTHD_PID:-}" ]; then stop_pid "$AUTHD_PID"; fi
 if [ -n "${NULL_PID:-}" ]; then stop_pid "$NULL_PID"; fi
+
+if has_part stall; then
+  # Seeds its own store in a temp dir (removed at the end); one JSON line per phase.
+  section "stall: writer stalls during DeleteOrg ($STALL_DELETE_TOKENS tokens) and Verify ($STALL_VERIFY_TOKENS tokens)"
+  run "${STALL_PIN[@]}" "$BIN/bench/writer_stall_bench" --delete-tokens="$STALL_DELETE_TOKENS" \
+    --verify-tokens="$STALL_VERIFY_TOKENS" | tee "$OUT/stall.txt"
+  json_of "$OUT/stall.txt" "$OUT/stall.json"
+fi
 
 if has_part scale; then
   section "scale: authd on an empty store (the RSS baseline)"
