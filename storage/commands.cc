@@ -73,7 +73,7 @@ ProjectionBatch::Key AuthorizationRow(Id id) {
 
 absl::StatusOr<bool> SetupAllowed(StateReader& state) {
   for (char tag : {kUserTag, kOrgTag}) {
-    AUTHD_ASSIGN_OR_RETURN(auto found, state.EntriesWithPrefix(kTenantsCf, std::string(1, tag), 1));
+    AUTHD_ASSIGN_OR_RETURN(auto found, state.EntriesWithPrefix(kTenantsCf, std::string(1, tag), "", 1));
     if (!found.empty()) return false;
   }
   return true;
@@ -160,27 +160,41 @@ absl::StatusOr<Decision> DecideCreateOrg(StateReader& state, const CommandContex
 }
 
 absl::StatusOr<Decision> DecideDeleteOrgStep(StateReader& state, const CommandContext& ctx,
-                                             Id id, size_t max_events) {
+                                             Id id, const DeleteOrgCursor& cursor,
+                                             DeleteOrgCursor* next, size_t max_events) {
   AUTHD_RETURN_IF_ERROR(GetRecord<pb::OrgRecord>(state, OrgRow(id), "org", id).status());
   if (max_events == 0) return absl::InvalidArgumentError("DeleteOrg step of 0 events");
   Decision d;
-  // The org's tokens, through the by-org index ([org id][auth id] -> "").
-  AUTHD_ASSIGN_OR_RETURN(auto auths, state.EntriesWithPrefix(kAuthByOrgCf, EncodeU64(id),
-                                                             max_events + 1));
+  // The org's tokens, through the by-org index ([org id][auth id] -> ""), from the cursor; once
+  // none is left there, from the start again (the one step that reads past every deletion).
+  const std::string org_prefix = EncodeU64(id);
+  bool from_start = cursor.from.empty();
+  AUTHD_ASSIGN_OR_RETURN(auto auths, state.EntriesWithPrefix(kAuthByOrgCf, org_prefix,
+                                                             cursor.from, max_events));
+  if (auths.empty() && !from_start) {
+    from_start = true;
+    AUTHD_ASSIGN_OR_RETURN(auths, state.EntriesWithPrefix(kAuthByOrgCf, org_prefix, "",
+                                                          max_events));
+  }
   for (const auto& [key, value] : auths) {
-    if (d.events.size() == max_events) {
-      d.more = true;
-      return d;
-    }
     auto auth_id = DecodeU64(absl::string_view(key).substr(8));
     if (!auth_id) return absl::DataLossError("corrupt authorization secondary index");
     d.events.emplace_back().mutable_authorization_deleted()->set_id(*auth_id);
+  }
+  next->from.clear();
+  // Only a listing from the org's first token that came back short holds every token left: then
+  // this step goes on to the buckets and the org. Otherwise the next step goes on just after the
+  // last key deleted here.
+  if (!from_start || auths.size() == max_events) {
+    next->from = auths.back().first + std::string(1, '\0');
+    d.more = true;
+    return d;
   }
   // Its buckets, through the bucket-name index ('B' [org id] name -> bucket id).
   AUTHD_ASSIGN_OR_RETURN(auto buckets,
                          state.EntriesWithPrefix(kTenantsCf,
                                                  std::string(1, kBucketNameTag) + EncodeU64(id),
-                                                 max_events + 1));
+                                                 "", max_events + 1));
   for (const auto& [key, value] : buckets) {
     if (d.events.size() == max_events) {
       d.more = true;

@@ -122,10 +122,21 @@ absl::StatusOr<Decision> DecideSetup(StateReader& state, const CommandContext& c
 // Result key: the org.
 absl::StatusOr<Decision> DecideCreateOrg(StateReader& state, const CommandContext& ctx,
                                          const std::string& name, const std::string& description);
-// Deletes up to `max_events` of the org's tokens and buckets (tokens first); the org itself in
-// the step that deletes the last of them (`more` false).
+// Where a DeleteOrg resumes: the org's tokens are deleted in by-org key order, each step from
+// just after the last key the one before it deleted, so no step steps over its predecessors'
+// deletions again (their tombstones made each step cost O(tokens deleted so far)).
+struct DeleteOrgCursor {
+  // The by-org index key to list the org's tokens from; empty: from the org's first token.
+  std::string from;
+};
+// Deletes up to `max_events` of the org's tokens (from `cursor`) and then its buckets; the org
+// itself in the step that deletes the last of them (`more` false). When no token is left after
+// the cursor, the step looks once more from the org's first token (tokens created during the
+// delete), so the org never goes while a token of it is left. `*next` (set on success) is the
+// cursor for the next step.
 absl::StatusOr<Decision> DecideDeleteOrgStep(StateReader& state, const CommandContext& ctx,
-                                             authz::Id id,
+                                             authz::Id id, const DeleteOrgCursor& cursor,
+                                             DeleteOrgCursor* next,
                                              size_t max_events = kMaxEventsPerDeleteOrgStep);
 // Result key: the user.
 absl::StatusOr<Decision> DecideCreateUser(StateReader& state, const CommandContext& ctx,

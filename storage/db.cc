@@ -42,6 +42,14 @@ struct Db::WriteHealth {
 
 namespace {
 
+// The first key after every key that starts with `prefix` (empty when there is none: all 0xff).
+std::string PrefixEnd(absl::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
 // How often a Write may call DB::Resume() while writes are stopped: each failing attempt is a
 // memtable flush that runs into the full disk again.
 constexpr absl::Duration kResumeInterval = absl::Seconds(1);
@@ -306,14 +314,21 @@ absl::StatusOr<std::optional<std::string>> Db::GetWith(const rocksdb::ReadOption
   return std::optional<std::string>(std::move(value));
 }
 
-absl::StatusOr<std::vector<Db::Entry>> Db::EntriesWith(const rocksdb::ReadOptions& options,
+absl::StatusOr<std::vector<Db::Entry>> Db::EntriesWith(rocksdb::ReadOptions options,
                                                        absl::string_view cf_name,
-                                                       absl::string_view prefix, size_t limit) {
+                                                       absl::string_view prefix,
+                                                       absl::string_view from, size_t limit) {
   std::vector<Entry> out;
+  // The iterator stops at the prefix's end instead of stepping over what follows (deletions of
+  // the next org's keys, say) to find the first key that does not match.
+  std::string end = PrefixEnd(prefix);
+  rocksdb::Slice upper(end);
+  if (!end.empty()) options.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, cf(cf_name)));
   const rocksdb::Slice want(prefix.data(), prefix.size());
-  for (it->Seek(want); it->Valid() && it->key().starts_with(want) && out.size() < limit;
-       it->Next()) {
+  const absl::string_view start = from > prefix ? from : prefix;
+  for (it->Seek(rocksdb::Slice(start.data(), start.size()));
+       it->Valid() && it->key().starts_with(want) && out.size() < limit; it->Next()) {
     out.emplace_back(it->key().ToString(), it->value().ToString());
   }
   if (!it->status().ok()) return FromRocksDb(it->status(), absl::StrCat("listing ", cf_name));
@@ -338,8 +353,9 @@ absl::StatusOr<std::optional<std::string>> Db::Get(absl::string_view cf_name,
 
 absl::StatusOr<std::vector<Db::Entry>> Db::EntriesWithPrefix(absl::string_view cf_name,
                                                              absl::string_view prefix,
+                                                             absl::string_view from,
                                                              size_t limit) {
-  return EntriesWith(rocksdb::ReadOptions(), cf_name, prefix, limit);
+  return EntriesWith(rocksdb::ReadOptions(), cf_name, prefix, from, limit);
 }
 
 std::unique_ptr<Db::PointInTime> Db::NewPointInTime() {
@@ -361,8 +377,9 @@ absl::StatusOr<std::optional<std::string>> Db::PointInTime::Get(absl::string_vie
 
 absl::StatusOr<std::vector<Db::Entry>> Db::PointInTime::EntriesWithPrefix(absl::string_view cf,
                                                                           absl::string_view prefix,
+                                                                          absl::string_view from,
                                                                           size_t limit) {
-  return db_->EntriesWith(Options(), cf, prefix, limit);
+  return db_->EntriesWith(Options(), cf, prefix, from, limit);
 }
 
 std::unique_ptr<rocksdb::Iterator> Db::PointInTime::NewIterator(absl::string_view cf) {

@@ -58,6 +58,7 @@ class Db final : public StateReader {
                                                  absl::string_view key) override;
   absl::StatusOr<std::vector<Entry>> EntriesWithPrefix(absl::string_view cf,
                                                        absl::string_view prefix,
+                                                       absl::string_view from,
                                                        size_t limit) override;
   // Applies `batch` atomically; `sync` = fsync the WAL before returning. A failed write is not
   // applied, now or after a crash. Errors: kResourceExhausted "storage is full" (no space: RocksDB
@@ -95,6 +96,7 @@ class Db final : public StateReader {
                                                    absl::string_view key) override;
     absl::StatusOr<std::vector<Entry>> EntriesWithPrefix(absl::string_view cf,
                                                          absl::string_view prefix,
+                                                         absl::string_view from,
                                                          size_t limit) override;
     std::unique_ptr<rocksdb::Iterator> NewIterator(absl::string_view cf);
     absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Scan(absl::string_view cf);
@@ -145,9 +147,9 @@ class Db final : public StateReader {
   // Reads of `cf` through `options` (the live DB, or a snapshot).
   absl::StatusOr<std::optional<std::string>> GetWith(const rocksdb::ReadOptions& options,
                                                      absl::string_view cf, absl::string_view key);
-  absl::StatusOr<std::vector<Entry>> EntriesWith(const rocksdb::ReadOptions& options,
+  absl::StatusOr<std::vector<Entry>> EntriesWith(rocksdb::ReadOptions options,
                                                  absl::string_view cf, absl::string_view prefix,
-                                                 size_t limit);
+                                                 absl::string_view from, size_t limit);
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanWith(
       const rocksdb::ReadOptions& options, absl::string_view cf);
 

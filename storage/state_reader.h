@@ -19,10 +19,13 @@ namespace authd::storage {
 class StateReader : public ProjectionReader {
  public:
   using Entry = std::pair<std::string, std::string>;  // (key, value)
-  // At most `limit` entries of `cf` whose key starts with `prefix`, in key order.
+  // At most `limit` entries of `cf` whose key starts with `prefix` and is >= `from` (empty: from
+  // the prefix's first key), in key order. Starting at `from` skips what lies before it without
+  // reading it (a resumed listing does not step over the deletions behind it again).
   // Errors: kUnavailable / kDataLoss from storage.
   virtual absl::StatusOr<std::vector<Entry>> EntriesWithPrefix(absl::string_view cf,
                                                                absl::string_view prefix,
+                                                               absl::string_view from,
                                                                size_t limit) = 0;
 };
 

@@ -568,12 +568,15 @@ absl::StatusOr<pb::OrgRecord> TokenStore::CreateOrg(const Actor& actor, const st
 absl::Status TokenStore::DeleteOrg(const Actor& actor, Id id) {
   // In steps of at most kMaxEventsPerDeleteOrgStep events, the lock released between them, so a
   // large org never holds up other writers for long; the org goes in the last step.
+  DeleteOrgCursor cursor;
   for (int step = 0; step < kMaxDeleteOrgSteps; ++step) {
+    DeleteOrgCursor next;
     AUTHD_ASSIGN_OR_RETURN(Executed done,
                            Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
-                             return DecideDeleteOrgStep(state, ctx, id);
+                             return DecideDeleteOrgStep(state, ctx, id, cursor, &next);
                            }));
     if (!done.more) return absl::OkStatus();
+    cursor = std::move(next);  // only a committed step moves the cursor
   }
   return absl::AbortedError(absl::StrCat("org ", FormatId(id),
                                          " kept growing while it was being deleted; try again"));

@@ -3,6 +3,7 @@
 // No RocksDB, no clock, no randomness.
 #include "storage/commands.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,9 +32,11 @@ class MemoryState final : public StateReader {
   }
   absl::StatusOr<std::vector<Entry>> EntriesWithPrefix(absl::string_view cf,
                                                        absl::string_view prefix,
+                                                       absl::string_view from,
                                                        size_t limit) override {
     std::vector<Entry> out;
-    for (auto it = rows_.lower_bound({std::string(cf), std::string(prefix)});
+    const std::string start(from > prefix ? from : prefix);
+    for (auto it = rows_.lower_bound({std::string(cf), start});
          it != rows_.end() && it->first.first == cf && out.size() < limit; ++it) {
       if (it->first.second.compare(0, prefix.size(), prefix.data(), prefix.size()) != 0) break;
       out.emplace_back(it->first.second, it->second);
@@ -159,12 +162,13 @@ TEST_F(CommandsRefusalTest, EachCommandRefusesWithInfluxDbsCodeAndMessage) {
   clash.token = "tok-operator-Zq8Xv3Kp9Lm2Nw7Rt5Yb";
   NewAuthorization no_token = clash;
   no_token.token.clear();
+  DeleteOrgCursor cursor;
   Row rows[] = {
       {"setup twice", DecideSetup(state(), ctx(), again), absl::StatusCode::kFailedPrecondition,
        "onboarding has already been completed"},
       {"org name taken", DecideCreateOrg(state(), ctx(), "acme", ""),
        absl::StatusCode::kAlreadyExists, "organization name \"acme\" is already in use"},
-      {"delete unknown org", DecideDeleteOrgStep(state(), ctx(), 77777),
+      {"delete unknown org", DecideDeleteOrgStep(state(), ctx(), 77777, {}, &cursor),
        absl::StatusCode::kNotFound, "org 0000000000012fd1 not found"},
       {"user name taken", DecideCreateUser(state(), ctx(), "alice", "", true),
        absl::StatusCode::kAlreadyExists, "user with name \"alice\" already exists"},
@@ -232,27 +236,52 @@ TEST_F(CommandsTest, DeleteOrgGoesInBoundedStepsTokensFirstOrgLast) {
     state_.Apply(d->events);
   }
   std::vector<std::string> kinds;
+  std::vector<Id> deleted;
+  DeleteOrgCursor cursor;
   int steps = 0;
   for (bool more = true; more; ++steps) {
     ASSERT_LT(steps, 10);
-    auto d = DecideDeleteOrgStep(state_, ctx_, org_, /*max_events=*/3);
+    DeleteOrgCursor next;
+    auto d = DecideDeleteOrgStep(state_, ctx_, org_, cursor, &next, /*max_events=*/3);
     ASSERT_TRUE(d.ok()) << d.status();
     EXPECT_LE(d->events.size(), 3u);
     for (const pb::Event& e : d->events) {
       kinds.push_back(e.has_authorization_deleted() ? "auth"
                       : e.has_bucket_deleted()      ? "bucket"
                                                     : e.has_org_deleted() ? "org" : "?");
+      if (e.has_authorization_deleted()) deleted.push_back(e.authorization_deleted().id());
     }
     state_.Apply(d->events);
     more = d->more;
+    cursor = next;
+    if (steps == 0) {
+      // A token created during the delete, below the cursor: the wrap-around must find it.
+      FixedIds low({1000});
+      CommandContext late = ctx_;
+      late.ids = &low;
+      NewAuthorization req;
+      req.org_id = org_;
+      req.user_id = user_;
+      req.token = "tok-org-token-late-Zq8Xv3Kp9Lm2Nw7Rt5Yb";
+      auto created = DecideCreateAuthorization(state_, late, req);
+      ASSERT_TRUE(created.ok()) << created.status();
+      state_.Apply(created->events);
+      ASSERT_FALSE(cursor.from.empty());
+    }
   }
-  // 6 tokens (operator + 5), 3 buckets, the org: 10 events in 4 steps.
+  // 7 tokens (operator + 5 + the late one), 3 buckets, the org: 11 events in 4 steps (3 tokens,
+  // 3 from the cursor, the late one found by the wrap with 2 buckets, the last bucket and the org).
   EXPECT_EQ(steps, 4);
-  std::vector<std::string> want(6, "auth");
+  std::vector<std::string> want(7, "auth");
   want.insert(want.end(), 3, "bucket");
   want.push_back("org");
   EXPECT_EQ(kinds, want);
-  EXPECT_EQ(DecideDeleteOrgStep(state_, ctx_, org_).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(std::find(deleted.begin(), deleted.end(), 1000u), deleted.end());
+  auto left = state_.EntriesWithPrefix(kAuthByOrgCf, EncodeU64(org_), "", 10);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());
+  EXPECT_EQ(DecideDeleteOrgStep(state_, ctx_, org_, {}, &cursor).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(CommandsTest, UpdatesNameTheirResultRowAndOnlyChangeWhatIsGiven) {
