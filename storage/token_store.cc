@@ -855,25 +855,37 @@ absl::StatusOr<VerifyReport> TokenStore::Verify() {
                                            " differs from the last event ", report.events));
   }
   if (report.problems.empty()) {
+    // A merge of two sorted streams per column family, the replay's rows (`writes()` is ordered
+    // by (cf, key), bytewise like RocksDB) against the snapshot's iterator: no copy of either.
     for (absl::string_view cf : Db::ProjectionCfs()) {
-      std::map<std::string, std::string> expected;
-      for (const auto& [key, value] : replay.writes()) {
-        if (key.first == cf && value) expected[key.second] = *value;
-      }
-      AUTHD_ASSIGN_OR_RETURN(auto actual, view->Scan(cf));
-      report.projection_keys += actual.size();
-      std::map<std::string, std::string> have(actual.begin(), actual.end());
-      if (have != expected) {
-        size_t missing = 0, extra = 0, differ = 0;
-        for (const auto& [k, v] : expected) {
-          auto h = have.find(k);
-          if (h == have.end()) {
-            ++missing;
-          } else if (h->second != v) {
-            ++differ;
-          }
+      const std::string cf_name(cf);
+      auto want = replay.writes().lower_bound({cf_name, std::string()});
+      auto want_end = replay.writes().lower_bound({cf_name + std::string(1, '\0'), std::string()});
+      auto skip_deleted = [&] {
+        while (want != want_end && !want->second) ++want;
+      };
+      skip_deleted();
+      size_t missing = 0, extra = 0, differ = 0;
+      auto have = view->NewIterator(cf);
+      for (have->SeekToFirst(); have->Valid(); have->Next()) {
+        ++report.projection_keys;
+        const absl::string_view key = View(have->key());
+        while (want != want_end && absl::string_view(want->first.second) < key) {
+          ++missing;
+          ++want;
+          skip_deleted();
         }
-        for (const auto& [k, v] : have) extra += expected.count(k) == 0;
+        if (want != want_end && absl::string_view(want->first.second) == key) {
+          if (*want->second != View(have->value())) ++differ;
+          ++want;
+          skip_deleted();
+        } else {
+          ++extra;
+        }
+      }
+      if (!have->status().ok()) return FromRocksDb(have->status(), "verifying a projection");
+      for (; want != want_end; ++want) missing += want->second.has_value();
+      if (missing + extra + differ > 0) {
         report.problems.push_back(absl::StrCat("projection ", cf, " differs from a replay of the log: ",
                                                missing, " missing, ", extra, " extra, ", differ,
                                                " different keys"));

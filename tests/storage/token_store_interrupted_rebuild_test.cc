@@ -1,6 +1,6 @@
 // TokenStore::Open finishing an interrupted projection rebuild must still apply the token hashing
-// policy. Tagged manual in BUILD: it exposes a bug (see below) and must not turn the suite red until
-// storage/ is fixed.
+// policy (a regression test: the bug below was fixed by the storage split, where Recover runs the
+// rebuild and then the hashing policy on every open).
 #include <stdlib.h>
 
 #include <cstdlib>
@@ -29,11 +29,11 @@ std::string MakeTempDir() {
   return templ;
 }
 
-// BUG (storage/token_store.cc, TokenStore::Initialize: `if (rebuilding) return RebuildLocked();`):
-// when Open finds `meta/rebuilding` it rebuilds and returns early, skipping
+// The old bug (TokenStore::Initialize: `if (rebuilding) return RebuildLocked();`): when Open found
+// `meta/rebuilding` it rebuilt and returned early, skipping
 // ApplyHashingPolicyLocked(). With use_hashed_tokens=true, raw tokens stored while hashing was off
-// are then neither migrated nor purged at that start (keys.h: "erased and compacted away at the
-// next start with hashing on"), and open_report() stays all zero.
+// were then neither migrated nor purged at that start (keys.h: "erased and compacted away at the
+// next start with hashing on"), and open_report() stayed all zero.
 TEST(TokenStoreInterruptedRebuildTest, OpenWithHashingOnMigratesRawTokensAfterFinishingRebuild) {
   FakeClock clock(absl::FromUnixSeconds(1700000000));
   TokenStoreOptions options;
