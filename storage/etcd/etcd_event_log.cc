@@ -398,7 +398,8 @@ void EtcdEventLog::TailLoop() {
           "): snapshots come in a later step (ADR 0005 step 3)")));
       return;
     }
-    if (absl::IsCancelled(ended)) return;
+    // Anything else, kCancelled included (what gRPC reports for a stream whose member was
+    // killed): not our Cancel, since stopping_ was not set. Reopen.
     watch.reset();
     if (!wait_backoff()) return;  // failover: reopen from where this watch stopped
   }
