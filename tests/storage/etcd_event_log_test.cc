@@ -158,6 +158,7 @@ class EtcdEventLogTest : public ::testing::Test {
       }
       if (absl::IsUnavailable(created.status()) || absl::IsUnknown(created.status()) ||
           absl::IsDeadlineExceeded(created.status())) {
+        std::cerr << "create retried after: " << created.status() << "\n";
         ++*failures;
         continue;
       }
