@@ -140,6 +140,12 @@ absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const TokenStoreOpt
 
 absl::Status TokenStore::Recover(StoreState& state, authz::TokenIndex* index, OpenReport* report) {
   Db& db = *state.db;
+  // A replicated log's tailer applies other replicas' commits meanwhile: held off until the index
+  // is loaded, so the head, the checkpoint, the projections and the index all name one state
+  // (and no publication slips between the index load's reads and its swap). Released before
+  // anything appends (Append takes the same hold). A no-op for the RocksDB log.
+  std::optional<ApplyHold> hold;
+  hold.emplace(*state.log);
   const uint64_t head = state.log->Head();
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> schema, db.Get(kMetaCf, kSchemaVersionKey));
   if (!schema) {
@@ -168,6 +174,7 @@ absl::Status TokenStore::Recover(StoreState& state, authz::TokenIndex* index, Op
 
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> rebuilding, db.Get(kMetaCf, kRebuildingKey));
   if (rebuilding) {
+    hold.reset();  // Rebuild drains the log
     AUTHD_RETURN_IF_ERROR(Rebuild(state, index));
     return ApplyHashingPolicy(state, *index, report);
   }
@@ -190,12 +197,8 @@ absl::Status TokenStore::Recover(StoreState& state, authz::TokenIndex* index, Op
     report->replayed_events = head - checkpoint;
     AUTHD_RETURN_IF_ERROR(ReplayFrom(state, checkpoint + 1, /*without_wal=*/false));
   }
-  {
-    // A replicated log's tailer publishes into `index` too: none may slip between the load's
-    // reads and its swap.
-    ApplyHold hold(*state.log);
-    AUTHD_RETURN_IF_ERROR(LoadIndex(db, index));
-  }
+  AUTHD_RETURN_IF_ERROR(LoadIndex(db, index));
+  hold.reset();
   return ApplyHashingPolicy(state, *index, report);
 }
 

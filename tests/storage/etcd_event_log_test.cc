@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <optional>
 #include <map>
@@ -330,6 +331,39 @@ TEST_F(EtcdEventLogTest, ReplicaOpenedLaterOnAnEmptyDataDirCatchesUpBeforeOpenRe
   ASSERT_TRUE(CreateWithRetries(reopened, TestToken("from-reopened"), &conflicts, &failures));
   ASSERT_TRUE(a.store->AwaitPosition(reopened.store->AppliedPosition(), absl::Now() + kAwait).ok());
   EXPECT_TRUE(Authorizes(a, TestToken("from-reopened")));
+}
+
+TEST_F(EtcdEventLogTest, ReplicaOpensWhileAnotherReplicaKeepsWriting) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  Replica a;
+  ASSERT_NO_FATAL_FAILURE(Open(&a));
+  ASSERT_NO_FATAL_FAILURE(SetUpOperator(a));
+  std::atomic<int> conflicts{0}, failures{0};
+  std::vector<std::string> tokens;
+  std::promise<void> writing;
+  std::thread writer([&] {
+    bool signalled = false;
+    for (int i = 0; i < 40; ++i) {
+      tokens.push_back(TestToken(absl::StrCat("during-open-", i)));
+      if (!CreateWithRetries(a, tokens.back(), &conflicts, &failures)) break;
+      if (i == 2) {
+        writing.set_value();
+        signalled = true;
+      }
+    }
+    if (!signalled) writing.set_value();  // failed early (already reported): never block main
+  });
+  writing.get_future().wait();
+  // Opened (catch-up, recovery, index load) while A's commits keep arriving.
+  Replica c;
+  Open(&c);
+  writer.join();
+  ASSERT_NE(c.store, nullptr);
+  ASSERT_TRUE(c.store->AwaitPosition(a.store->AppliedPosition(), absl::Now() + kAwait).ok());
+  for (const std::string& token : tokens) EXPECT_TRUE(Authorizes(c, token)) << token;
+  auto verified = c.store->Verify();
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_THAT(verified->problems, ::testing::IsEmpty());
 }
 
 TEST_F(EtcdEventLogTest, WritesContinueAfterTheLeaderIsKilledAndNothingAcknowledgedIsLost) {
