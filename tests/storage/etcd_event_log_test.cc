@@ -574,5 +574,39 @@ TEST_F(EtcdEventLogDirectTest, CommitOutOfSequenceStopsTheReplicaWithDataLoss) {
             absl::StatusCode::kDataLoss);
 }
 
+TEST_F(EtcdEventLogDirectTest, FreshReplicaBelowCompactedHistoryFailsToOpenWithDataLoss) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  Bare a;
+  ASSERT_NO_FATAL_FAILURE(OpenBare(&a));
+  Decision none;
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    auto appended = a.log->Append(seq - 1, OrgCreated(seq, 10 + seq, absl::StrCat("org", seq)), none);
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    ASSERT_TRUE(a.log->AwaitApplied(*appended).ok());
+  }
+  etcd::EtcdClientOptions client_options;
+  client_options.endpoints = cluster_->endpoints();
+  auto client = etcd::EtcdClient::Create(client_options);
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)->Compact(a.log->applied_revision(), /*physical=*/true).ok());
+
+  // A new replica would need the history from revision 1: no snapshot to start from yet.
+  auto db = Db::Open(MakeTempDir() + "/db");
+  ASSERT_TRUE(db.ok()) << db.status();
+  authz::TokenIndex index;
+  etcd::EtcdEventLogOptions options;
+  options.client.endpoints = cluster_->endpoints();
+  options.open_timeout = absl::Seconds(10);
+  auto late = etcd::EtcdEventLog::Open(std::shared_ptr<Db>(std::move(*db)), &index, options);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kDataLoss) << late.status();
+  EXPECT_THAT(late.status().message(), HasSubstr("etcd history compacted below this replica"));
+  EXPECT_THAT(late.status().message(), HasSubstr("snapshots come in a later step"));
+  // The replica that was already past the compaction goes on appending.
+  auto more = a.log->Append(3, OrgCreated(4, 14, "org4"), none);
+  ASSERT_TRUE(more.ok()) << more.status();
+  ASSERT_TRUE(a.log->AwaitApplied(*more).ok());
+}
+
 }  // namespace
 }  // namespace authd::storage
