@@ -6,7 +6,8 @@
 // against. Once AwaitApplied returns OK the events are durable (an fsync, or a quorum) AND applied
 // to this process's projections and authz::TokenIndex, in log order: a write is acknowledged only
 // then (read-your-writes). Implementations: RocksDbEventLog (storage/rocksdb_event_log.h, the
-// embedded default); the etcd log comes next (ADR 0005 step 2).
+// embedded default); EtcdEventLog (storage/etcd/etcd_event_log.h, ADR 0005 step 2), where other
+// replicas' appends reach the projections through a tailer, outside Append.
 //
 // Threading: Append is called by one writer at a time (TokenStore's writer lock); everything else
 // is thread-safe.
@@ -64,6 +65,24 @@ class EventLog {
 
   // Events with position >= `from`, at most `limit`, in order.
   virtual absl::StatusOr<std::vector<pb::Event>> Read(uint64_t from, size_t limit) = 0;
+
+  // Between these two nothing but Append changes the projections, so a command decides against
+  // one applied state, the one at Head() (use ApplyHold). Not reentrant; never call Append while
+  // holding it. Default: nothing to hold (RocksDbEventLog: only Append writes).
+  virtual void LockApplies() {}
+  virtual void UnlockApplies() {}
+};
+
+// Holds `log`'s applies (EventLog::LockApplies) for its scope.
+class ApplyHold {
+ public:
+  explicit ApplyHold(EventLog& log) : log_(log) { log_.LockApplies(); }
+  ~ApplyHold() { log_.UnlockApplies(); }
+  ApplyHold(const ApplyHold&) = delete;
+  ApplyHold& operator=(const ApplyHold&) = delete;
+
+ private:
+  EventLog& log_;
 };
 
 }  // namespace authd::storage

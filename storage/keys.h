@@ -5,6 +5,10 @@
 //                      "checkpoint"                       -> u64 BE: last event applied to projections
 //                      "rebuilding"                       -> "" while projections are being rebuilt
 //                      "hashing"                          -> "on" | "off": the mode of the last start
+//                      "etcd_revision"                    -> u64 BE: etcd mode only, the etcd revision
+//                                                         of the last LogCommit applied here
+//                                                         (storage/etcd/etcd_event_log.h); its
+//                                                         presence marks a data dir as an etcd replica
 //   CF authorizations  [auth id: u64 BE]                  -> AuthorizationRecord
 //   CF token_index     "$authd-sha256$<b64url>"           -> [auth id: u64 BE]
 //   CF auth_by_user    [user id: u64 BE][auth id: u64 BE] -> ""
@@ -48,6 +52,7 @@ inline constexpr absl::string_view kSchemaVersionKey = "schema_version";
 inline constexpr absl::string_view kCheckpointKey = "checkpoint";
 inline constexpr absl::string_view kRebuildingKey = "rebuilding";
 inline constexpr absl::string_view kHashingModeKey = "hashing";
+inline constexpr absl::string_view kEtcdRevisionKey = "etcd_revision";
 
 // Tenant key tags.
 inline constexpr char kUserTag = 'u';

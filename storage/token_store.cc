@@ -81,13 +81,49 @@ absl::StatusOr<std::shared_ptr<TokenStore::StoreState>> TokenStore::OpenState(
   auto state = std::make_shared<StoreState>();
   AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path));
   state->db = std::move(db);
-  AUTHD_ASSIGN_OR_RETURN(state->log, RocksDbEventLog::Open(state->db, options_.sync_writes, index));
+  if (options_.etcd) {
+    // The log's catch-up writes events into the Db before Recover runs: a fresh data dir gets its
+    // schema first (as Recover would give it), so Recover finds a schema-2 store with events.
+    Db& fresh = *state->db;
+    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> schema, fresh.Get(kMetaCf, kSchemaVersionKey));
+    if (!schema) {
+      auto it = fresh.NewIterator(kEventsCf);
+      it->SeekToFirst();
+      if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
+      if (!it->Valid()) {
+        rocksdb::WriteBatch batch;
+        batch.Put(fresh.cf(kMetaCf), std::string(kSchemaVersionKey), EncodeU32(kSchemaVersion));
+        batch.Put(fresh.cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
+        AUTHD_RETURN_IF_ERROR(fresh.Write(&batch, /*sync=*/true));
+      }
+    }
+    AUTHD_ASSIGN_OR_RETURN(state->log, etcd::EtcdEventLog::Open(state->db, index, *options_.etcd));
+    return state;
+  }
+  AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbEventLog> log,
+                         RocksDbEventLog::Open(state->db, options_.sync_writes, index));
+  state->rocksdb_log = log.get();
+  state->log = std::move(log);
   return state;
 }
+
+namespace {
+
+absl::Status NotInEtcdMode(absl::string_view what) {
+  return absl::UnimplementedError(
+      absl::StrCat(what, " is not available with the etcd event log yet (ADR 0005 step 3)"));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const TokenStoreOptions& options,
                                                              const Clock* clock,
                                                              authz::TokenIndex* index) {
+  if (options.etcd && !options.use_hashed_tokens) {
+    return absl::InvalidArgumentError(
+        "use_hashed_tokens=false cannot be combined with etcd: hashing off keeps raw tokens, "
+        "which only a single replica may do");
+  }
   AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<DataDir> data_dir, DataDir::Acquire(options.data_dir));
   data_dir->RemoveLeftovers();
   AUTHD_ASSIGN_OR_RETURN(std::string store_path, data_dir->CurrentStore());
@@ -104,6 +140,12 @@ absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const TokenStoreOpt
 
 absl::Status TokenStore::Recover(StoreState& state, authz::TokenIndex* index, OpenReport* report) {
   Db& db = *state.db;
+  // A replicated log's tailer applies other replicas' commits meanwhile: held off until the index
+  // is loaded, so the head, the checkpoint, the projections and the index all name one state
+  // (and no publication slips between the index load's reads and its swap). Released before
+  // anything appends (Append takes the same hold). A no-op for the RocksDB log.
+  std::optional<ApplyHold> hold;
+  hold.emplace(*state.log);
   const uint64_t head = state.log->Head();
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> schema, db.Get(kMetaCf, kSchemaVersionKey));
   if (!schema) {
@@ -132,6 +174,7 @@ absl::Status TokenStore::Recover(StoreState& state, authz::TokenIndex* index, Op
 
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> rebuilding, db.Get(kMetaCf, kRebuildingKey));
   if (rebuilding) {
+    hold.reset();  // Rebuild drains the log
     AUTHD_RETURN_IF_ERROR(Rebuild(state, index));
     return ApplyHashingPolicy(state, *index, report);
   }
@@ -155,6 +198,7 @@ absl::Status TokenStore::Recover(StoreState& state, authz::TokenIndex* index, Op
     AUTHD_RETURN_IF_ERROR(ReplayFrom(state, checkpoint + 1, /*without_wal=*/false));
   }
   AUTHD_RETURN_IF_ERROR(LoadIndex(db, index));
+  hold.reset();
   return ApplyHashingPolicy(state, *index, report);
 }
 
@@ -279,6 +323,7 @@ absl::Status TokenStore::Rebuild(StoreState& state, authz::TokenIndex* index) {
 }
 
 absl::Status TokenStore::RebuildProjections() {
+  if (options_.etcd) return NotInEtcdMode("rebuilding the projections");
   authd::MutexLock lock(&write_mu_);
   return Rebuild(*CurrentState(), index_);
 }
@@ -287,9 +332,9 @@ absl::Status TokenStore::RebuildProjections() {
 // The write path.
 
 absl::StatusOr<Appended> TokenStore::AppendLocked(StoreState& state, const Actor& actor,
-                                                  Decision& decision) {
+                                                  Decision& decision, uint64_t expected_head) {
   AUTHD_RETURN_IF_ERROR(state.log->health());
-  const uint64_t head = state.log->Head();
+  const uint64_t head = expected_head;
   const int64_t now = absl::ToUnixNanos(clock_->Now());
   const Actor& by = decision.actor ? *decision.actor : actor;
   uint64_t seq = head;
@@ -304,7 +349,8 @@ absl::StatusOr<Appended> TokenStore::AppendLocked(StoreState& state, const Actor
 }
 
 absl::Status TokenStore::CommitLocked(StoreState& state, const Actor& actor, Decision decision) {
-  AUTHD_ASSIGN_OR_RETURN(Appended appended, AppendLocked(state, actor, decision));
+  AUTHD_ASSIGN_OR_RETURN(Appended appended,
+                         AppendLocked(state, actor, decision, state.log->Head()));
   return state.log->AwaitApplied(appended);
 }
 
@@ -318,8 +364,17 @@ absl::StatusOr<TokenStore::Executed> TokenStore::Execute(const Actor& actor, Dec
     ctx.actor = actor;
     ctx.ids = &ids_;
     ctx.keep_raw_tokens = !options_.use_hashed_tokens;
-    AUTHD_ASSIGN_OR_RETURN(Decision decision, decide(*state->db, ctx));
-    absl::StatusOr<Appended> appended = AppendLocked(*state, actor, decision);
+    absl::StatusOr<Decision> decided;
+    uint64_t head;
+    {
+      // The decision and the head it is appended at name the same applied state.
+      ApplyHold hold(*state->log);
+      decided = decide(*state->db, ctx);
+      head = state->log->Head();
+    }
+    if (!decided.ok()) return decided.status();
+    Decision decision = *std::move(decided);
+    absl::StatusOr<Appended> appended = AppendLocked(*state, actor, decision, head);
     lock.Release();
     if (absl::IsAborted(appended.status()) && attempt < kExecuteAttempts) continue;
     if (!appended.ok()) return appended.status();
@@ -733,6 +788,7 @@ void TokenStore::DiscardRestoreDir(const std::string& dir) {
 }
 
 absl::StatusOr<RestoreResult> TokenStore::RestoreFrom(const std::string& incoming) {
+  if (options_.etcd) return NotInEtcdMode("restoring a backup");
   RestoreResult result;
   // Each step either succeeds or returns with the live store, its index and `current` exactly
   // as they were (the error names the step).
@@ -810,7 +866,7 @@ absl::StatusOr<RestoreResult> TokenStore::RestoreFrom(const std::string& incomin
   }
   // 3. The swap: nothing below can fail. Everything the new log appended is applied (Recover
   //    awaits each commit), so its publication can move to the live index.
-  (*next)->log->RetargetIndex(index_);
+  (*next)->rocksdb_log->RetargetIndex(index_);
   index_->SwapContents(fresh_index.get());
   std::weak_ptr<Db> old_db = live->db;
   {
@@ -905,6 +961,7 @@ absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
         absl::StrCat("--to-schema: ", to_schema, " is not a schema below ", kSchemaVersion,
                      " (schema 1 is the only one)"));
   }
+  if (options_.etcd) return NotInEtcdMode("downgrading the schema");
   authd::MutexLock lock(&write_mu_);
   const std::shared_ptr<StoreState> state = CurrentState();
   AUTHD_ASSIGN_OR_RETURN(*lost, HashedOnlyAuthorizations(*state->db));

@@ -37,6 +37,7 @@
 #include "storage/commands.h"
 #include "storage/data_dir.h"
 #include "storage/db.h"
+#include "storage/etcd/etcd_event_log.h"
 #include "storage/event_log.h"
 #include "storage/rocksdb_event_log.h"
 #include "storage/record_codec.h"
@@ -61,6 +62,11 @@ struct TokenStoreOptions {
   // "promote", "promoted", "reopen", "recover", "swap") just before it runs; an error fails that
   // step as a real one would. Unset in the server.
   std::function<absl::Status(absl::string_view step)> fault_hook;
+  // Replicate through etcd (ADR 0005 step 2, storage/etcd/etcd_event_log.h): etcd's log is the
+  // source of truth and `data_dir` this replica's applied copy. Needs `use_hashed_tokens`.
+  // Restore, rebuild and downgrade are not available in this mode yet (kUnimplemented).
+  // Default: unset (the embedded RocksDB log).
+  std::optional<etcd::EtcdEventLogOptions> etcd;
 };
 
 // A consistent snapshot of the live store, for a backup: `store_dir` is a flat directory of
@@ -241,10 +247,12 @@ class TokenStore {
   uint32_t schema_version() const { return kSchemaVersion; }
 
  private:
-  // The live store: a RocksDB and the event log in it.
+  // The live store: a RocksDB and the event log (in it, or in etcd with the RocksDB as the applied
+  // copy). `rocksdb_log` is `log` in RocksDB mode, null in etcd mode.
   struct StoreState {
     std::shared_ptr<Db> db;
-    std::unique_ptr<RocksDbEventLog> log;
+    std::unique_ptr<EventLog> log;
+    RocksDbEventLog* rocksdb_log = nullptr;
   };
   struct Executed {
     Appended appended;
@@ -285,8 +293,10 @@ class TokenStore {
   // Runs `decide` against the live state and appends its events: the one write path of every
   // command. Retries a head conflict (kAborted) a few times.
   absl::StatusOr<Executed> Execute(const Actor& actor, Decider decide) ABSL_LOCKS_EXCLUDED(write_mu_);
-  // Stamps `decision`'s events and appends them to `state`'s log (unsynced); the caller awaits.
-  absl::StatusOr<Appended> AppendLocked(StoreState& state, const Actor& actor, Decision& decision);
+  // Stamps `decision`'s events and appends them to `state`'s log (unsynced) at `expected_head`, the
+  // head the decision saw; the caller awaits.
+  absl::StatusOr<Appended> AppendLocked(StoreState& state, const Actor& actor, Decision& decision,
+                                        uint64_t expected_head);
   // AppendLocked + AwaitApplied, for maintenance commits made while holding the lock.
   absl::Status CommitLocked(StoreState& state, const Actor& actor, Decision decision);
   absl::Status Fault(absl::string_view step) const;

@@ -1,0 +1,479 @@
+#include "storage/etcd/etcd_event_log.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "authd/storage/v1/etcd_log.pb.h"
+#include "base/status_macros.h"
+#include "storage/applier.h"
+#include "storage/keys.h"
+#include "storage/projection_batch.h"
+#include "storage/projector.h"
+#include "storage/record_codec.h"
+#include "storage/rocksdb_status.h"
+
+namespace authd::storage::etcd {
+namespace {
+
+// LogHead / LogCommit format_version this build writes and reads.
+constexpr uint32_t kLogFormatVersion = 1;
+// How long an append that lost its compare waits for the tailer before answering kAborted.
+constexpr absl::Duration kConflictCatchUp = absl::Seconds(5);
+// Fences tried to settle an append whose outcome etcd left unknown.
+constexpr int kSettleAttempts = 5;
+// How long one watch Next waits before the tailer checks whether it should stop.
+constexpr absl::Duration kWatchPoll = absl::Milliseconds(500);
+constexpr absl::Duration kInitialBackoff = absl::Milliseconds(25);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(1);
+
+bool OutcomeUnknown(const absl::Status& s) {
+  return absl::IsUnknown(s) || absl::IsDeadlineExceeded(s);
+}
+
+absl::StatusOr<pb::LogHead> DecodeHead(const std::string& bytes) {
+  pb::LogHead head;
+  if (!head.ParseFromString(bytes)) return absl::DataLossError("etcd log head does not decode");
+  if (head.format_version() == 0 || head.format_version() > kLogFormatVersion) {
+    return absl::DataLossError(
+        absl::StrCat("etcd log head has format_version ", head.format_version(),
+                     "; this build reads ", kLogFormatVersion));
+  }
+  return head;
+}
+
+std::optional<uint64_t> ReadU64(Db& db, absl::string_view key, bool* malformed) {
+  absl::StatusOr<std::optional<std::string>> bytes = db.Get(kMetaCf, key);
+  if (!bytes.ok() || !*bytes) return std::nullopt;
+  std::optional<uint64_t> v = DecodeU64(**bytes);
+  if (!v) *malformed = true;
+  return v;
+}
+
+}  // namespace
+
+EtcdEventLog::EtcdEventLog(std::shared_ptr<Db> db, authz::TokenIndex* index,
+                           EtcdEventLogOptions options, std::unique_ptr<EtcdClient> client,
+                           uint64_t applied, int64_t revision)
+    : db_(std::move(db)),
+      index_(index),
+      options_(std::move(options)),
+      client_(std::move(client)),
+      applied_(applied),
+      head_revision_(revision),
+      applied_revision_(revision),
+      tailed_revision_(revision),
+      known_revision_(revision) {}
+
+EtcdEventLog::~EtcdEventLog() {
+  {
+    MutexLock lock(&mu_);
+    stopping_ = true;
+    if (watch_ != nullptr) watch_->Cancel();
+    changed_.SignalAll();
+  }
+  if (tailer_.joinable()) tailer_.join();
+}
+
+std::string EtcdEventLog::HeadKey() const { return absl::StrCat(options_.prefix, "v1/head"); }
+
+std::string EtcdEventLog::LogKey(uint64_t first_sequence) const {
+  return absl::StrCat(options_.prefix, "v1/log/", absl::StrFormat("%020u", first_sequence));
+}
+
+absl::StatusOr<std::unique_ptr<EtcdEventLog>> EtcdEventLog::Open(std::shared_ptr<Db> db,
+                                                                  authz::TokenIndex* index,
+                                                                  EtcdEventLogOptions options) {
+  bool malformed = false;
+  const uint64_t checkpoint = ReadU64(*db, kCheckpointKey, &malformed).value_or(0);
+  const std::optional<uint64_t> revision = ReadU64(*db, kEtcdRevisionKey, &malformed);
+  if (malformed) return absl::DataLossError("malformed checkpoint or etcd revision in the data dir");
+  {
+    auto it = db->NewIterator(kEventsCf);
+    it->SeekToFirst();
+    if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
+    if (it->Valid() && !revision) {
+      return absl::FailedPreconditionError(
+          "the data dir holds an embedded (RocksDB-mode) event log, not an etcd replica's: "
+          "start etcd mode on an empty data dir");
+    }
+  }
+  AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<EtcdClient> client, EtcdClient::Create(options.client));
+  std::unique_ptr<EtcdEventLog> log(new EtcdEventLog(std::move(db), index, std::move(options),
+                                                     std::move(client), checkpoint,
+                                                     static_cast<int64_t>(revision.value_or(0))));
+  // etcd's head now: the catch-up target.
+  AUTHD_ASSIGN_OR_RETURN(RangeResult head, log->client_->Range(log->HeadKey()));
+  uint64_t target = 0;
+  if (!head.kvs.empty()) {
+    AUTHD_ASSIGN_OR_RETURN(pb::LogHead decoded, DecodeHead(head.kvs[0].value));
+    target = decoded.last_sequence();
+    log->Learned(head.kvs[0].mod_revision);
+  }
+  if (target < checkpoint) {
+    return absl::DataLossError(absl::StrCat(
+        "etcd's log ends at ", target, ", before this replica's applied position ", checkpoint,
+        ": another cluster or prefix than this data dir was replicated from?"));
+  }
+  log->tailer_ = std::thread([raw = log.get()] { raw->TailLoop(); });
+  const absl::Time deadline = absl::Now() + log->options_.open_timeout;
+  MutexLock lock(&log->mu_);
+  while (log->applied_.get() < target && log->health_.ok()) {
+    if (log->changed_.WaitWithDeadline(&log->mu_, deadline)) break;
+  }
+  if (!log->health_.ok()) return log->health_;
+  if (log->applied_.get() < target) {
+    return absl::UnavailableError(absl::StrCat(
+        "catching up with etcd: applied ", log->applied_.get(), " of ", target, " events within ",
+        absl::FormatDuration(log->options_.open_timeout)));
+  }
+  return log;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Appends.
+
+absl::StatusOr<Appended> EtcdEventLog::Append(uint64_t expected_head, std::vector<pb::Event> events,
+                                              const Decision& decision) {
+  AUTHD_RETURN_IF_ERROR(health());
+  if (!decision.raw_tokens.empty()) {
+    return absl::FailedPreconditionError(
+        "etcd mode needs hashing on: hashing off keeps raw tokens, which only a single replica "
+        "may do");
+  }
+  Appended appended;
+  appended.first_position = expected_head + 1;
+  appended.last_position = expected_head;
+  if (events.empty()) return appended;
+
+  int64_t compare_revision = 0;
+  {
+    // Projected here, against the state the decision saw, so that no event that contradicts the
+    // projections ever reaches etcd (every replica would stop on it) and the results are known.
+    MutexLock lock(&apply_mu_);
+    const uint64_t applied = applied_.get();
+    if (applied != expected_head) {
+      return absl::AbortedError(absl::StrCat("the event log moved from ", expected_head, " to ",
+                                             applied, "; decide again"));
+    }
+    ProjectionBatch projection(db_.get());
+    uint64_t seq = expected_head;
+    for (const pb::Event& event : events) {
+      if (event.sequence() != ++seq) {
+        return absl::InternalError(
+            absl::StrCat("event stamped ", event.sequence(), " appended at ", seq));
+      }
+      AUTHD_RETURN_IF_ERROR(Project(event, &projection));
+    }
+    for (const ProjectionBatch::Key& key : decision.result_keys) {
+      AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                             projection.Get(key.first, key.second));
+      appended.results.push_back(std::move(value));
+    }
+    compare_revision = head_revision_;
+  }
+  const uint64_t last = expected_head + events.size();
+  pb::LogCommit commit;
+  commit.set_format_version(kLogFormatVersion);
+  for (pb::Event& event : events) *commit.add_events() = std::move(event);
+  const std::string commit_bytes = commit.SerializeAsString();
+  pb::LogHead head;
+  head.set_format_version(kLogFormatVersion);
+  head.set_last_sequence(last);
+
+  absl::StatusOr<TxnResult> txn = client_->Txn(
+      {Compare::ModRevision(HeadKey(), Compare::Op::kEqual, compare_revision)},
+      {TxnOp::Put(HeadKey(), head.SerializeAsString()),
+       TxnOp::Put(LogKey(expected_head + 1), commit_bytes)},
+      {TxnOp::Range(HeadKey())});
+  if (txn.ok()) {
+    if (!txn->succeeded) {
+      if (txn->responses.empty()) return absl::InternalError("etcd txn: no range in the else branch");
+      return Conflict(txn->responses[0].range, expected_head);
+    }
+    Learned(txn->revision);
+  } else if (OutcomeUnknown(txn.status())) {
+    AUTHD_RETURN_IF_ERROR(Settle(expected_head, compare_revision, commit_bytes, txn.status())
+                              .status());
+  } else {
+    return txn.status();
+  }
+  appended.last_position = last;
+  appended.ticket = last;
+  return appended;
+}
+
+absl::Status EtcdEventLog::Conflict(const RangeResult& head, uint64_t expected_head) {
+  if (!head.kvs.empty()) {
+    const int64_t revision = head.kvs[0].mod_revision;
+    Learned(revision);
+    // Bounded: a lagging tailer only costs the caller another conflict.
+    AwaitTailed(revision, absl::Now() + kConflictCatchUp).IgnoreError();
+  }
+  return absl::AbortedError(absl::StrCat("another replica appended after position ", expected_head,
+                                         "; decide again"));
+}
+
+absl::StatusOr<bool> EtcdEventLog::Settle(uint64_t expected_head, int64_t compare_revision,
+                                          const std::string& commit_bytes,
+                                          const absl::Status& first_error) {
+  pb::LogHead unchanged;
+  unchanged.set_format_version(kLogFormatVersion);
+  unchanged.set_last_sequence(expected_head);
+  absl::Status last_error = first_error;
+  for (int attempt = 0; attempt < kSettleAttempts; ++attempt) {
+    absl::StatusOr<TxnResult> fence = client_->Txn(
+        {Compare::ModRevision(HeadKey(), Compare::Op::kEqual, compare_revision)},
+        {TxnOp::Put(HeadKey(), unchanged.SerializeAsString())},
+        {TxnOp::Range(LogKey(expected_head + 1))});
+    if (fence.ok()) {
+      if (fence->succeeded) {
+        // The head's mod_revision moved without our commit: the lost write can never land.
+        Learned(fence->revision);
+        return absl::UnavailableError(absl::StrCat(
+            "the append was not applied (etcd said: ", first_error.message(), "): retry"));
+      }
+      if (fence->responses.empty() || fence->responses[0].range.kvs.empty()) {
+        return absl::AbortedError("the etcd log head moved; decide again");
+      }
+      const KeyValue& kv = fence->responses[0].range.kvs[0];
+      Learned(kv.mod_revision);
+      if (kv.value == commit_bytes) return true;  // it landed
+      AwaitTailed(kv.mod_revision, absl::Now() + kConflictCatchUp).IgnoreError();
+      return absl::AbortedError(absl::StrCat("another replica appended after position ",
+                                             expected_head, "; decide again"));
+    }
+    last_error = fence.status();
+    if (!OutcomeUnknown(last_error) && !absl::IsUnavailable(last_error)) return last_error;
+  }
+  return absl::UnknownError(absl::StrCat(
+      "outcome unknown: etcd did not settle whether the append after position ", expected_head,
+      " landed (", last_error.message(), "); if it did, this replica applies it"));
+}
+
+absl::Status EtcdEventLog::AwaitApplied(const Appended& appended) {
+  if (appended.ticket == 0) return absl::OkStatus();
+  const absl::Time deadline = absl::Now() + options_.apply_timeout;
+  MutexLock lock(&mu_);
+  while (applied_.get() < appended.last_position && health_.ok()) {
+    if (changed_.WaitWithDeadline(&mu_, deadline)) break;
+  }
+  if (applied_.get() >= appended.last_position) return absl::OkStatus();
+  if (!health_.ok()) return health_;
+  return absl::UnavailableError(absl::StrCat("position ", appended.last_position,
+                                             " is in etcd but not applied here within ",
+                                             absl::FormatDuration(options_.apply_timeout)));
+}
+
+absl::Status EtcdEventLog::Drain() {
+  int64_t known;
+  {
+    MutexLock lock(&mu_);
+    known = known_revision_;
+  }
+  return AwaitTailed(known, absl::Now() + options_.apply_timeout);
+}
+
+absl::Status EtcdEventLog::AwaitTailed(int64_t revision, absl::Time deadline) {
+  MutexLock lock(&mu_);
+  while (tailed_revision_ < revision && health_.ok()) {
+    if (changed_.WaitWithDeadline(&mu_, deadline)) break;
+  }
+  if (!health_.ok()) return health_;
+  if (tailed_revision_ < revision) {
+    return absl::UnavailableError(absl::StrCat("this replica has not applied etcd revision ",
+                                               revision, " yet (through ", tailed_revision_, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EtcdEventLog::health() const {
+  MutexLock lock(&mu_);
+  return health_;
+}
+
+int64_t EtcdEventLog::applied_revision() const {
+  MutexLock lock(&mu_);
+  return applied_revision_;
+}
+
+void EtcdEventLog::Learned(int64_t revision) {
+  MutexLock lock(&mu_);
+  known_revision_ = std::max(known_revision_, revision);
+}
+
+void EtcdEventLog::Fail(absl::Status status) {
+  MutexLock lock(&mu_);
+  if (health_.ok()) health_ = std::move(status);
+  changed_.SignalAll();
+}
+
+absl::StatusOr<std::vector<pb::Event>> EtcdEventLog::Read(uint64_t from, size_t limit) {
+  std::vector<pb::Event> out;
+  auto it = db_->NewIterator(kEventsCf);
+  for (it->Seek(EncodeU64(from)); it->Valid() && out.size() < limit; it->Next()) {
+    AUTHD_ASSIGN_OR_RETURN(pb::Event event, DecodeEvent(View(it->value())));
+    out.push_back(std::move(event));
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), "reading events");
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tailer.
+
+void EtcdEventLog::TailLoop() {
+  int64_t next;
+  {
+    MutexLock lock(&mu_);
+    next = applied_revision_ + 1;
+  }
+  absl::Duration backoff = kInitialBackoff;
+  auto wait_backoff = [&]() -> bool {  // false: stop
+    MutexLock lock(&mu_);
+    if (!stopping_) changed_.WaitWithTimeout(&mu_, backoff);
+    backoff = std::min(backoff * 2, kMaxBackoff);
+    return !stopping_;
+  };
+  for (;;) {
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    WatchOptions watch_options;
+    watch_options.key = absl::StrCat(options_.prefix, "v1/");
+    watch_options.prefix = true;
+    watch_options.start_revision = next;
+    watch_options.progress_notify = true;
+    absl::StatusOr<std::unique_ptr<EtcdWatch>> opened = client_->Watch(watch_options);
+    if (!opened.ok()) {
+      if (!wait_backoff()) return;
+      continue;
+    }
+    std::unique_ptr<EtcdWatch> watch = std::move(*opened);
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) return;
+      watch_ = watch.get();
+    }
+    absl::Status ended;
+    for (;;) {
+      absl::StatusOr<WatchBatch> batch = watch->Next(kWatchPoll);
+      if (!batch.ok()) {
+        if (absl::IsDeadlineExceeded(batch.status())) {
+          MutexLock lock(&mu_);
+          if (stopping_) break;
+          continue;
+        }
+        ended = batch.status();
+        break;
+      }
+      backoff = kInitialBackoff;
+      for (const WatchEvent& event : batch->events) {
+        if (event.type != WatchEvent::Type::kPut) continue;
+        if (absl::Status s = ApplyPut(event.kv); !s.ok()) {
+          Fail(std::move(s));
+          MutexLock lock(&mu_);
+          watch_ = nullptr;
+          return;
+        }
+      }
+      MutexLock lock(&mu_);
+      tailed_revision_ = std::max(tailed_revision_, watch->resume_revision() - 1);
+      changed_.SignalAll();
+    }
+    {
+      MutexLock lock(&mu_);
+      watch_ = nullptr;
+      if (stopping_) return;
+    }
+    next = std::max(next, watch->resume_revision());
+    if (absl::IsOutOfRange(ended)) {
+      Fail(absl::DataLossError(absl::StrCat(
+          "etcd history compacted below this replica (it needs revision ", next,
+          ", etcd keeps from ", watch->compact_revision(),
+          "): snapshots come in a later step (ADR 0005 step 3)")));
+      return;
+    }
+    // Anything else, kCancelled included (what gRPC reports for a stream whose member was
+    // killed): not our Cancel, since stopping_ was not set. Reopen.
+    watch.reset();
+    if (!wait_backoff()) return;  // failover: reopen from where this watch stopped
+  }
+}
+
+absl::Status EtcdEventLog::ApplyPut(const KeyValue& kv) {
+  if (kv.key == HeadKey()) {
+    AUTHD_ASSIGN_OR_RETURN(pb::LogHead head, DecodeHead(kv.value));
+    MutexLock lock(&apply_mu_);
+    // A fence (or the head of a commit already applied): the compare's revision moves.
+    if (head.last_sequence() == applied_.get()) {
+      head_revision_ = std::max(head_revision_, kv.mod_revision);
+    }
+    return absl::OkStatus();
+  }
+  if (absl::StartsWith(kv.key, absl::StrCat(options_.prefix, "v1/log/"))) {
+    return ApplyCommit(kv.value, kv.mod_revision);
+  }
+  return absl::OkStatus();  // keys of later steps (snapshots)
+}
+
+absl::Status EtcdEventLog::ApplyCommit(const std::string& value, int64_t revision) {
+  pb::LogCommit commit;
+  if (!commit.ParseFromString(value)) {
+    return absl::DataLossError(absl::StrCat("etcd log commit at revision ", revision,
+                                            " does not decode"));
+  }
+  if (commit.format_version() == 0 || commit.format_version() > kLogFormatVersion) {
+    return absl::DataLossError(absl::StrCat("etcd log commit at revision ", revision,
+                                            " has format_version ", commit.format_version(),
+                                            "; this build reads ", kLogFormatVersion));
+  }
+  if (commit.events().empty()) {
+    return absl::DataLossError(absl::StrCat("etcd log commit at revision ", revision,
+                                            " holds no event"));
+  }
+  MutexLock lock(&apply_mu_);
+  const uint64_t applied = applied_.get();
+  if (commit.events(0).sequence() != applied + 1) {
+    return absl::DataLossError(absl::StrCat(
+        "etcd log commit at revision ", revision, " starts at sequence ",
+        commit.events(0).sequence(), ", but this replica applied through ", applied));
+  }
+  ProjectionBatch projection(db_.get());
+  rocksdb::WriteBatch batch;
+  uint64_t seq = applied;
+  for (const pb::Event& event : commit.events()) {
+    if (event.sequence() != ++seq) {
+      return absl::DataLossError(absl::StrCat("etcd log commit at revision ", revision,
+                                              " holds sequence ", event.sequence(), " at ", seq));
+    }
+    if (event.format_version() == 0 || event.format_version() > kEventFormatVersion) {
+      return absl::DataLossError(absl::StrCat("event ", seq, " has format_version ",
+                                              event.format_version()));
+    }
+    if (absl::Status s = Project(event, &projection); !s.ok()) {
+      return absl::DataLossError(absl::StrCat("event ", seq, " from etcd does not apply: ",
+                                              s.message()));
+    }
+    batch.Put(db_->cf(kEventsCf), EncodeU64(seq), event.SerializeAsString());
+  }
+  AddProjectionWrites(*db_, projection, &batch);
+  batch.Put(db_->cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(seq));
+  batch.Put(db_->cf(kMetaCf), std::string(kEtcdRevisionKey),
+            EncodeU64(static_cast<uint64_t>(revision)));
+  AUTHD_RETURN_IF_ERROR(db_->Write(&batch, /*sync=*/true));
+  PublishIndexOps(projection.TakeIndexOps(), index_.load(std::memory_order_acquire));
+  head_revision_ = revision;
+  {
+    MutexLock state_lock(&mu_);
+    applied_revision_ = revision;
+  }
+  applied_.Advance(seq);
+  return absl::OkStatus();
+}
+
+}  // namespace authd::storage::etcd
