@@ -48,6 +48,9 @@ grpc::Status AdminServiceImpl::GetServerConfig(grpc::ServerContext* context,
     response->set_session_ttl_seconds(absl::ToInt64Seconds(info.session_ttl));
     response->set_log_level(info.log_level);
     *response->mutable_limits() = info.limits;
+    response->set_event_log(info.event_log);
+    for (const std::string& e : info.etcd_endpoints) response->add_etcd_endpoints(e);
+    response->set_etcd_prefix(info.etcd_prefix);
     return absl::OkStatus();
   });
 }

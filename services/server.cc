@@ -128,10 +128,24 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   storage::TokenStoreOptions store_options;
   store_options.data_dir = options.data_dir;
   store_options.use_hashed_tokens = options.use_hashed_tokens;
+  if (!options.etcd_endpoints.empty()) {
+    storage::etcd::EtcdEventLogOptions etcd;
+    etcd.client.endpoints = options.etcd_endpoints;
+    etcd.client.ca_file = options.etcd_ca_file;
+    etcd.client.cert_file = options.etcd_cert_file;
+    etcd.client.key_file = options.etcd_key_file;
+    etcd.client.user = options.etcd_user;
+    etcd.client.password = options.etcd_password;
+    etcd.prefix = options.etcd_prefix;
+    store_options.etcd = std::move(etcd);
+    s->info_.event_log = "etcd";
+    s->info_.etcd_endpoints = options.etcd_endpoints;
+    s->info_.etcd_prefix = options.etcd_prefix;
+  }
   absl::Time opened = clock->Now();
   AUTHD_ASSIGN_OR_RETURN(s->store_, storage::TokenStore::Open(store_options, clock, s->index_.get()));
   const storage::OpenReport& report = s->store_->open_report();
-  LogInfo(absl::StrCat("store open: data_dir=", options.data_dir,
+  LogInfo(absl::StrCat("store open: data_dir=", options.data_dir, " event_log=", s->info_.event_log,
                        " last_sequence=", s->store_->LastSequence(),
                        " tokens=", s->index_->size(),
                        " use_hashed_tokens=", options.use_hashed_tokens ? "true" : "false",

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/log.h"
 #include "services/config_file.h"
@@ -132,6 +133,50 @@ const std::vector<OptionSpec>& Specs() {
            return absl::InvalidArgumentError("want an integer >= 8388608 (8 MiB)");
          }
          o->grpc_memory_quota_bytes = n;
+         return absl::OkStatus();
+       }},
+      {"etcd-endpoints", false,
+       "comma-separated etcd client URLs (http:// or https://): keep the event log in etcd, "
+       "replicated, instead of the data dir (default: none)",
+       [](ServerOptions* o, const std::string& v) {
+         std::vector<std::string> endpoints;
+         for (absl::string_view e : absl::StrSplit(v, ',', absl::SkipWhitespace())) {
+           e = absl::StripAsciiWhitespace(e);
+           if (!absl::StartsWith(e, "http://") && !absl::StartsWith(e, "https://")) {
+             return absl::InvalidArgumentError("want http://host:port or https://host:port URLs");
+           }
+           endpoints.emplace_back(e);
+         }
+         if (endpoints.empty()) return absl::InvalidArgumentError("want at least one URL");
+         o->etcd_endpoints = std::move(endpoints);
+         return absl::OkStatus();
+       }},
+      {"etcd-prefix", false, "key prefix of the log in etcd, /.../ (default /authd/)",
+       [](ServerOptions* o, const std::string& v) {
+         if (v.size() < 2 || v.front() != '/' || v.back() != '/') {
+           return absl::InvalidArgumentError("want a prefix that starts and ends with /");
+         }
+         o->etcd_prefix = v;
+         return absl::OkStatus();
+       }},
+      {"etcd-user", false, "etcd user; its password from AUTHD_ETCD_PASSWORD (default: none)",
+       [](ServerOptions* o, const std::string& v) {
+         o->etcd_user = v;
+         return absl::OkStatus();
+       }},
+      {"etcd-ca-file", false, "PEM CA bundle for https:// etcd endpoints (default: system roots)",
+       [](ServerOptions* o, const std::string& v) {
+         o->etcd_ca_file = v;
+         return absl::OkStatus();
+       }},
+      {"etcd-cert-file", false, "PEM client certificate for etcd (with --etcd-key-file)",
+       [](ServerOptions* o, const std::string& v) {
+         o->etcd_cert_file = v;
+         return absl::OkStatus();
+       }},
+      {"etcd-key-file", false, "PEM private key of --etcd-cert-file",
+       [](ServerOptions* o, const std::string& v) {
+         o->etcd_key_file = v;
          return absl::OkStatus();
        }},
       {"http2-front", true,
@@ -326,6 +371,25 @@ absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& 
   }
   if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
     return absl::InvalidArgumentError("--tls-client-ca: needs --tls-cert and --tls-key");
+  }
+  o.etcd_password = env_or_empty("AUTHD_ETCD_PASSWORD");
+  if (o.etcd_user.empty() != o.etcd_password.empty()) {
+    return absl::InvalidArgumentError(
+        "--etcd-user and AUTHD_ETCD_PASSWORD (env): give both or neither");
+  }
+  if (o.etcd_cert_file.empty() != o.etcd_key_file.empty()) {
+    return absl::InvalidArgumentError("--etcd-cert-file and --etcd-key-file: give both or neither");
+  }
+  const bool etcd_settings = !o.etcd_user.empty() || !o.etcd_ca_file.empty() ||
+                             !o.etcd_cert_file.empty() || o.etcd_prefix != "/authd/";
+  if (o.etcd_endpoints.empty() && etcd_settings) {
+    return absl::InvalidArgumentError(
+        "--etcd-endpoints: required by the other --etcd-* options given");
+  }
+  if (!o.etcd_endpoints.empty() && !o.use_hashed_tokens) {
+    return absl::InvalidArgumentError(
+        "--etcd-endpoints: needs --use-hashed-tokens=true (no raw token is ever written to etcd; "
+        "hashing off is a single-replica mode)");
   }
   if (o.data_dir.empty()) {
     return absl::InvalidArgumentError(

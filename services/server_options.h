@@ -78,6 +78,22 @@ struct ServerOptions {
   // (needs tls-cert/tls-key). Default: empty.
   std::string tls_client_ca;
 
+  // Replication (docs/adr/0005-event-log-seam-and-etcd.md, docs/etcd.md): with endpoints, the
+  // event log lives in etcd and the data dir holds this replica's applied copy; every replica of
+  // one cluster and prefix serves the same tokens. Needs use_hashed_tokens (no raw token ever
+  // goes to etcd). The etcd password comes from the environment only (AUTHD_ETCD_PASSWORD).
+  // etcd members' client URLs, http:// or https://. Default: none (the embedded RocksDB log).
+  std::vector<std::string> etcd_endpoints;
+  // Key prefix of authd's log in etcd; starts and ends with '/'. Default: /authd/.
+  std::string etcd_prefix = "/authd/";
+  // etcd user (with AUTHD_ETCD_PASSWORD). Default: none.
+  std::string etcd_user;
+  std::string etcd_password;
+  // TLS to https:// endpoints: CA bundle (default: the system's), client certificate and key.
+  std::string etcd_ca_file;
+  std::string etcd_cert_file;
+  std::string etcd_key_file;
+
   // First-start bootstrap, from the environment only (secrets never go in flags), like
   // DOCKER_INFLUXDB_INIT_*: AUTHD_INIT_USERNAME, AUTHD_INIT_PASSWORD, AUTHD_INIT_ORG,
   // AUTHD_INIT_BUCKET, AUTHD_INIT_TOKEN, AUTHD_INIT_RETENTION_SECONDS. Setup runs at start-up only

@@ -4,6 +4,7 @@
 #define AUTHD_SERVICES_SERVICE_DEPS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "authd/v1/admin_service.pb.h"
@@ -25,6 +26,10 @@ struct ServerInfo {
   std::string log_level;
   absl::Duration session_ttl;
   authd::v1::ServerLimits limits;
+  // "rocksdb" or "etcd"; with etcd, its endpoints and prefix.
+  std::string event_log = "rocksdb";
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_prefix;
 };
 
 struct ServiceDeps {

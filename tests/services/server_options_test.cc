@@ -125,6 +125,11 @@ std::vector<FlagCase> FlagCases() {
       {"client-stall-timeout", "1m",
        [](const ServerOptions& o) { return o.client_stall_timeout == absl::Minutes(1); }},
       {"use-hashed-tokens", "false", [](const ServerOptions& o) { return !o.use_hashed_tokens; }},
+      {"etcd-endpoints", "http://127.0.0.1:2379, https://10.0.0.2:2379",
+       [](const ServerOptions& o) {
+         return o.etcd_endpoints ==
+                std::vector<std::string>{"http://127.0.0.1:2379", "https://10.0.0.2:2379"};
+       }},
   };
 }
 
@@ -295,7 +300,43 @@ std::vector<BadValueCase> BadValueCases() {
        "want a positive duration such as 500ms or 10s"},
       {"client-stall-timeout", "AUTHD_CLIENT_STALL_TIMEOUT", "soon",
        "want a positive duration such as 500ms or 10s"},
+      {"etcd-endpoints", "AUTHD_ETCD_ENDPOINTS", "127.0.0.1:2379",
+       "want http://host:port or https://host:port URLs"},
+      {"etcd-endpoints", "AUTHD_ETCD_ENDPOINTS", " , ", "want at least one URL"},
+      {"etcd-prefix", "AUTHD_ETCD_PREFIX", "authd", "want a prefix that starts and ends with /"},
+      {"etcd-prefix", "AUTHD_ETCD_PREFIX", "/", "want a prefix that starts and ends with /"},
   };
+}
+
+TEST(ServerOptionsTest, EtcdOptionsComeTogetherAndNeedHashing) {
+  FakeEnv env;
+  const std::string endpoints = "--etcd-endpoints=http://127.0.0.1:2379";
+  auto ok = Load({endpoints, "--etcd-prefix=/prod/authd/", "--etcd-user=authd",
+                  "--etcd-ca-file=/ca.pem", "--etcd-cert-file=/c.pem", "--etcd-key-file=/k.pem"},
+                 [&] {
+                   FakeEnv e = env;
+                   e.Set("AUTHD_ETCD_PASSWORD", "s3cret-pass");
+                   return e;
+                 }());
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->options.etcd_prefix, "/prod/authd/");
+  EXPECT_EQ(ok->options.etcd_user, "authd");
+  EXPECT_EQ(ok->options.etcd_password, "s3cret-pass");
+  EXPECT_EQ(ok->options.etcd_cert_file, "/c.pem");
+  ExpectInvalid(Load({endpoints, "--etcd-user=authd"}, env),
+                "--etcd-user and AUTHD_ETCD_PASSWORD (env): give both or neither");
+  ExpectInvalid(Load({endpoints, "--etcd-cert-file=/c.pem"}, env),
+                "--etcd-cert-file and --etcd-key-file: give both or neither");
+  ExpectInvalid(Load({"--etcd-prefix=/x/"}, env),
+                "--etcd-endpoints: required by the other --etcd-* options given");
+  ExpectInvalid(Load({endpoints, "--use-hashed-tokens=false"}, env),
+                "--etcd-endpoints: needs --use-hashed-tokens=true");
+  // The password never shows in an error.
+  FakeEnv with_password = env;
+  with_password.Set("AUTHD_ETCD_PASSWORD", "s3cret-pass");
+  auto bad = Load({endpoints}, with_password);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_FALSE(absl::StrContains(bad.status().message(), "s3cret-pass"));
 }
 
 TEST(ServerOptionsTest, BadFlagValueNamesFlagAndSource) {
