@@ -1,7 +1,8 @@
 // TokenStore: authd's event-sourced store of tokens and tenants (docs/adr/0005): it runs the
 // pure command deciders (storage/commands.h) against the applied projections and appends what
-// they decide to the event log (storage/event_log.h; the RocksDB one, storage/rocksdb_event_log.h,
-// today), and owns recovery, restore, verify, rebuild and downgrade.
+// they decide to the event log (storage/event_log.h: the RocksDB one, storage/rocksdb_event_log.h,
+// by default; the etcd one, storage/etcd/etcd_event_log.h, with TokenStoreOptions::etcd), and owns
+// recovery, restore, verify, rebuild and downgrade (the last three in RocksDB mode only, for now).
 //
 // Write path (Execute, one loop for every command): under `write_mu_` (one writer at a time):
 // decide against the projections -> stamp (sequence, time, actor) -> append with the head the

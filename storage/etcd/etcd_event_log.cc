@@ -45,11 +45,12 @@ absl::StatusOr<pb::LogHead> DecodeHead(const std::string& bytes) {
   return head;
 }
 
-std::optional<uint64_t> ReadU64(Db& db, absl::string_view key, bool* malformed) {
-  absl::StatusOr<std::optional<std::string>> bytes = db.Get(kMetaCf, key);
-  if (!bytes.ok() || !*bytes) return std::nullopt;
-  std::optional<uint64_t> v = DecodeU64(**bytes);
-  if (!v) *malformed = true;
+// A u64 meta value; nullopt when absent. Errors: kDataLoss (malformed), the Db's.
+absl::StatusOr<std::optional<uint64_t>> ReadU64(Db& db, absl::string_view key) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, db.Get(kMetaCf, key));
+  if (!bytes) return std::optional<uint64_t>();
+  std::optional<uint64_t> v = DecodeU64(*bytes);
+  if (!v) return absl::DataLossError(absl::StrCat("malformed meta key ", key, " in the data dir"));
   return v;
 }
 
@@ -87,10 +88,10 @@ std::string EtcdEventLog::LogKey(uint64_t first_sequence) const {
 absl::StatusOr<std::unique_ptr<EtcdEventLog>> EtcdEventLog::Open(std::shared_ptr<Db> db,
                                                                   authz::TokenIndex* index,
                                                                   EtcdEventLogOptions options) {
-  bool malformed = false;
-  const uint64_t checkpoint = ReadU64(*db, kCheckpointKey, &malformed).value_or(0);
-  const std::optional<uint64_t> revision = ReadU64(*db, kEtcdRevisionKey, &malformed);
-  if (malformed) return absl::DataLossError("malformed checkpoint or etcd revision in the data dir");
+  AUTHD_ASSIGN_OR_RETURN(const std::optional<uint64_t> stored_checkpoint,
+                         ReadU64(*db, kCheckpointKey));
+  AUTHD_ASSIGN_OR_RETURN(const std::optional<uint64_t> revision, ReadU64(*db, kEtcdRevisionKey));
+  const uint64_t checkpoint = stored_checkpoint.value_or(0);
   {
     auto it = db->NewIterator(kEventsCf);
     it->SeekToFirst();
