@@ -1,5 +1,9 @@
 #include "storage/applier.h"
 
+#include "base/status_macros.h"
+#include "storage/keys.h"
+#include "storage/rocksdb_status.h"
+
 
 namespace authd::storage {
 
@@ -27,6 +31,17 @@ void PublishIndexOps(const std::vector<IndexOp>& ops, authz::TokenIndex* index) 
         break;
     }
   }
+}
+
+absl::StatusOr<std::vector<pb::Event>> ReadAppliedEvents(Db& db, uint64_t from, size_t limit) {
+  std::vector<pb::Event> out;
+  auto it = db.NewIterator(kEventsCf);
+  for (it->Seek(EncodeU64(from)); it->Valid() && out.size() < limit; it->Next()) {
+    AUTHD_ASSIGN_OR_RETURN(pb::Event event, DecodeEvent(View(it->value())));
+    out.push_back(std::move(event));
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), "reading events");
+  return out;
 }
 
 }  // namespace authd::storage

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "authz/token_index.h"
 #include "storage/record_codec.h"
 #include "rocksdb/write_batch.h"
@@ -23,6 +24,11 @@ void AddProjectionWrites(const Db& db, const ProjectionBatch& projection, rocksd
 
 // Applies index operations to `index`, in order.
 void PublishIndexOps(const std::vector<IndexOp>& ops, authz::TokenIndex* index);
+
+// The applied events in `db`'s events column family with position >= `from`, at most `limit`, in
+// order (EventLog::Read of both logs: the local copy is what this process applied). Errors:
+// kDataLoss (an undecodable event), kUnavailable.
+absl::StatusOr<std::vector<pb::Event>> ReadAppliedEvents(Db& db, uint64_t from, size_t limit);
 
 }  // namespace authd::storage
 

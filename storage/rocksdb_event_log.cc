@@ -89,14 +89,7 @@ absl::Status RocksDbEventLog::AwaitApplied(const Appended& appended) {
 }
 
 absl::StatusOr<std::vector<pb::Event>> RocksDbEventLog::Read(uint64_t from, size_t limit) {
-  std::vector<pb::Event> out;
-  auto it = db_->NewIterator(kEventsCf);
-  for (it->Seek(EncodeU64(from)); it->Valid() && out.size() < limit; it->Next()) {
-    AUTHD_ASSIGN_OR_RETURN(pb::Event event, DecodeEvent(View(it->value())));
-    out.push_back(std::move(event));
-  }
-  if (!it->status().ok()) return FromRocksDb(it->status(), "reading events");
-  return out;
+  return ReadAppliedEvents(*db_, from, limit);
 }
 
 absl::Status RocksDbEventLog::Walk(rocksdb::Iterator* it, uint64_t from,

@@ -313,14 +313,7 @@ void EtcdEventLog::Fail(absl::Status status) {
 }
 
 absl::StatusOr<std::vector<pb::Event>> EtcdEventLog::Read(uint64_t from, size_t limit) {
-  std::vector<pb::Event> out;
-  auto it = db_->NewIterator(kEventsCf);
-  for (it->Seek(EncodeU64(from)); it->Valid() && out.size() < limit; it->Next()) {
-    AUTHD_ASSIGN_OR_RETURN(pb::Event event, DecodeEvent(View(it->value())));
-    out.push_back(std::move(event));
-  }
-  if (!it->status().ok()) return FromRocksDb(it->status(), "reading events");
-  return out;
+  return ReadAppliedEvents(*db_, from, limit);
 }
 
 // ---------------------------------------------------------------------------------------------
