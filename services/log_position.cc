@@ -16,7 +16,8 @@ absl::Time PositionWaitDeadline(std::chrono::system_clock::time_point call_deadl
   // Give up a little before the caller does, so that it reads UNAVAILABLE with the positions
   // rather than its own DEADLINE_EXCEEDED.
   const absl::Time deadline = absl::FromChrono(call_deadline);
-  const absl::Duration margin = std::min(absl::Milliseconds(50), (deadline - now) / 10);
+  const absl::Duration margin =
+      std::clamp((deadline - now) / 10, absl::ZeroDuration(), absl::Milliseconds(50));
   return std::min(cap, deadline - margin);
 }
 

@@ -73,6 +73,18 @@ class LogPositionTest : public ::testing::Test {
   std::unique_ptr<v1::TenantService::Stub> tenant_;
 };
 
+TEST(PositionWaitDeadlineTest, ALittleBeforeTheCallsDeadlineAndNeverPastTheCap) {
+  const absl::Time now = absl::Now();
+  const auto at = [&](absl::Duration d) { return absl::ToChronoTime(now + d); };
+  EXPECT_EQ(PositionWaitDeadline(std::chrono::system_clock::time_point::max(), now),
+            now + kMaxPositionWait);
+  EXPECT_EQ(PositionWaitDeadline(at(absl::Minutes(5)), now), now + kMaxPositionWait);
+  EXPECT_EQ(PositionWaitDeadline(at(absl::Seconds(1)), now), now + absl::Milliseconds(950));
+  EXPECT_EQ(PositionWaitDeadline(at(absl::Milliseconds(100)), now), now + absl::Milliseconds(90));
+  // A deadline already past stays where it is (no margin added the wrong way).
+  EXPECT_EQ(PositionWaitDeadline(at(-absl::Seconds(1)), now), now - absl::Seconds(1));
+}
+
 TEST_F(LogPositionTest, WritesAndReadsSayThePositionTheyReflect) {
   const uint64_t start = authd_.store().AppliedPosition();
   uint64_t first = 0, second = 0;
