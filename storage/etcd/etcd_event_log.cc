@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "authd/storage/v1/etcd_log.pb.h"
+#include "base/log.h"
 #include "base/status_macros.h"
 #include "storage/applier.h"
 #include "storage/keys.h"
@@ -308,7 +309,13 @@ void EtcdEventLog::Learned(int64_t revision) {
 
 void EtcdEventLog::Fail(absl::Status status) {
   MutexLock lock(&mu_);
-  if (health_.ok()) health_ = std::move(status);
+  if (health_.ok()) {
+    // Once, when replication stops: every write fails with it from now on. (etcd's and RocksDB's
+    // messages name keys, revisions and files, never a token or a password.)
+    LogError(absl::StrCat("etcd event log stopped applying: ", status.ToString(),
+                          "; writes fail until authd is restarted"));
+    health_ = std::move(status);
+  }
   changed_.SignalAll();
 }
 
