@@ -391,9 +391,8 @@ uint64_t TokenStore::LastSequence() const { return CurrentState()->log->Head(); 
 uint64_t TokenStore::AppliedPosition() const { return CurrentState()->log->Applied(); }
 
 absl::Status TokenStore::AwaitPosition(uint64_t position, absl::Time deadline) const {
-  const std::shared_ptr<StoreState> state = CurrentState();
-  if (state->log->Applied() >= position) return absl::OkStatus();
-  return state->log->AwaitPosition(position, deadline);
+  // The log's wait returns at once for a position already applied.
+  return CurrentState()->log->AwaitPosition(position, deadline);
 }
 
 template <typename T>
