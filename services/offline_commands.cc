@@ -195,11 +195,20 @@ class Offline {
     auto report = store_->Verify();
     if (!report.ok()) return Fail(report.status());
     out_ << "events: " << report->events << "\ncheckpoint: " << report->checkpoint
-         << "\nprojection keys: " << report->projection_keys << "\n";
+         << "\nprojection keys: " << report->projection_keys
+         << "\nstate digest: " << report->state_digest << "\n";
+    if (report->log_start > 1) out_ << "log starts at: " << report->log_start << "\n";
+    for (const std::string& n : report->notes) out_ << "NOTE: " << n << "\n";
     for (const std::string& p : report->problems) out_ << "PROBLEM: " << p << "\n";
-    out_ << (report->problems.empty() ? "OK: the log is continuous, the projections equal its "
-                                        "replay, and every checksum matches.\n"
-                                      : "FAILED\n");
+    if (!report->problems.empty()) {
+      out_ << "FAILED\n";
+    } else if (report->log_start > 1) {
+      out_ << "OK: the log is continuous from its start, the checkpoint is its end, and every "
+              "checksum matches.\n";
+    } else {
+      out_ << "OK: the log is continuous, the projections equal its replay, and every checksum "
+              "matches.\n";
+    }
     return report->problems.empty() ? 0 : 1;
   }
 

@@ -137,6 +137,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
     etcd.client.user = options.etcd_user;
     etcd.client.password = options.etcd_password;
     etcd.prefix = options.etcd_prefix;
+    etcd.snapshot_every = options.etcd_snapshot_every;
     store_options.etcd = std::move(etcd);
     s->info_.event_log = "etcd";
     s->info_.etcd_endpoints = options.etcd_endpoints;
@@ -233,11 +234,66 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus("", true);
   for (const std::string& name : AuthdServiceNames()) health->SetServingStatus(name, true);
+  if (s->store_->Replication().replicated) {
+    AuthdServer* raw = s.get();
+    const absl::Duration max_lag = options.max_replica_lag;
+    s->replication_watcher_ = std::thread([raw, max_lag] { raw->WatchReplication(max_lag); });
+  }
   return s;
+}
+
+void AuthdServer::WatchReplication(absl::Duration max_lag) {
+  constexpr absl::Duration kInterval = absl::Seconds(1);
+  // etcd unreachable this long is said in the log (then every kStaleReport), with how stale the
+  // answers may be; it does not change readiness: every replica would go at once.
+  constexpr absl::Duration kStaleAfter = absl::Seconds(10);
+  constexpr absl::Duration kStaleReport = absl::Seconds(30);
+  bool serving = true;
+  absl::Time last_stale_report = absl::InfinitePast();
+  for (;;) {
+    {
+      MutexLock lock(&replication_mu_);
+      if (!replication_stop_) replication_cv_.WaitWithTimeout(&replication_mu_, kInterval);
+      if (replication_stop_) return;
+    }
+    const storage::ReplicationStatus status = store_->Replication();
+    const bool lagging = status.behind_for > max_lag || !status.stopped.ok();
+    if (lagging == serving) {
+      serving = !lagging;
+      grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+      health->SetServingStatus("", serving);
+      for (const std::string& name : AuthdServiceNames()) health->SetServingStatus(name, serving);
+      if (!status.stopped.ok()) {
+        LogWarning(absl::StrCat("health: NOT_SERVING: replication stopped at position ",
+                                status.applied, " (", status.stopped.message(),
+                                "); restart this replica once the cause is fixed"));
+      } else if (lagging) {
+        LogWarning(absl::StrCat("health: NOT_SERVING: applied through ", status.applied,
+                                ", but position ", status.known_head, " has existed for ",
+                                absl::FormatDuration(status.behind_for),
+                                " (over --max-replica-lag ", absl::FormatDuration(max_lag), ")"));
+      } else {
+        LogInfo(absl::StrCat("health: SERVING again: caught up through ", status.applied));
+      }
+    }
+    const absl::Time now = absl::Now();
+    if (status.since_contact > kStaleAfter && now - last_stale_report >= kStaleReport) {
+      last_stale_report = now;
+      LogWarning(absl::StrCat("etcd has not answered for ", absl::FormatDuration(status.since_contact),
+                              ": writes fail; Authorize answers from the state applied through "
+                              "position ", status.applied));
+    }
+  }
 }
 
 void AuthdServer::Shutdown(absl::Duration grace) {
   if (shut_down_.exchange(true)) return;
+  {
+    MutexLock lock(&replication_mu_);
+    replication_stop_ = true;
+    replication_cv_.SignalAll();
+  }
+  if (replication_watcher_.joinable()) replication_watcher_.join();
   // Start may have failed half-way: tear down only what exists. The front keeps carrying bytes
   // while gRPC drains (its GOAWAYs and the last responses), and stops after it.
   if (front_ != nullptr) front_->StopAccepting();

@@ -7,6 +7,7 @@
 #include <grpcpp/server.h>
 
 #include <atomic>
+#include <thread>
 
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "authz/session_table.h"
 #include "authz/token_index.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "net/h2_front.h"
 #include "services/password_hasher.h"
 #include "services/server_options.h"
@@ -64,6 +66,13 @@ class AuthdServer {
   std::unique_ptr<grpc::Server> server_;
   // Set by the first Shutdown (an exchange, so two concurrent calls cannot both act).
   std::atomic<bool> shut_down_{false};
+
+  // Readiness of a replica (etcd mode): NOT_SERVING while it lags more than max_replica_lag.
+  void WatchReplication(absl::Duration max_lag);
+  Mutex replication_mu_;
+  CondVar replication_cv_;
+  bool replication_stop_ ABSL_GUARDED_BY(replication_mu_) = false;
+  std::thread replication_watcher_;
 };
 
 }  // namespace authd::services

@@ -159,6 +159,23 @@ const std::vector<OptionSpec>& Specs() {
          o->etcd_prefix = v;
          return absl::OkStatus();
        }},
+      {"etcd-snapshot-every", false,
+       "with etcd: write a snapshot to etcd, delete the log below it and compact etcd every this "
+       "many events; 0 never (default 10000)",
+       [](ServerOptions* o, const std::string& v) {
+         int64_t n;
+         if (!absl::SimpleAtoi(v, &n) || n < 0) {
+           return absl::InvalidArgumentError("want an integer >= 0");
+         }
+         o->etcd_snapshot_every = static_cast<uint64_t>(n);
+         return absl::OkStatus();
+       }},
+      {"max-replica-lag", false,
+       "with etcd: report NOT_SERVING on health while a known log position has gone unapplied "
+       "here this long (default 5s)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParsePositiveDuration(v, &o->max_replica_lag);
+       }},
       {"etcd-user", false, "etcd user; its password from AUTHD_ETCD_PASSWORD (default: none)",
        [](ServerOptions* o, const std::string& v) {
          o->etcd_user = v;
@@ -381,7 +398,9 @@ absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& 
     return absl::InvalidArgumentError("--etcd-cert-file and --etcd-key-file: give both or neither");
   }
   const bool etcd_settings = !o.etcd_user.empty() || !o.etcd_ca_file.empty() ||
-                             !o.etcd_cert_file.empty() || o.etcd_prefix != "/authd/";
+                             !o.etcd_cert_file.empty() || o.etcd_prefix != "/authd/" ||
+                             o.etcd_snapshot_every != kDefaultEtcdSnapshotEvery ||
+                             o.max_replica_lag != absl::Seconds(5);
   if (o.etcd_endpoints.empty() && etcd_settings) {
     return absl::InvalidArgumentError(
         "--etcd-endpoints: required by the other --etcd-* options given");

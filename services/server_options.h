@@ -16,6 +16,9 @@
 
 namespace authd::services {
 
+// ServerOptions::etcd_snapshot_every's default (storage::etcd::EtcdEventLogOptions' too).
+inline constexpr uint64_t kDefaultEtcdSnapshotEvery = 10000;
+
 struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (the bound address is logged).
   // Default: 127.0.0.1:50051.
@@ -86,6 +89,13 @@ struct ServerOptions {
   std::vector<std::string> etcd_endpoints;
   // Key prefix of authd's log in etcd; starts and ends with '/'. Default: /authd/.
   std::string etcd_prefix = "/authd/";
+  // Events between snapshots of the log in etcd (each followed by deleting the log below it and
+  // compacting etcd); 0: never. Default: kDefaultEtcdSnapshotEvery (10000).
+  uint64_t etcd_snapshot_every = kDefaultEtcdSnapshotEvery;
+  // With etcd: a replica that has left a log position it knows exists unapplied for longer than
+  // this reports NOT_SERVING on health (readiness) until it catches up. Losing etcd alone does
+  // not count (Authorize keeps answering from memory). Default: 5 s.
+  absl::Duration max_replica_lag = absl::Seconds(5);
   // etcd user (with AUTHD_ETCD_PASSWORD). Default: none.
   std::string etcd_user;
   std::string etcd_password;

@@ -30,6 +30,12 @@ void PublishIndexOps(const std::vector<IndexOp>& ops, authz::TokenIndex* index);
 // kDataLoss (an undecodable event), kUnavailable.
 absl::StatusOr<std::vector<pb::Event>> ReadAppliedEvents(Db& db, uint64_t from, size_t limit);
 
+// Builds the index of `db`'s projections (users' states, every authorization) aside, then swaps
+// it into `index` shard by shard: Authorize never sees an empty index on a reload (start-up, a
+// rebuild, a restore, an etcd snapshot loaded). Errors: kDataLoss (a row does not decode),
+// kUnavailable.
+absl::Status LoadTokenIndex(Db& db, authz::TokenIndex* index);
+
 }  // namespace authd::storage
 
 #endif  // AUTHD_STORAGE_APPLIER_H_

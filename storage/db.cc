@@ -499,10 +499,12 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Db::Scan(absl::
   return ScanWith(rocksdb::ReadOptions(), cf_name);
 }
 
-absl::Status Db::ClearProjectionCfs() {
+absl::Status Db::ClearProjectionCfs() { return ClearColumnFamilies(ProjectionCfs()); }
+
+absl::Status Db::ClearColumnFamilies(const std::vector<absl::string_view>& cfs) {
   rocksdb::WriteBatch batch;
   std::vector<rocksdb::ColumnFamilyHandle*> cleared;
-  for (absl::string_view name : ProjectionCfs()) {
+  for (absl::string_view name : cfs) {
     rocksdb::ColumnFamilyHandle* handle = cf(name);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle));
     it->SeekToFirst();

@@ -85,6 +85,8 @@ class Db final : public StateReader {
   // compaction that drops the covered files. The handles stay the same (no drop/recreate), so
   // concurrent readers never hold a destroyed handle.
   absl::Status ClearProjectionCfs();
+  // The same for any column families (an etcd replica loading a snapshot clears its events too).
+  absl::Status ClearColumnFamilies(const std::vector<absl::string_view>& cfs);
 
   // A read-only view of the whole database at one instant (a RocksDB snapshot): reads through it
   // agree with each other while writers go on (Verify reads one without the writer lock).

@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "storage/record_codec.h"
 #include "storage/commands.h"
+#include "storage/replication_lag.h"
 
 namespace authd::storage {
 
@@ -62,6 +63,14 @@ class EventLog {
   virtual absl::Status Drain() = 0;
   // OK, or the sticky error that stops appends.
   virtual absl::Status health() const = 0;
+  // How far behind the log's source of truth this process is (storage/replication_lag.h).
+  // Default: not replicated (the embedded log is its own truth).
+  virtual ReplicationStatus Replication() const {
+    ReplicationStatus status;
+    status.applied = Applied();
+    status.known_head = Head();
+    return status;
+  }
 
   // Events with position >= `from`, at most `limit`, in order.
   virtual absl::StatusOr<std::vector<pb::Event>> Read(uint64_t from, size_t limit) = 0;

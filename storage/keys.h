@@ -9,6 +9,11 @@
 //                                                         of the last LogCommit applied here
 //                                                         (storage/etcd/etcd_event_log.h); its
 //                                                         presence marks a data dir as an etcd replica
+//                      "log_start"                        -> u64 BE: etcd mode only, the first event
+//                                                         held in CF events when the replica was
+//                                                         loaded from an etcd snapshot (absent: 1)
+//                      "loading_snapshot"                 -> "" while an etcd snapshot is being
+//                                                         loaded (the next open starts it over)
 //   CF authorizations  [auth id: u64 BE]                  -> AuthorizationRecord
 //   CF token_index     "$authd-sha256$<b64url>"           -> [auth id: u64 BE]
 //   CF auth_by_user    [user id: u64 BE][auth id: u64 BE] -> ""
@@ -53,6 +58,8 @@ inline constexpr absl::string_view kCheckpointKey = "checkpoint";
 inline constexpr absl::string_view kRebuildingKey = "rebuilding";
 inline constexpr absl::string_view kHashingModeKey = "hashing";
 inline constexpr absl::string_view kEtcdRevisionKey = "etcd_revision";
+inline constexpr absl::string_view kLogStartKey = "log_start";
+inline constexpr absl::string_view kLoadingSnapshotKey = "loading_snapshot";
 
 // Tenant key tags.
 inline constexpr char kUserTag = 'u';

@@ -112,10 +112,18 @@ struct OpenReport {
 
 // What `Verify` found. Empty `problems` means the store is sound.
 struct VerifyReport {
+  // The last event in the log, and the first one this data dir holds (1, or the sequence after the
+  // etcd snapshot an etcd replica was loaded from).
   uint64_t events = 0;
+  uint64_t log_start = 1;
   uint64_t checkpoint = 0;
   size_t projection_keys = 0;
+  // storage/state_digest.h of the projections, lowercase hex: equal on every replica at the same
+  // checkpoint.
+  std::string state_digest;
   std::vector<std::string> problems;
+  // What was not checked, and why (not a problem).
+  std::vector<std::string> notes;
 };
 
 class TokenStore {
@@ -169,6 +177,9 @@ class TokenStore {
   // has not applied that far: retry, or ask another replica).
   uint64_t AppliedPosition() const;
   absl::Status AwaitPosition(uint64_t position, absl::Time deadline) const;
+  // How far behind the replicated log this process is (storage/replication_lag.h; never behind
+  // with the embedded log).
+  ReplicationStatus Replication() const;
 
   // ---- Commands: each is one atomic, synced commit. Errors: kInvalidArgument, kNotFound,
   // kAlreadyExists, kFailedPrecondition, kUnavailable/kResourceExhausted (storage), kDataLoss.
@@ -217,9 +228,9 @@ class TokenStore {
   // Drops every projection and rebuilds it by replaying the log; reloads the index. Crash-safe: an
   // interrupted rebuild is finished at the next Open.
   absl::Status RebuildProjections();
-  // Checks the log (gap-free from 1, each event decodes and sits under its own sequence), that
-  // the projections equal a fresh in-memory replay of the log, the checkpoint, and RocksDB's block
-  // checksums. Read-only, from one RocksDB snapshot: writers go on meanwhile. Errors only for I/O;
+  // Checks the log (gap-free from its start, each event decodes and sits under its own sequence),
+  // that the projections equal a fresh in-memory replay of the log (when it starts at 1), the
+  // checkpoint, and RocksDB's block checksums; and digests the projections. Read-only, from one RocksDB snapshot: writers go on meanwhile. Errors only for I/O;
   // findings go in the report.
   absl::StatusOr<VerifyReport> Verify();
 
@@ -284,8 +295,6 @@ class TokenStore {
   // files. Hashing off: counts hashed-only tokens.
   absl::Status ApplyHashingPolicy(StoreState& state, const authz::TokenIndex& index,
                                   OpenReport* report);
-  // Builds the index of `db`'s projections aside, then swaps it into `index`.
-  static absl::Status LoadIndex(Db& db, authz::TokenIndex* index);
   // Projects the log from `from` to its end. `without_wal` only where a crash restarts the work
   // from scratch (the rebuild).
   static absl::Status ReplayFrom(StoreState& state, uint64_t from, bool without_wal);

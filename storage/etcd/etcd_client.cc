@@ -81,7 +81,11 @@ KeyValue FromProto(const mvccpb::KeyValue& kv) {
 void ToProto(const std::string& key, const RangeOptions& options,
              etcdserverpb::RangeRequest* request) {
   request->set_key(key);
-  if (options.prefix) request->set_range_end(RangeEndForPrefix(key));
+  if (options.prefix) {
+    request->set_range_end(RangeEndForPrefix(key));
+  } else if (!options.range_end.empty()) {
+    request->set_range_end(options.range_end);
+  }
   request->set_limit(options.limit);
   request->set_revision(options.revision);
 }
@@ -135,12 +139,18 @@ void ToProto(const TxnOp& op, etcdserverpb::RequestOp* out) {
     case TxnOp::Kind::kRange:
       ToProto(op.key, op.range, out->mutable_request_range());
       break;
+    case TxnOp::Kind::kDeleteRange: {
+      etcdserverpb::DeleteRangeRequest* del = out->mutable_request_delete_range();
+      del->set_key(op.key);
+      if (!op.range.range_end.empty()) del->set_range_end(op.range.range_end);
+      break;
+    }
   }
 }
 
-bool HasPut(const std::vector<TxnOp>& ops) {
+bool HasWrite(const std::vector<TxnOp>& ops) {
   return std::any_of(ops.begin(), ops.end(),
-                     [](const TxnOp& op) { return op.kind == TxnOp::Kind::kPut; });
+                     [](const TxnOp& op) { return op.kind != TxnOp::Kind::kRange; });
 }
 
 const char* StateName(grpc_connectivity_state state) {
@@ -452,7 +462,7 @@ absl::StatusOr<TxnResult> EtcdClient::Txn(const std::vector<Compare>& compares,
   for (const Compare& c : compares) ToProto(c, request.add_compare());
   for (const TxnOp& op : then) ToProto(op, request.add_success());
   for (const TxnOp& op : otherwise) ToProto(op, request.add_failure());
-  const bool write = HasPut(then) || HasPut(otherwise);
+  const bool write = HasWrite(then) || HasWrite(otherwise);
   etcdserverpb::TxnResponse response;
   absl::Status s = Call("Txn", write ? CallKind::kWrite : CallKind::kRead, nullptr,
                         [&](Endpoint& ep, grpc::ClientContext* context, const std::string&,
@@ -468,6 +478,9 @@ absl::StatusOr<TxnResult> EtcdClient::Txn(const std::vector<Compare>& compares,
       item.range = FromProto(r.response_range());
       // Inside a Txn etcd leaves the per-operation header empty: the txn's revision applies.
       item.range.revision = out.revision;
+    } else if (r.has_response_delete_range()) {
+      item.kind = TxnOp::Kind::kDeleteRange;
+      item.deleted = r.response_delete_range().deleted();
     }
     out.responses.push_back(std::move(item));
   }

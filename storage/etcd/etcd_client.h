@@ -9,11 +9,11 @@
 // once every endpoint has been tried, until the call's deadline (`call_timeout`). When no member
 // answers in time the error is kUnavailable, naming each endpoint tried and what it said.
 //
-// Writes (Put, a Txn with a put, Compact) are sent again only when etcd certainly did not act on
-// them (not connected, "no leader", "not capable", "too many requests"): a write that reached a
-// member which then failed is reported as kUnknown or kDeadlineExceeded, "outcome unknown", never
-// silently retried (a retried compare-and-swap would report a conflict with itself). See
-// storage/etcd/etcd_status.h for every error's code.
+// Writes (Put, a Txn with a put or a delete, Compact) are sent again only when etcd certainly did
+// not act on them (not connected, "no leader", "not capable", "too many requests"): a write that
+// reached a member which then failed is reported as kUnknown or kDeadlineExceeded, "outcome
+// unknown", never silently retried (a retried compare-and-swap would report a conflict with
+// itself). See storage/etcd/etcd_status.h for every error's code.
 //
 // Authentication: with `user`, the client calls Auth.Authenticate and sends the token as the
 // `token` metadata; when etcd says the token is invalid or predates an auth change it
@@ -100,7 +100,7 @@ class EtcdClient {
   absl::StatusOr<int64_t> Put(const std::string& key, const std::string& value);
 
   // If every compare holds, runs `then` else `otherwise`, atomically. A failed compare is a
-  // result (succeeded = false), not an error. Errors: those of Put (a Txn with a put is a write),
+  // result (succeeded = false), not an error. Errors: those of Put (a Txn with a put or delete is a write),
   // and kInvalidArgument for etcd's txn limits (--max-txn-ops, a key put twice).
   absl::StatusOr<TxnResult> Txn(const std::vector<Compare>& compares,
                                 const std::vector<TxnOp>& then,

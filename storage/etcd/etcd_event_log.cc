@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/status_macros.h"
 #include "storage/applier.h"
+#include "storage/etcd/etcd_snapshot.h"
 #include "storage/keys.h"
 #include "storage/projection_batch.h"
 #include "storage/projector.h"
@@ -30,6 +31,10 @@ constexpr int kSettleAttempts = 5;
 constexpr absl::Duration kWatchPoll = absl::Milliseconds(500);
 constexpr absl::Duration kInitialBackoff = absl::Milliseconds(25);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(1);
+// Log commits read per Range while catching up (each at most etcd's request size, 1.5 MiB).
+constexpr int64_t kResyncPage = 64;
+// Catch-ups restarted because their revision was compacted meanwhile, before giving up.
+constexpr int kResyncAttempts = 5;
 
 bool OutcomeUnknown(const absl::Status& s) {
   return absl::IsUnknown(s) || absl::IsDeadlineExceeded(s);
@@ -63,12 +68,14 @@ EtcdEventLog::EtcdEventLog(std::shared_ptr<Db> db, authz::TokenIndex* index,
     : db_(std::move(db)),
       index_(index),
       options_(std::move(options)),
+      keys_(options_.prefix),
       client_(std::move(client)),
       applied_(applied),
       head_revision_(revision),
       applied_revision_(revision),
       tailed_revision_(revision),
-      known_revision_(revision) {}
+      known_revision_(revision),
+      resume_revision_(revision + 1) {}
 
 EtcdEventLog::~EtcdEventLog() {
   {
@@ -78,17 +85,15 @@ EtcdEventLog::~EtcdEventLog() {
     changed_.SignalAll();
   }
   if (tailer_.joinable()) tailer_.join();
-}
-
-std::string EtcdEventLog::HeadKey() const { return absl::StrCat(options_.prefix, "v1/head"); }
-
-std::string EtcdEventLog::LogKey(uint64_t first_sequence) const {
-  return absl::StrCat(options_.prefix, "v1/log/", absl::StrFormat("%020u", first_sequence));
+  if (snapshotter_.joinable()) snapshotter_.join();
+  if (lag_checker_.joinable()) lag_checker_.join();
 }
 
 absl::StatusOr<std::unique_ptr<EtcdEventLog>> EtcdEventLog::Open(std::shared_ptr<Db> db,
                                                                   authz::TokenIndex* index,
                                                                   EtcdEventLogOptions options) {
+  AUTHD_ASSIGN_OR_RETURN(const bool reset, ResetInterruptedLoad(*db));
+  if (reset) LogWarning("an etcd snapshot load was interrupted: this replica starts over from etcd");
   AUTHD_ASSIGN_OR_RETURN(const std::optional<uint64_t> stored_checkpoint,
                          ReadU64(*db, kCheckpointKey));
   AUTHD_ASSIGN_OR_RETURN(const std::optional<uint64_t> revision, ReadU64(*db, kEtcdRevisionKey));
@@ -107,32 +112,157 @@ absl::StatusOr<std::unique_ptr<EtcdEventLog>> EtcdEventLog::Open(std::shared_ptr
   std::unique_ptr<EtcdEventLog> log(new EtcdEventLog(std::move(db), index, std::move(options),
                                                      std::move(client), checkpoint,
                                                      static_cast<int64_t>(revision.value_or(0))));
-  // etcd's head now: the catch-up target.
-  AUTHD_ASSIGN_OR_RETURN(RangeResult head, log->client_->Range(log->HeadKey()));
-  uint64_t target = 0;
-  if (!head.kvs.empty()) {
-    AUTHD_ASSIGN_OR_RETURN(pb::LogHead decoded, DecodeHead(head.kvs[0].value));
-    target = decoded.last_sequence();
-    log->Learned(head.kvs[0].mod_revision);
-  }
-  if (target < checkpoint) {
-    return absl::DataLossError(absl::StrCat(
-        "etcd's log ends at ", target, ", before this replica's applied position ", checkpoint,
-        ": another cluster or prefix than this data dir was replicated from?"));
+  // Catch up before serving: by reading keys at one revision, within open_timeout.
+  const absl::Time deadline = absl::Now() + log->options_.open_timeout;
+  absl::Status caught_up;
+  absl::Duration backoff = kInitialBackoff;
+  for (;;) {
+    absl::StatusOr<int64_t> resynced = log->Resync();
+    if (resynced.ok()) break;
+    caught_up = resynced.status();
+    // etcd unreachable at start: retried until the deadline (a replica may start before etcd).
+    if (!absl::IsUnavailable(caught_up) || absl::Now() + backoff > deadline) return caught_up;
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, kMaxBackoff);
   }
   log->tailer_ = std::thread([raw = log.get()] { raw->TailLoop(); });
-  const absl::Time deadline = absl::Now() + log->options_.open_timeout;
-  MutexLock lock(&log->mu_);
-  while (log->applied_.get() < target && log->health_.ok()) {
-    if (log->changed_.WaitWithDeadline(&log->mu_, deadline)) break;
+  log->snapshotter_ = std::thread([raw = log.get()] { raw->SnapshotLoop(); });
+  if (log->options_.lag_check_interval > absl::ZeroDuration()) {
+    log->lag_checker_ = std::thread([raw = log.get()] { raw->LagLoop(); });
   }
-  if (!log->health_.ok()) return log->health_;
-  if (log->applied_.get() < target) {
-    return absl::UnavailableError(absl::StrCat(
-        "catching up with etcd: applied ", log->applied_.get(), " of ", target, " events within ",
-        absl::FormatDuration(log->options_.open_timeout)));
+  if (log->options_.snapshot_every > 0) {
+    // A replica that finds etcd far past its last snapshot (say all were down when one was due)
+    // writes one now.
+    uint64_t snapshot_sequence = 0;
+    absl::StatusOr<RangeResult> current = log->client_->Range(log->keys_.SnapshotCurrent());
+    if (current.ok() && !current->kvs.empty()) {
+      absl::StatusOr<pb::SnapshotHeader> header = DecodeSnapshotHeader(current->kvs[0].value);
+      if (header.ok()) snapshot_sequence = header->last_sequence();
+    }
+    if (log->applied_.get() >= snapshot_sequence + 2 * log->options_.snapshot_every) {
+      MutexLock lock(&log->mu_);
+      log->snapshot_due_ = log->applied_.get();
+      log->changed_.SignalAll();
+    }
   }
   return log;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catching up by reading keys.
+
+absl::StatusOr<int64_t> EtcdEventLog::Resync() {
+  {
+    MutexLock lock(&mu_);
+    ++stats_.resyncs;
+  }
+  absl::Status last;
+  for (int attempt = 0; attempt < kResyncAttempts; ++attempt) {
+    bool retry = false;
+    absl::StatusOr<int64_t> done = ResyncOnce(&retry);
+    if (done.ok() || !retry) return done;
+    last = done.status();
+  }
+  return absl::UnavailableError(absl::StrCat("catching up with etcd: history was compacted ",
+                                             kResyncAttempts, " times while reading it (",
+                                             last.message(), ")"));
+}
+
+absl::StatusOr<int64_t> EtcdEventLog::ResyncOnce(bool* retry) {
+  // The head and the current snapshot, at one revision X: everything below is read at X too.
+  AUTHD_ASSIGN_OR_RETURN(
+      TxnResult now,
+      client_->Txn({}, {TxnOp::Range(keys_.Head()), TxnOp::Range(keys_.SnapshotCurrent())}));
+  if (now.responses.size() != 2) return absl::InternalError("etcd txn: expected two ranges");
+  const int64_t at = now.revision;
+  uint64_t target = 0;
+  int64_t head_revision = 0;
+  if (!now.responses[0].range.kvs.empty()) {
+    AUTHD_ASSIGN_OR_RETURN(pb::LogHead head, DecodeHead(now.responses[0].range.kvs[0].value));
+    target = head.last_sequence();
+    head_revision = now.responses[0].range.kvs[0].mod_revision;
+  }
+  Learned(at);
+  {
+    MutexLock lock(&mu_);
+    lag_.ObserveHead(target, applied_.get(), absl::Now());
+  }
+  if (target < applied_.get()) {
+    return absl::DataLossError(absl::StrCat(
+        "etcd's log ends at ", target, ", before this replica's applied position ", applied_.get(),
+        ": another cluster or prefix than this data dir was replicated from?"));
+  }
+  RangeOptions page;
+  page.range_end = keys_.LogEnd();
+  page.revision = at;
+  page.limit = kResyncPage;
+  if (target > applied_.get()) {
+    page.limit = 1;
+    AUTHD_ASSIGN_OR_RETURN(RangeResult first, client_->Range(keys_.Log(applied_.get() + 1), page));
+    page.limit = kResyncPage;
+    const std::optional<uint64_t> first_sequence =
+        first.kvs.empty() ? std::nullopt : keys_.ParseLog(first.kvs[0].key);
+    if (first_sequence != applied_.get() + 1) {
+      // The commit this replica needs next is gone: it must be below the current snapshot.
+      std::optional<pb::SnapshotHeader> header;
+      if (!now.responses[1].range.kvs.empty()) {
+        AUTHD_ASSIGN_OR_RETURN(header, DecodeSnapshotHeader(now.responses[1].range.kvs[0].value));
+      }
+      if (!header || header->last_sequence() <= applied_.get() ||
+          (first_sequence && *first_sequence != header->last_sequence() + 1)) {
+        return absl::DataLossError(absl::StrCat(
+            "etcd holds no commit at sequence ", applied_.get() + 1,
+            first_sequence ? absl::StrCat(" (its log resumes at ", *first_sequence, ")") : "",
+            " and no snapshot covers it",
+            header ? absl::StrCat(" (the current one ends at ", header->last_sequence(), ")") : "",
+            ": the log under this prefix has a hole"));
+      }
+      MutexLock lock(&apply_mu_);
+      absl::Status installed = InstallSnapshot(*client_, keys_, *header, at, *db_);
+      if (absl::IsOutOfRange(installed)) {
+        *retry = true;  // compacted under us: a newer snapshot exists
+        return installed;
+      }
+      AUTHD_RETURN_IF_ERROR(installed);
+      AUTHD_RETURN_IF_ERROR(LoadTokenIndex(*db_, index_.load(std::memory_order_acquire)));
+      {
+        MutexLock state_lock(&mu_);
+        applied_revision_ = header->commit_revision();
+        ++stats_.loaded;
+      }
+      applied_.Advance(header->last_sequence());
+      LogInfo(absl::StrCat("installed the etcd snapshot at sequence ", header->last_sequence(),
+                           " (", header->row_count(), " rows in ", header->chunk_count(),
+                           " chunks)"));
+    }
+  }
+  // The log keys after what this replica holds, page by page, all at X.
+  while (applied_.get() < target) {
+    absl::StatusOr<RangeResult> got = client_->Range(keys_.Log(applied_.get() + 1), page);
+    if (absl::IsOutOfRange(got.status())) {
+      *retry = true;
+      return got.status();
+    }
+    AUTHD_RETURN_IF_ERROR(got.status());
+    if (got->kvs.empty()) break;
+    for (const KeyValue& kv : got->kvs) {
+      AUTHD_RETURN_IF_ERROR(ApplyCommit(kv.value, kv.mod_revision));
+    }
+    if (!got->more) break;
+  }
+  if (applied_.get() != target) {
+    return absl::DataLossError(absl::StrCat("etcd's head says the log ends at ", target,
+                                            ", but its commits end at ", applied_.get()));
+  }
+  {
+    MutexLock lock(&apply_mu_);
+    if (head_revision != 0) head_revision_ = head_revision;
+  }
+  MutexLock lock(&mu_);
+  tailed_revision_ = std::max(tailed_revision_, at);
+  resume_revision_ = std::max(resume_revision_, at + 1);
+  changed_.SignalAll();
+  return at;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,6 +335,12 @@ absl::StatusOr<Appended> EtcdEventLog::Append(uint64_t expected_head, std::vecto
   }
   appended.last_position = last;
   appended.ticket = last;
+  const uint64_t every = options_.snapshot_every;
+  if (every > 0 && last / every > expected_head / every) {
+    MutexLock lock(&mu_);
+    snapshot_due_ = std::max(snapshot_due_, last);
+    changed_.SignalAll();
+  }
   return appended;
 }
 
@@ -324,14 +460,91 @@ absl::StatusOr<std::vector<pb::Event>> EtcdEventLog::Read(uint64_t from, size_t 
 }
 
 // ---------------------------------------------------------------------------------------------
+// Snapshots.
+
+void EtcdEventLog::SnapshotLoop() {
+  for (;;) {
+    uint64_t due;
+    {
+      MutexLock lock(&mu_);
+      while (snapshot_due_ == 0 && !stopping_) changed_.Wait(&mu_);
+      if (stopping_) return;
+      due = snapshot_due_;
+      snapshot_due_ = 0;
+    }
+    // At the append that crossed the boundary, once it is applied here (else whatever is applied
+    // by then: a snapshot is correct at any commit boundary).
+    applied_.Await(due, absl::Now() + options_.apply_timeout).IgnoreError();
+    absl::StatusOr<uint64_t> written = WriteSnapshotNow();
+    if (!written.ok()) {
+      // Not sticky: the log keeps working, and the next crossing tries again.
+      LogWarning(absl::StrCat("writing an etcd snapshot failed: ", written.status().ToString()));
+    }
+  }
+}
+
+absl::StatusOr<uint64_t> EtcdEventLog::WriteSnapshotNow() {
+  MutexLock serial(&snapshot_mu_);
+  // One RocksDB snapshot: the checkpoint, its etcd revision and the rows name one state. The
+  // tailer goes on applying meanwhile.
+  std::unique_ptr<Db::PointInTime> view = db_->NewPointInTime();
+  AUTHD_ASSIGN_OR_RETURN(SnapshotWritten done,
+                         WriteSnapshot(*client_, keys_, *view, options_.snapshot_chunk_bytes));
+  if (done.written) {
+    MutexLock lock(&mu_);
+    ++stats_.written;
+    stats_.last_written_sequence = done.header.last_sequence();
+    if (done.compacted_revision != 0) stats_.last_compacted_revision = done.compacted_revision;
+    LogInfo(absl::StrCat("wrote the etcd snapshot at sequence ", done.header.last_sequence(), " (",
+                         done.header.row_count(), " rows in ", done.header.chunk_count(),
+                         " chunks), deleted ", done.log_keys_deleted,
+                         " log commits below it, compacted etcd at revision ",
+                         done.compacted_revision));
+  }
+  return done.header.last_sequence();
+}
+
+EtcdLogStats EtcdEventLog::stats() const {
+  MutexLock lock(&mu_);
+  return stats_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lag.
+
+void EtcdEventLog::LagLoop() {
+  for (;;) {
+    {
+      MutexLock lock(&mu_);
+      if (!stopping_) changed_.WaitWithTimeout(&mu_, options_.lag_check_interval);
+      if (stopping_) return;
+    }
+    // A linearizable read: the head as of now, from whichever member the client reaches.
+    absl::StatusOr<RangeResult> head = client_->Range(keys_.Head());
+    if (!head.ok()) continue;  // since_contact grows; Authorize keeps answering from memory
+    uint64_t last_sequence = 0;
+    if (!head->kvs.empty()) {
+      absl::StatusOr<pb::LogHead> decoded = DecodeHead(head->kvs[0].value);
+      if (!decoded.ok()) continue;  // the tailer stops on it with the error
+      last_sequence = decoded->last_sequence();
+      Learned(head->kvs[0].mod_revision);
+    }
+    MutexLock lock(&mu_);
+    lag_.ObserveHead(last_sequence, applied_.get(), absl::Now());
+  }
+}
+
+ReplicationStatus EtcdEventLog::Replication() const {
+  MutexLock lock(&mu_);
+  ReplicationStatus status = lag_.Status(applied_.get(), absl::Now());
+  status.stopped = health_;
+  return status;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The tailer.
 
 void EtcdEventLog::TailLoop() {
-  int64_t next;
-  {
-    MutexLock lock(&mu_);
-    next = applied_revision_ + 1;
-  }
   absl::Duration backoff = kInitialBackoff;
   auto wait_backoff = [&]() -> bool {  // false: stop
     MutexLock lock(&mu_);
@@ -340,15 +553,17 @@ void EtcdEventLog::TailLoop() {
     return !stopping_;
   };
   for (;;) {
+    WatchOptions watch_options;
     {
       MutexLock lock(&mu_);
       if (stopping_) return;
+      watch_options.start_revision = resume_revision_;
     }
-    WatchOptions watch_options;
-    watch_options.key = absl::StrCat(options_.prefix, "v1/");
-    watch_options.prefix = true;
-    watch_options.start_revision = next;
+    // The head and the commits; snapshot chunks (after them in key order) are never delivered.
+    watch_options.key = keys_.Head();
+    watch_options.range_end = keys_.LogEnd();
     watch_options.progress_notify = true;
+    if (options_.before_watch) options_.before_watch();
     absl::StatusOr<std::unique_ptr<EtcdWatch>> opened = client_->Watch(watch_options);
     if (!opened.ok()) {
       if (!wait_backoff()) return;
@@ -360,6 +575,7 @@ void EtcdEventLog::TailLoop() {
       if (stopping_) return;
       watch_ = watch.get();
     }
+    const absl::Time opened_at = absl::Now();
     absl::Status ended;
     for (;;) {
       absl::StatusOr<WatchBatch> batch = watch->Next(kWatchPoll);
@@ -367,6 +583,16 @@ void EtcdEventLog::TailLoop() {
         if (absl::IsDeadlineExceeded(batch.status())) {
           MutexLock lock(&mu_);
           if (stopping_) break;
+          const absl::Duration behind = lag_.Status(applied_.get(), absl::Now()).behind_for;
+          if (behind > options_.watch_stall_timeout &&
+              absl::Now() - opened_at > options_.watch_stall_timeout) {
+            LogWarning(absl::StrCat("the etcd watch delivered nothing while position ",
+                                    applied_.get() + 1, " stayed unapplied for ",
+                                    absl::FormatDuration(behind), ": reopening it"));
+            ++stats_.stalled_watches;
+            ended = absl::UnavailableError("watch stalled");
+            break;
+          }
           continue;
         }
         ended = batch.status();
@@ -384,20 +610,26 @@ void EtcdEventLog::TailLoop() {
       }
       MutexLock lock(&mu_);
       tailed_revision_ = std::max(tailed_revision_, watch->resume_revision() - 1);
+      resume_revision_ = std::max(resume_revision_, watch->resume_revision());
       changed_.SignalAll();
     }
     {
       MutexLock lock(&mu_);
       watch_ = nullptr;
       if (stopping_) return;
+      resume_revision_ = std::max(resume_revision_, watch->resume_revision());
     }
-    next = std::max(next, watch->resume_revision());
     if (absl::IsOutOfRange(ended)) {
-      Fail(absl::DataLossError(absl::StrCat(
-          "etcd history compacted below this replica (it needs revision ", next,
-          ", etcd keeps from ", watch->compact_revision(),
-          "): snapshots come in a later step (ADR 0005 step 3)")));
-      return;
+      // History below a snapshot was compacted while this replica was not watching: catch up by
+      // reading keys (the snapshot when the commits it needs are gone), never by skipping.
+      watch.reset();
+      absl::StatusOr<int64_t> resynced = Resync();
+      if (!resynced.ok() && !absl::IsUnavailable(resynced.status())) {
+        Fail(resynced.status());
+        return;
+      }
+      if (!resynced.ok() && !wait_backoff()) return;
+      continue;
     }
     // Anything else, kCancelled included (what gRPC reports for a stream whose member was
     // killed): not our Cancel, since stopping_ was not set. Reopen.
@@ -407,19 +639,32 @@ void EtcdEventLog::TailLoop() {
 }
 
 absl::Status EtcdEventLog::ApplyPut(const KeyValue& kv) {
-  if (kv.key == HeadKey()) {
-    AUTHD_ASSIGN_OR_RETURN(pb::LogHead head, DecodeHead(kv.value));
-    MutexLock lock(&apply_mu_);
-    // A fence (or the head of a commit already applied): the compare's revision moves.
-    if (head.last_sequence() == applied_.get()) {
-      head_revision_ = std::max(head_revision_, kv.mod_revision);
+  switch (keys_.Classify(kv.key)) {
+    case EtcdKeys::Kind::kHead: {
+      AUTHD_ASSIGN_OR_RETURN(pb::LogHead head, DecodeHead(kv.value));
+      MutexLock lock(&apply_mu_);
+      // A fence (or the head of a commit already applied): the compare's revision moves.
+      if (head.last_sequence() == applied_.get()) {
+        head_revision_ = std::max(head_revision_, kv.mod_revision);
+      }
+      return absl::OkStatus();
     }
-    return absl::OkStatus();
+    case EtcdKeys::Kind::kLog:
+      return ApplyCommit(kv.value, kv.mod_revision);
+    case EtcdKeys::Kind::kSnapshotCurrent:
+    case EtcdKeys::Kind::kSnapshotChunk:
+      return absl::OkStatus();
+    case EtcdKeys::Kind::kForeign:
+      break;
   }
-  if (absl::StartsWith(kv.key, absl::StrCat(options_.prefix, "v1/log/"))) {
-    return ApplyCommit(kv.value, kv.mod_revision);
+  // Not of authd's layout (someone wrote under the prefix): never applied, said once.
+  MutexLock lock(&mu_);
+  if (!foreign_key_logged_) {
+    foreign_key_logged_ = true;
+    LogWarning(absl::StrCat("ignoring a key under the etcd prefix that is not authd's log layout "
+                            "(revision ", kv.mod_revision, "); nothing was applied from it"));
   }
-  return absl::OkStatus();  // keys of later steps (snapshots)
+  return absl::OkStatus();
 }
 
 absl::Status EtcdEventLog::ApplyCommit(const std::string& value, int64_t revision) {

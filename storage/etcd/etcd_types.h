@@ -23,6 +23,9 @@ struct KeyValue {
 struct RangeOptions {
   // Every key starting with the given key, instead of that key alone. Default: false.
   bool prefix = false;
+  // Every key from the given key up to (not including) this one; ignored with `prefix`.
+  // Default: empty (the key alone).
+  std::string range_end;
   // At most this many keys (0: no limit). Default: 0.
   int64_t limit = 0;
   // Read the store as of this revision (0: the latest). A compacted revision is kOutOfRange.
@@ -67,7 +70,7 @@ struct Compare {
 
 // One operation of a Txn branch.
 struct TxnOp {
-  enum class Kind { kPut, kRange };
+  enum class Kind { kPut, kRange, kDeleteRange };
 
   static TxnOp Put(std::string key, std::string value) {
     return {Kind::kPut, std::move(key), std::move(value), {}};
@@ -75,11 +78,17 @@ struct TxnOp {
   static TxnOp Range(std::string key, RangeOptions options = {}) {
     return {Kind::kRange, std::move(key), {}, options};
   }
+  // Deletes every key in [key, range_end) (etcd's DeleteRange; `range_end` empty: the key alone).
+  static TxnOp DeleteRange(std::string key, std::string range_end) {
+    RangeOptions range;
+    range.range_end = std::move(range_end);
+    return {Kind::kDeleteRange, std::move(key), {}, std::move(range)};
+  }
 
   Kind kind = Kind::kPut;
   std::string key;
   std::string value;    // kPut
-  RangeOptions range;   // kRange
+  RangeOptions range;   // kRange; kDeleteRange uses range.range_end
 };
 
 struct TxnResult {
@@ -89,6 +98,7 @@ struct TxnResult {
   struct Response {
     TxnOp::Kind kind = TxnOp::Kind::kPut;
     RangeResult range;
+    int64_t deleted = 0;  // for kDeleteRange: how many keys it deleted
   };
   std::vector<Response> responses;
 };
@@ -116,9 +126,10 @@ struct Member {
 };
 
 struct WatchOptions {
-  // The key, or with `prefix` every key starting with it.
+  // The key, or with `prefix` every key starting with it, or every key in [key, range_end).
   std::string key;
   bool prefix = false;
+  std::string range_end;  // ignored with `prefix`. Default: empty.
   // Deliver every change from this revision on (0: from now). A compacted revision ends the
   // watch with kOutOfRange (EtcdWatch::compact_revision() says where history starts).
   int64_t start_revision = 0;

@@ -54,7 +54,11 @@ std::unique_ptr<EtcdWatch> EtcdWatch::Open(std::shared_ptr<grpc::Channel> channe
   etcdserverpb::WatchRequest request;
   etcdserverpb::WatchCreateRequest* create = request.mutable_create_request();
   create->set_key(options.key);
-  if (options.prefix) create->set_range_end(RangeEndForPrefix(options.key));
+  if (options.prefix) {
+    create->set_range_end(RangeEndForPrefix(options.key));
+  } else if (!options.range_end.empty()) {
+    create->set_range_end(options.range_end);
+  }
   create->set_start_revision(options.start_revision);
   create->set_progress_notify(options.progress_notify);
   create->set_prev_kv(options.prev_kv);
@@ -85,7 +89,7 @@ std::unique_ptr<EtcdWatch> EtcdWatch::Open(std::shared_ptr<grpc::Channel> channe
 
 void EtcdWatch::ReadLoop() {
   const std::string what = absl::StrCat("Watch of '", absl::CEscape(options_.key), "'",
-                                        options_.prefix ? "*" : "", " at ", endpoint_);
+                                        options_.prefix ? "*" : (options_.range_end.empty() ? "" : "..."), " at ", endpoint_);
   etcdserverpb::WatchResponse response;
   bool read_failed = false;
   while (true) {

@@ -41,161 +41,15 @@
 #include "storage/keys.h"
 #include "storage/etcd/etcd_client.h"
 #include "storage/token_store.h"
+#include "tests/storage/etcd_replicas_fixture.h"
 #include "tests/support/etcd_cluster.h"
 
 namespace authd::storage {
 namespace {
 
-using ::authd::test_support::EtcdCluster;
 using ::testing::HasSubstr;
-using authz::Action;
-using authz::Permission;
-using authz::ResourceType;
 
-constexpr absl::Duration kAwait = absl::Seconds(20);
-
-std::string MakeTempDir() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string templ = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                      "/etcd_event_log_test.XXXXXX";
-  EXPECT_NE(mkdtemp(templ.data()), nullptr);
-  return templ;
-}
-
-// Distinctive enough that finding one in etcd's files cannot be a coincidence.
-std::string TestToken(absl::string_view tag) {
-  return absl::StrCat("rawtok-", tag, "-Qw7Er9Ty2Ui4Op6As8Df");
-}
-
-// Every regular file under `dir`, recursively, concatenated.
-void ReadTree(const std::string& dir, std::string* out) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return;
-  while (dirent* entry = readdir(d)) {
-    const std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string path = dir + "/" + name;
-    struct stat st;
-    if (lstat(path.c_str(), &st) != 0) continue;
-    if (S_ISDIR(st.st_mode)) {
-      ReadTree(path, out);
-    } else if (S_ISREG(st.st_mode)) {
-      std::ifstream in(path, std::ios::binary);
-      std::ostringstream bytes;
-      bytes << in.rdbuf();
-      out->append(bytes.str());
-    }
-  }
-  closedir(d);
-}
-
-// One replica: a data dir, an index, a TokenStore in etcd mode.
-struct Replica {
-  std::string data_dir;
-  std::unique_ptr<authz::TokenIndex> index = std::make_unique<authz::TokenIndex>();
-  std::unique_ptr<TokenStore> store;
-};
-
-class EtcdEventLogTest : public ::testing::Test {
- protected:
-  void StartCluster() {
-    auto cluster = EtcdCluster::Start();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = *std::move(cluster);
-  }
-
-  TokenStoreOptions Options(const std::string& data_dir) {
-    TokenStoreOptions options;
-    options.data_dir = data_dir;
-    etcd::EtcdEventLogOptions log;
-    log.client.endpoints = cluster_->endpoints();
-    options.etcd = log;
-    return options;
-  }
-
-  // Opens a replica on `data_dir` (a fresh one when empty).
-  void Open(Replica* replica, std::string data_dir = "") {
-    replica->data_dir = data_dir.empty() ? MakeTempDir() + "/data" : data_dir;
-    auto store = TokenStore::Open(Options(replica->data_dir), &clock_, replica->index.get());
-    ASSERT_TRUE(store.ok()) << store.status();
-    replica->store = *std::move(store);
-  }
-
-  void SetUpOperator(Replica& replica) {
-    SetupCommand setup;
-    setup.username = "alice";
-    setup.org = "acme";
-    setup.bucket = "metrics";
-    setup.token = TestToken("operator");
-    auto r = replica.store->Setup(setup);
-    ASSERT_TRUE(r.ok()) << r.status();
-    setup_ = *r;
-    actor_ = Actor{r->authorization.id(), r->user.id()};
-    read_buckets_ = authz::OrgPermission(Action::kRead, ResourceType::kBuckets, r->org.id());
-  }
-
-  bool Authorizes(const Replica& replica, const std::string& token) {
-    return replica.index->Authorize(authz::DigestToken(token), read_buckets_).allowed;
-  }
-
-  // One create, retried on the errors a replicated write may answer with (bounded). Returns the
-  // record when acknowledged; counts the conflicts that reached the caller.
-  std::optional<pb::AuthorizationRecord> CreateWithRetries(Replica& replica,
-                                                           const std::string& token,
-                                                           std::atomic<int>* conflicts,
-                                                           std::atomic<int>* failures) {
-    const absl::Time give_up = absl::Now() + absl::Seconds(60);
-    for (int attempt = 0; attempt < 30 && absl::Now() < give_up; ++attempt) {
-      NewAuthorization req;
-      req.org_id = setup_.org.id();
-      req.user_id = setup_.user.id();
-      req.permissions = {read_buckets_};
-      req.token = token;
-      auto created = replica.store->CreateAuthorization(actor_, req);
-      if (created.ok()) return *created;
-      if (absl::IsAborted(created.status())) {
-        ++*conflicts;
-        continue;
-      }
-      if (absl::IsUnavailable(created.status()) || absl::IsUnknown(created.status()) ||
-          absl::IsDeadlineExceeded(created.status())) {
-        std::cerr << "create retried after: " << created.status() << "\n";
-        ++*failures;
-        continue;
-      }
-      ADD_FAILURE() << "create failed: " << created.status();
-      return std::nullopt;
-    }
-    ADD_FAILURE() << "create not acknowledged after 30 attempts or 60 s";
-    return std::nullopt;
-  }
-
-  // The replica's whole log, checked gap-free from 1.
-  std::vector<pb::Event> Log(Replica& replica) {
-    auto events = replica.store->ReadEvents(1, 100000);
-    EXPECT_TRUE(events.ok()) << events.status();
-    if (!events.ok()) return {};
-    for (size_t i = 0; i < events->size(); ++i) {
-      EXPECT_EQ((*events)[i].sequence(), i + 1) << "gap in the log";
-    }
-    return *events;
-  }
-
-  // IDs of the authorizations the log created, each with how many events created it.
-  static std::map<uint64_t, int> CreatedIds(const std::vector<pb::Event>& events) {
-    std::map<uint64_t, int> out;
-    for (const pb::Event& e : events) {
-      if (e.has_authorization_created()) ++out[e.authorization_created().authorization().id()];
-    }
-    return out;
-  }
-
-  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
-  std::unique_ptr<EtcdCluster> cluster_;
-  SetupResult setup_;
-  Actor actor_;
-  Permission read_buckets_;
-};
+class EtcdEventLogTest : public EtcdReplicasTest {};
 
 TEST_F(EtcdEventLogTest, SecondReplicaSeesSetupOfTheFirst) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
@@ -481,37 +335,7 @@ TEST_F(EtcdEventLogTest, RestoreRebuildAndDowngradeSayTheyAreNotAvailable) {
 }
 
 // The log alone, two replicas on one cluster, so a conflict is deterministic.
-class EtcdEventLogDirectTest : public EtcdEventLogTest {
- protected:
-  struct Bare {
-    authz::TokenIndex index;
-    std::shared_ptr<Db> db;
-    std::unique_ptr<etcd::EtcdEventLog> log;
-  };
-
-  void OpenBare(Bare* bare) {
-    auto db = Db::Open(MakeTempDir() + "/db");
-    ASSERT_TRUE(db.ok()) << db.status();
-    bare->db = std::move(*db);
-    etcd::EtcdEventLogOptions options;
-    options.client.endpoints = cluster_->endpoints();
-    options.apply_timeout = absl::Seconds(10);
-    auto log = etcd::EtcdEventLog::Open(bare->db, &bare->index, options);
-    ASSERT_TRUE(log.ok()) << log.status();
-    bare->log = std::move(*log);
-  }
-
-  static std::vector<pb::Event> OrgCreated(uint64_t sequence, uint64_t id, const std::string& name) {
-    pb::Event event;
-    event.set_format_version(kEventFormatVersion);
-    event.set_sequence(sequence);
-    event.mutable_org_created()->mutable_org()->set_id(id);
-    event.mutable_org_created()->mutable_org()->set_name(name);
-    std::vector<pb::Event> events;
-    events.push_back(std::move(event));
-    return events;
-  }
-};
+class EtcdEventLogDirectTest : public EtcdReplicasTest {};
 
 TEST_F(EtcdEventLogDirectTest, LosingAppendIsAbortedOnlyOnceTheWinnerIsAppliedHere) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
@@ -588,7 +412,7 @@ TEST_F(EtcdEventLogDirectTest, CommitOutOfSequenceStopsTheReplicaWithDataLoss) {
             absl::StatusCode::kDataLoss);
 }
 
-TEST_F(EtcdEventLogDirectTest, FreshReplicaBelowCompactedHistoryFailsToOpenWithDataLoss) {
+TEST_F(EtcdEventLogDirectTest, FreshReplicaBelowCompactedHistoryCatchesUpByReadingTheLogKeys) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   Bare a;
   ASSERT_NO_FATAL_FAILURE(OpenBare(&a));
@@ -602,9 +426,46 @@ TEST_F(EtcdEventLogDirectTest, FreshReplicaBelowCompactedHistoryFailsToOpenWithD
   client_options.endpoints = cluster_->endpoints();
   auto client = etcd::EtcdClient::Create(client_options);
   ASSERT_TRUE(client.ok());
+  // Someone compacts etcd without a snapshot: the history is gone, the keys are not.
   ASSERT_TRUE((*client)->Compact(a.log->applied_revision(), /*physical=*/true).ok());
 
-  // A new replica would need the history from revision 1: no snapshot to start from yet.
+  // A new replica does not need the history: it reads the commits' keys, then watches.
+  Bare late;
+  ASSERT_NO_FATAL_FAILURE(OpenBare(&late));
+  EXPECT_EQ(late.log->Applied(), 3u);
+  auto org = late.db->Get(kTenantsCf, TaggedIdKey(kOrgTag, 13));
+  ASSERT_TRUE(org.ok());
+  EXPECT_TRUE(org->has_value());
+  // Both go on appending, and see each other.
+  auto more = late.log->Append(3, OrgCreated(4, 14, "org4"), none);
+  ASSERT_TRUE(more.ok()) << more.status();
+  ASSERT_TRUE(late.log->AwaitApplied(*more).ok());
+  ASSERT_TRUE(a.log->AwaitPosition(4, absl::Now() + kAwait).ok());
+  auto again = a.log->Append(4, OrgCreated(5, 15, "org5"), none);
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE(late.log->AwaitPosition(5, absl::Now() + kAwait).ok());
+}
+
+TEST_F(EtcdEventLogDirectTest, MissingCommitThatNoSnapshotCoversIsDataLossAtOpen) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  Bare a;
+  ASSERT_NO_FATAL_FAILURE(OpenBare(&a));
+  Decision none;
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    auto appended = a.log->Append(seq - 1, OrgCreated(seq, 10 + seq, absl::StrCat("org", seq)), none);
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    ASSERT_TRUE(a.log->AwaitApplied(*appended).ok());
+  }
+  etcd::EtcdClientOptions client_options;
+  client_options.endpoints = cluster_->endpoints();
+  auto client = etcd::EtcdClient::Create(client_options);
+  ASSERT_TRUE(client.ok());
+  // Someone deletes the first commit behind authd's back, and there is no snapshot.
+  auto deleted = (*client)->Txn({}, {etcd::TxnOp::DeleteRange(a.log->LogKey(1), "")});
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  ASSERT_EQ(deleted->responses.size(), 1u);
+  EXPECT_EQ(deleted->responses[0].deleted, 1);
+
   auto db = Db::Open(MakeTempDir() + "/db");
   ASSERT_TRUE(db.ok()) << db.status();
   authz::TokenIndex index;
@@ -614,12 +475,9 @@ TEST_F(EtcdEventLogDirectTest, FreshReplicaBelowCompactedHistoryFailsToOpenWithD
   auto late = etcd::EtcdEventLog::Open(std::shared_ptr<Db>(std::move(*db)), &index, options);
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.status().code(), absl::StatusCode::kDataLoss) << late.status();
-  EXPECT_THAT(late.status().message(), HasSubstr("etcd history compacted below this replica"));
-  EXPECT_THAT(late.status().message(), HasSubstr("snapshots come in a later step"));
-  // The replica that was already past the compaction goes on appending.
-  auto more = a.log->Append(3, OrgCreated(4, 14, "org4"), none);
-  ASSERT_TRUE(more.ok()) << more.status();
-  ASSERT_TRUE(a.log->AwaitApplied(*more).ok());
+  EXPECT_THAT(late.status().message(), HasSubstr("etcd holds no commit at sequence 1"));
+  EXPECT_THAT(late.status().message(), HasSubstr("no snapshot covers it"));
+  EXPECT_EQ(index.size(), 0u);
 }
 
 }  // namespace

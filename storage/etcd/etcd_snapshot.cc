@@ -1,0 +1,308 @@
+#include "storage/etcd/etcd_snapshot.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "rocksdb/write_batch.h"
+#include "storage/keys.h"
+#include "storage/rocksdb_status.h"
+#include "storage/state_digest.h"
+
+namespace authd::storage::etcd {
+namespace {
+
+// The LogHead format this build writes; the projection schema snapshots carry.
+constexpr uint32_t kProjectionSchema = 2;
+// Per-row framing a SnapshotChunk adds around the bytes (tags, lengths): a bound, not exact.
+constexpr size_t kRowOverhead = 24;
+
+std::string Sha256(const std::string& bytes) {
+  unsigned char out[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out);
+  return std::string(reinterpret_cast<const char*>(out), sizeof(out));
+}
+
+// Position of `cf` in Db::ProjectionCfs(); nullopt when it is not a projection.
+std::optional<size_t> ProjectionIndex(absl::string_view cf) {
+  const auto& cfs = Db::ProjectionCfs();
+  for (size_t i = 0; i < cfs.size(); ++i) {
+    if (cfs[i] == cf) return i;
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<uint64_t> ReadMetaU64(Db::PointInTime& view, absl::string_view key) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, view.Get(kMetaCf, key));
+  if (!bytes) return uint64_t{0};
+  std::optional<uint64_t> v = DecodeU64(*bytes);
+  if (!v) return absl::DataLossError(absl::StrCat("malformed meta key ", key, " in the data dir"));
+  return *v;
+}
+
+// Puts chunks as they fill up; computes the header's hashes and digest on the way.
+class ChunkWriter {
+ public:
+  ChunkWriter(EtcdClient& client, const EtcdKeys& keys, uint64_t last_sequence, size_t chunk_bytes)
+      : client_(client), keys_(keys), last_sequence_(last_sequence), chunk_bytes_(chunk_bytes) {
+    Reset();
+  }
+
+  absl::Status Add(absl::string_view cf, absl::string_view key, absl::string_view value) {
+    const size_t row_bytes = cf.size() + key.size() + value.size() + kRowOverhead;
+    if (chunk_.rows_size() > 0 && bytes_ + row_bytes > chunk_bytes_) {
+      AUTHD_RETURN_IF_ERROR(Seal());
+    }
+    pb::SnapshotRow* row = chunk_.add_rows();
+    row->set_column_family(std::string(cf));
+    row->set_key(std::string(key));
+    row->set_value(std::string(value));
+    bytes_ += row_bytes;
+    digest_.Add(cf, key, value);
+    return absl::OkStatus();
+  }
+
+  // Seals the last chunk (an empty state still has one, empty) and returns the header.
+  absl::StatusOr<pb::SnapshotHeader> Finish(int64_t commit_revision) {
+    if (chunk_.rows_size() > 0 || header_.chunk_count() == 0) AUTHD_RETURN_IF_ERROR(Seal());
+    header_.set_format_version(kSnapshotFormatVersion);
+    header_.set_last_sequence(last_sequence_);
+    header_.set_commit_revision(commit_revision);
+    header_.set_schema_version(kProjectionSchema);
+    header_.set_row_count(digest_.rows());
+    header_.set_state_digest(digest_.Finish());
+    return header_;
+  }
+
+ private:
+  void Reset() {
+    chunk_.Clear();
+    chunk_.set_format_version(kSnapshotFormatVersion);
+    chunk_.set_last_sequence(last_sequence_);
+    chunk_.set_index(header_.chunk_count());
+    bytes_ = 0;
+  }
+
+  absl::Status Seal() {
+    const std::string bytes = chunk_.SerializeAsString();
+    AUTHD_RETURN_IF_ERROR(
+        client_.Put(keys_.SnapshotChunk(last_sequence_, header_.chunk_count()), bytes).status());
+    header_.add_chunk_sha256(Sha256(bytes));
+    header_.set_chunk_count(header_.chunk_count() + 1);
+    Reset();
+    return absl::OkStatus();
+  }
+
+  EtcdClient& client_;
+  const EtcdKeys& keys_;
+  const uint64_t last_sequence_;
+  const size_t chunk_bytes_;
+  pb::SnapshotHeader header_;
+  pb::SnapshotChunk chunk_;
+  size_t bytes_ = 0;
+  StateDigest digest_;
+};
+
+}  // namespace
+
+absl::StatusOr<pb::SnapshotHeader> DecodeSnapshotHeader(const std::string& bytes) {
+  pb::SnapshotHeader header;
+  if (!header.ParseFromString(bytes)) {
+    return absl::DataLossError("etcd snapshot header does not decode");
+  }
+  if (header.format_version() == 0 || header.format_version() > kSnapshotFormatVersion) {
+    return absl::DataLossError(absl::StrCat("etcd snapshot header has format_version ",
+                                            header.format_version(), "; this build reads ",
+                                            kSnapshotFormatVersion));
+  }
+  if (static_cast<uint32_t>(header.chunk_sha256_size()) != header.chunk_count() ||
+      header.chunk_count() == 0) {
+    return absl::DataLossError(absl::StrCat("etcd snapshot header at sequence ",
+                                            header.last_sequence(), " names ",
+                                            header.chunk_count(), " chunks but carries ",
+                                            header.chunk_sha256_size(), " hashes"));
+  }
+  if (header.schema_version() != kProjectionSchema) {
+    return absl::DataLossError(absl::StrCat("etcd snapshot at sequence ", header.last_sequence(),
+                                            " holds schema ", header.schema_version(),
+                                            " rows; this build reads schema ", kProjectionSchema));
+  }
+  return header;
+}
+
+absl::StatusOr<pb::SnapshotChunk> DecodeSnapshotChunk(const std::string& bytes,
+                                                      const pb::SnapshotHeader& header,
+                                                      uint32_t index) {
+  const std::string where =
+      absl::StrCat("etcd snapshot at sequence ", header.last_sequence(), ", chunk ", index);
+  if (index >= static_cast<uint32_t>(header.chunk_sha256_size())) {
+    return absl::DataLossError(absl::StrCat(where, ": not in the header"));
+  }
+  if (Sha256(bytes) != header.chunk_sha256(static_cast<int>(index))) {
+    return absl::DataLossError(absl::StrCat(where, ": SHA-256 differs from the header's"));
+  }
+  pb::SnapshotChunk chunk;
+  if (!chunk.ParseFromString(bytes)) return absl::DataLossError(absl::StrCat(where, ": does not decode"));
+  if (chunk.format_version() == 0 || chunk.format_version() > kSnapshotFormatVersion) {
+    return absl::DataLossError(absl::StrCat(where, ": format_version ", chunk.format_version()));
+  }
+  if (chunk.last_sequence() != header.last_sequence() || chunk.index() != index) {
+    return absl::DataLossError(absl::StrCat(where, ": names sequence ", chunk.last_sequence(),
+                                            ", chunk ", chunk.index()));
+  }
+  return chunk;
+}
+
+absl::StatusOr<SnapshotWritten> WriteSnapshot(EtcdClient& client, const EtcdKeys& keys,
+                                              Db::PointInTime& view, size_t chunk_bytes) {
+  SnapshotWritten out;
+  AUTHD_ASSIGN_OR_RETURN(const uint64_t last_sequence, ReadMetaU64(view, kCheckpointKey));
+  AUTHD_ASSIGN_OR_RETURN(const uint64_t commit_revision, ReadMetaU64(view, kEtcdRevisionKey));
+  AUTHD_ASSIGN_OR_RETURN(RangeResult current, client.Range(keys.SnapshotCurrent()));
+  int64_t current_revision = 0;
+  if (!current.kvs.empty()) {
+    AUTHD_ASSIGN_OR_RETURN(out.header, DecodeSnapshotHeader(current.kvs[0].value));
+    current_revision = current.kvs[0].mod_revision;
+    if (out.header.last_sequence() >= last_sequence) return out;  // nothing newer to say
+  }
+  if (last_sequence == 0) return out;
+
+  // 1. The chunks.
+  ChunkWriter writer(client, keys, last_sequence, std::max<size_t>(chunk_bytes, 1));
+  for (absl::string_view cf : Db::ProjectionCfs()) {
+    auto it = view.NewIterator(cf);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      AUTHD_RETURN_IF_ERROR(writer.Add(cf, View(it->key()), View(it->value())));
+    }
+    if (!it->status().ok()) return FromRocksDb(it->status(), "reading a projection to snapshot");
+  }
+  AUTHD_ASSIGN_OR_RETURN(pb::SnapshotHeader header,
+                         writer.Finish(static_cast<int64_t>(commit_revision)));
+
+  // 2. The header, only over the one we read.
+  AUTHD_ASSIGN_OR_RETURN(
+      TxnResult put,
+      client.Txn({Compare::ModRevision(keys.SnapshotCurrent(), Compare::Op::kEqual, current_revision)},
+                 {TxnOp::Put(keys.SnapshotCurrent(), header.SerializeAsString())},
+                 {TxnOp::Range(keys.SnapshotCurrent())}));
+  if (!put.succeeded) {
+    if (!put.responses.empty() && !put.responses[0].range.kvs.empty()) {
+      AUTHD_ASSIGN_OR_RETURN(out.header,
+                             DecodeSnapshotHeader(put.responses[0].range.kvs[0].value));
+    }
+    if (out.header.last_sequence() != last_sequence) {
+      // Ours are orphans; the winner's cleanup would get them too, eventually.
+      client
+          .Txn({}, {TxnOp::DeleteRange(keys.SnapshotChunks(last_sequence),
+                                       keys.SnapshotChunks(last_sequence + 1))})
+          .status()
+          .IgnoreError();
+    }
+    return out;
+  }
+  out.header = header;
+  out.written = true;
+
+  // 3. The log it replaces, and older snapshots' chunks.
+  AUTHD_ASSIGN_OR_RETURN(
+      TxnResult trimmed,
+      client.Txn({}, {TxnOp::DeleteRange(keys.Log(0), keys.Log(last_sequence + 1)),
+                      TxnOp::DeleteRange(keys.SnapshotChunksStart(),
+                                         keys.SnapshotChunks(last_sequence))}));
+  if (!trimmed.responses.empty()) out.log_keys_deleted = trimmed.responses[0].deleted;
+
+  // 4. etcd's history up to here.
+  absl::Status compacted = client.Compact(trimmed.revision, /*physical=*/false);
+  if (compacted.ok()) {
+    out.compacted_revision = trimmed.revision;
+  } else if (!absl::IsOutOfRange(compacted)) {  // already compacted further: fine
+    return compacted;
+  }
+  return out;
+}
+
+absl::Status InstallSnapshot(EtcdClient& client, const EtcdKeys& keys,
+                             const pb::SnapshotHeader& header, int64_t revision, Db& db) {
+  {
+    rocksdb::WriteBatch mark;
+    mark.Put(db.cf(kMetaCf), std::string(kLoadingSnapshotKey), "");
+    AUTHD_RETURN_IF_ERROR(db.Write(&mark, /*sync=*/true));
+  }
+  std::vector<absl::string_view> cleared = Db::ProjectionCfs();
+  cleared.push_back(kEventsCf);
+  AUTHD_RETURN_IF_ERROR(db.ClearColumnFamilies(cleared));
+
+  StateDigest digest;
+  std::optional<std::pair<size_t, std::string>> last_row;
+  for (uint32_t index = 0; index < header.chunk_count(); ++index) {
+    RangeOptions at;
+    at.revision = revision;
+    AUTHD_ASSIGN_OR_RETURN(RangeResult got,
+                           client.Range(keys.SnapshotChunk(header.last_sequence(), index), at));
+    if (got.kvs.empty()) {
+      return absl::DataLossError(absl::StrCat("etcd snapshot at sequence ", header.last_sequence(),
+                                              ": chunk ", index, " is missing"));
+    }
+    AUTHD_ASSIGN_OR_RETURN(pb::SnapshotChunk chunk,
+                           DecodeSnapshotChunk(got.kvs[0].value, header, index));
+    rocksdb::WriteBatch batch;
+    for (const pb::SnapshotRow& row : chunk.rows()) {
+      const std::optional<size_t> cf = ProjectionIndex(row.column_family());
+      if (!cf) {
+        return absl::DataLossError(absl::StrCat(
+            "etcd snapshot at sequence ", header.last_sequence(), ", chunk ", index,
+            ": a row of column family '", row.column_family(), "', which is not a projection"));
+      }
+      std::pair<size_t, std::string> at_row(*cf, row.key());
+      if (last_row && !(*last_row < at_row)) {
+        return absl::DataLossError(absl::StrCat("etcd snapshot at sequence ",
+                                                header.last_sequence(), ", chunk ", index,
+                                                ": rows out of order"));
+      }
+      last_row = std::move(at_row);
+      digest.Add(row.column_family(), row.key(), row.value());
+      batch.Put(db.cf(row.column_family()), row.key(), row.value());
+    }
+    // Without the WAL: the mark makes an interrupted load start over, and the flush below makes
+    // the rows durable before the mark goes.
+    AUTHD_RETURN_IF_ERROR(db.WriteWithoutWal(&batch));
+  }
+  if (digest.rows() != header.row_count() || digest.Finish() != header.state_digest()) {
+    return absl::DataLossError(absl::StrCat("etcd snapshot at sequence ", header.last_sequence(),
+                                            ": the rows do not match the header's state digest"));
+  }
+  {
+    rocksdb::WriteBatch meta;
+    meta.Put(db.cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(header.last_sequence()));
+    meta.Put(db.cf(kMetaCf), std::string(kLogStartKey), EncodeU64(header.last_sequence() + 1));
+    meta.Put(db.cf(kMetaCf), std::string(kEtcdRevisionKey),
+             EncodeU64(static_cast<uint64_t>(header.commit_revision())));
+    AUTHD_RETURN_IF_ERROR(db.Write(&meta, /*sync=*/true));
+  }
+  AUTHD_RETURN_IF_ERROR(db.Flush());
+  rocksdb::WriteBatch done;
+  done.Delete(db.cf(kMetaCf), std::string(kLoadingSnapshotKey));
+  return db.Write(&done, /*sync=*/true);
+}
+
+absl::StatusOr<bool> ResetInterruptedLoad(Db& db) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> mark, db.Get(kMetaCf, kLoadingSnapshotKey));
+  if (!mark) return false;
+  std::vector<absl::string_view> cleared = Db::ProjectionCfs();
+  cleared.push_back(kEventsCf);
+  AUTHD_RETURN_IF_ERROR(db.ClearColumnFamilies(cleared));
+  rocksdb::WriteBatch reset;
+  reset.Put(db.cf(kMetaCf), std::string(kCheckpointKey), EncodeU64(0));
+  reset.Put(db.cf(kMetaCf), std::string(kEtcdRevisionKey), EncodeU64(0));
+  reset.Delete(db.cf(kMetaCf), std::string(kLogStartKey));
+  reset.Delete(db.cf(kMetaCf), std::string(kLoadingSnapshotKey));
+  AUTHD_RETURN_IF_ERROR(db.Write(&reset, /*sync=*/true));
+  return true;
+}
+
+}  // namespace authd::storage::etcd

@@ -1,0 +1,95 @@
+// etcd snapshots of the replicated log (ADR 0005 step 3): the state every event through a sequence
+// S left behind, kept in etcd so that the log below S, and etcd's history, can be discarded. Keys:
+// storage/etcd/etcd_keys.h; values: SnapshotHeader, SnapshotChunk (etcd_log.proto, format 1).
+//
+// A snapshot is the projection rows of one replica's RocksDB at a commit boundary, read from one
+// RocksDB snapshot (Db::PointInTime), so any replica can write it and every replica agrees on it
+// (the rows are a pure function of the log through S: storage/projector.h). Raw tokens are never
+// in it (etcd mode runs with hashing on; the raw_tokens family is not a projection).
+//
+// Writing (WriteSnapshot), in this order, so that a crash anywhere leaves a usable log:
+//   1. put each chunk, <= `chunk_bytes` of rows (default 1 MiB; etcd refuses requests over its
+//      --max-request-bytes, 1.5 MiB by default), under snapshot/<S>/<n>;
+//   2. one Txn: If mod_revision(snapshot/current) == what was read before step 1
+//               Then put snapshot/current {S, chunk hashes, digest}
+//      (a writer that lost deletes its own chunks, unless the winner has the same S);
+//   3. one Txn deleting log keys below S + 1 and the chunks of older snapshots;
+//   4. Compact etcd at that Txn's revision.
+// A crash after 1: orphan chunks, deleted by the next snapshot's step 3. After 2: the log below S
+// is still there (deleted next time). A replica never needs history that step 4 removed: it
+// catches up by reading keys, not by watching from an old revision (EtcdEventLog::Resync).
+//
+// Loading (InstallSnapshot) replaces a replica's applied copy with the snapshot: mark
+// `loading_snapshot`, clear the projections and the local events, write the rows (each chunk's
+// SHA-256 and the whole state digest checked: kDataLoss otherwise), set checkpoint = S,
+// log_start = S + 1, flush, unmark. An interrupted load is started over at the next open
+// (ResetInterruptedLoad).
+//
+// Functions, no state; the caller serialises them per Db and holds off its own applies.
+#ifndef AUTHD_STORAGE_ETCD_ETCD_SNAPSHOT_H_
+#define AUTHD_STORAGE_ETCD_ETCD_SNAPSHOT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "authd/storage/v1/etcd_log.pb.h"
+#include "storage/db.h"
+#include "storage/etcd/etcd_client.h"
+#include "storage/etcd/etcd_keys.h"
+#include "storage/record_codec.h"
+
+namespace authd::storage::etcd {
+
+// The SnapshotHeader / SnapshotChunk format_version this build writes and reads.
+inline constexpr uint32_t kSnapshotFormatVersion = 1;
+// Default chunk size: well under etcd's default 1.5 MiB request limit.
+inline constexpr size_t kDefaultSnapshotChunkBytes = size_t{1} << 20;
+
+// What WriteSnapshot did.
+struct SnapshotWritten {
+  // The header now current in etcd (ours, or the newer one that made ours unnecessary).
+  pb::SnapshotHeader header;
+  // We wrote `header` (false: etcd already had a snapshot at or past this replica's state, or
+  // another writer won the race).
+  bool written = false;
+  // Log keys deleted below the snapshot, and the revision etcd was compacted at (0: not compacted).
+  int64_t log_keys_deleted = 0;
+  int64_t compacted_revision = 0;
+};
+
+// Decodes a header. Errors: kDataLoss (does not decode, or a format_version this build does not
+// read, or chunk hashes that do not match the chunk count).
+absl::StatusOr<pb::SnapshotHeader> DecodeSnapshotHeader(const std::string& bytes);
+
+// Decodes chunk `index` of `header` from its stored bytes, checking its SHA-256 against the
+// header's, its format_version, sequence and index. Errors: kDataLoss naming what differs.
+absl::StatusOr<pb::SnapshotChunk> DecodeSnapshotChunk(const std::string& bytes,
+                                                      const pb::SnapshotHeader& header,
+                                                      uint32_t index);
+
+// Writes the state of `view` (checkpoint S, the etcd revision of its last commit, the projection
+// rows) as etcd's current snapshot, then trims the log and compacts (see the header comment).
+// Errors: those of EtcdClient (nothing is current that was not complete), kDataLoss (a malformed
+// local meta value or a current header that does not decode), kUnavailable from RocksDB.
+absl::StatusOr<SnapshotWritten> WriteSnapshot(EtcdClient& client, const EtcdKeys& keys,
+                                              Db::PointInTime& view, size_t chunk_bytes);
+
+// Installs `header`, read from etcd at `revision` (the chunks are read at that same revision), as
+// `db`'s whole applied state. Errors: kOutOfRange (`revision` was compacted meanwhile: read the
+// header again), kDataLoss (a chunk missing, damaged, out of order or naming a column family that
+// is not a projection; the state digest differs), kUnavailable. On error `db` stays marked, and
+// ResetInterruptedLoad clears it.
+absl::Status InstallSnapshot(EtcdClient& client, const EtcdKeys& keys,
+                             const pb::SnapshotHeader& header, int64_t revision, Db& db);
+
+// When `db` holds a load that did not finish: clears the projections, events, checkpoint,
+// log_start and the mark (the etcd revision stays 0, so the replica is still etcd's and catches up
+// from etcd). Returns whether it did.
+absl::StatusOr<bool> ResetInterruptedLoad(Db& db);
+
+}  // namespace authd::storage::etcd
+
+#endif  // AUTHD_STORAGE_ETCD_ETCD_SNAPSHOT_H_
