@@ -3,12 +3,15 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "authz/authorization_rules.h"
 #include "authz/canned.h"
 #include "authz/password.h"
@@ -57,12 +60,15 @@ class Offline {
   }
 
   // Opens the store without applying a hashing policy, but writing new tokens the way the data
-  // dir's last server did (hashed unless it ran with hashing off).
-  absl::Status Open(const std::string& data_dir) {
+  // dir's last server did (hashed unless it ran with hashing off). With `etcd` (its endpoints
+  // set), as an etcd replica: the data dir catches up from etcd first, and writes go to etcd.
+  absl::Status Open(const std::string& data_dir,
+                    const std::optional<storage::etcd::EtcdEventLogOptions>& etcd) {
     if (data_dir.empty()) return absl::InvalidArgumentError("--data-dir: required ($HOME is not set)");
     storage::TokenStoreOptions options;
     options.data_dir = data_dir;
     options.apply_hashing_policy = false;
+    options.etcd = etcd;
     auto store = storage::TokenStore::Open(options, &clock_, &index_);
     if (!store.ok()) {
       if (absl::IsFailedPrecondition(store.status()) &&
@@ -256,8 +262,19 @@ int RunOfflineCommand(int argc, char** argv, std::ostream& out, std::ostream& er
   CLI::App app{"authd offline commands (the server must be stopped)", "authd"};
   app.require_subcommand(1);
   std::string data_dir = DefaultDataDir();
+  // An etcd replica's data dir is a copy: writes need the replica's etcd options, the same flags
+  // as the server's (the password from AUTHD_ETCD_PASSWORD only).
+  std::string etcd_endpoints, etcd_prefix = "/authd/", etcd_user, etcd_ca, etcd_cert, etcd_key;
   auto add_dir = [&](CLI::App* c) {
     c->add_option("--data-dir", data_dir, "the data dir (default: AUTHD_DATA_DIR or $HOME/.authd/data)");
+    c->add_option("--etcd-endpoints", etcd_endpoints,
+                  "an etcd replica's endpoints (comma-separated URLs): catch up from etcd and "
+                  "write through it");
+    c->add_option("--etcd-prefix", etcd_prefix, "key prefix of the log in etcd (default /authd/)");
+    c->add_option("--etcd-user", etcd_user, "etcd user (password from AUTHD_ETCD_PASSWORD)");
+    c->add_option("--etcd-ca-file", etcd_ca, "PEM CA bundle for https:// etcd endpoints");
+    c->add_option("--etcd-cert-file", etcd_cert, "PEM client certificate for etcd");
+    c->add_option("--etcd-key-file", etcd_key, "PEM private key of --etcd-cert-file");
   };
   Offline offline(out, err);
   std::function<int()> action;
@@ -335,7 +352,23 @@ int RunOfflineCommand(int argc, char** argv, std::ostream& out, std::ostream& er
     return 2;
   }
   if (!action) return 2;
-  if (absl::Status s = offline.Open(data_dir); !s.ok()) return offline.Fail(s);
+  std::optional<storage::etcd::EtcdEventLogOptions> etcd;
+  if (!etcd_endpoints.empty()) {
+    etcd.emplace();
+    for (absl::string_view e : absl::StrSplit(etcd_endpoints, ',', absl::SkipWhitespace())) {
+      etcd->client.endpoints.emplace_back(absl::StripAsciiWhitespace(e));
+    }
+    etcd->prefix = etcd_prefix;
+    etcd->client.user = etcd_user;
+    if (const char* p = std::getenv("AUTHD_ETCD_PASSWORD"); p != nullptr) etcd->client.password = p;
+    etcd->client.ca_file = etcd_ca;
+    etcd->client.cert_file = etcd_cert;
+    etcd->client.key_file = etcd_key;
+    // A one-shot command: no background snapshots or lag checks.
+    etcd->snapshot_every = 0;
+    etcd->lag_check_interval = absl::ZeroDuration();
+  }
+  if (absl::Status s = offline.Open(data_dir, etcd); !s.ok()) return offline.Fail(s);
   return action();
 }
 

@@ -9,6 +9,10 @@
 //
 // They open the data dir themselves, so they refuse, clearly and without changing anything, while
 // a server (or another tool) holds it. Writes are ordinary events in the log (actor 0).
+// On an etcd replica's data dir they take the server's --etcd-* options (the password from
+// AUTHD_ETCD_PASSWORD): the copy catches up from etcd and writes go to etcd, so a stopped
+// replica's data dir (or any empty one) serves to recover a lost operator token for every
+// replica. Without them, such a data dir is read (verify, listings) and writes are refused.
 // --data-dir defaults like the server's: AUTHD_DATA_DIR, then $HOME/.authd/data.
 #ifndef AUTHD_SERVICES_OFFLINE_COMMANDS_H_
 #define AUTHD_SERVICES_OFFLINE_COMMANDS_H_

@@ -138,6 +138,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
     etcd.client.password = options.etcd_password;
     etcd.prefix = options.etcd_prefix;
     etcd.snapshot_every = options.etcd_snapshot_every;
+    etcd.open_timeout = options.etcd_start_timeout;
     store_options.etcd = std::move(etcd);
     s->info_.event_log = "etcd";
     s->info_.etcd_endpoints = options.etcd_endpoints;

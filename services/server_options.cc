@@ -176,6 +176,12 @@ const std::vector<OptionSpec>& Specs() {
        [](ServerOptions* o, const std::string& v) {
          return ParsePositiveDuration(v, &o->max_replica_lag);
        }},
+      {"etcd-start-timeout", false,
+       "with etcd: how long start-up retries unreachable etcd and catches up before it fails "
+       "(default 30s)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParsePositiveDuration(v, &o->etcd_start_timeout);
+       }},
       {"etcd-user", false, "etcd user; its password from AUTHD_ETCD_PASSWORD (default: none)",
        [](ServerOptions* o, const std::string& v) {
          o->etcd_user = v;
@@ -400,7 +406,8 @@ absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& 
   const bool etcd_settings = !o.etcd_user.empty() || !o.etcd_ca_file.empty() ||
                              !o.etcd_cert_file.empty() || o.etcd_prefix != "/authd/" ||
                              o.etcd_snapshot_every != kDefaultEtcdSnapshotEvery ||
-                             o.max_replica_lag != absl::Seconds(5);
+                             o.max_replica_lag != absl::Seconds(5) ||
+                             o.etcd_start_timeout != absl::Seconds(30);
   if (o.etcd_endpoints.empty() && etcd_settings) {
     return absl::InvalidArgumentError(
         "--etcd-endpoints: required by the other --etcd-* options given");

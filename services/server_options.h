@@ -96,6 +96,9 @@ struct ServerOptions {
   // this reports NOT_SERVING on health (readiness) until it catches up. Losing etcd alone does
   // not count (Authorize keeps answering from memory). Default: 5 s.
   absl::Duration max_replica_lag = absl::Seconds(5);
+  // With etcd: how long start-up may wait for etcd (unreachable members are retried) and catch
+  // up with it before authd gives up with an error naming every endpoint. Default: 30 s.
+  absl::Duration etcd_start_timeout = absl::Seconds(30);
   // etcd user (with AUTHD_ETCD_PASSWORD). Default: none.
   std::string etcd_user;
   std::string etcd_password;

@@ -101,6 +101,13 @@ absl::StatusOr<std::shared_ptr<TokenStore::StoreState>> TokenStore::OpenState(
     AUTHD_ASSIGN_OR_RETURN(state->log, etcd::EtcdEventLog::Open(state->db, index, *options_.etcd));
     return state;
   }
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> etcd_revision,
+                         state->db->Get(kMetaCf, kEtcdRevisionKey));
+  if (etcd_revision) {
+    state->writes_refused = absl::FailedPreconditionError(
+        "this data dir is an etcd replica's applied copy: writes go through etcd (give the "
+        "replica's --etcd-endpoints; offline commands take them too)");
+  }
   AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbEventLog> log,
                          RocksDbEventLog::Open(state->db, options_.sync_writes, index));
   state->rocksdb_log = log.get();
@@ -297,6 +304,7 @@ absl::Status TokenStore::Rebuild(StoreState& state, authz::TokenIndex* index) {
 absl::Status TokenStore::RebuildProjections() {
   if (options_.etcd) return NotInEtcdMode("rebuilding the projections");
   authd::MutexLock lock(&write_mu_);
+  AUTHD_RETURN_IF_ERROR(CurrentState()->writes_refused);
   return Rebuild(*CurrentState(), index_);
 }
 
@@ -305,6 +313,7 @@ absl::Status TokenStore::RebuildProjections() {
 
 absl::StatusOr<Appended> TokenStore::AppendLocked(StoreState& state, const Actor& actor,
                                                   Decision& decision, uint64_t expected_head) {
+  AUTHD_RETURN_IF_ERROR(state.writes_refused);
   AUTHD_RETURN_IF_ERROR(state.log->health());
   const uint64_t head = expected_head;
   const int64_t now = absl::ToUnixNanos(clock_->Now());
@@ -962,6 +971,7 @@ absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
   if (options_.etcd) return NotInEtcdMode("downgrading the schema");
   authd::MutexLock lock(&write_mu_);
   const std::shared_ptr<StoreState> state = CurrentState();
+  AUTHD_RETURN_IF_ERROR(state->writes_refused);
   AUTHD_ASSIGN_OR_RETURN(*lost, HashedOnlyAuthorizations(*state->db));
   if (!lost->empty() && !erase_hashed_tokens) {
     return absl::FailedPreconditionError(absl::StrCat(

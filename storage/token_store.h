@@ -265,6 +265,10 @@ class TokenStore {
     std::shared_ptr<Db> db;
     std::unique_ptr<EventLog> log;
     RocksDbEventLog* rocksdb_log = nullptr;
+    // Opened without etcd on an etcd replica's applied copy (meta `etcd_revision`): readable
+    // (verify, listings), but every write is refused with this error, since writes must go
+    // through etcd. OK otherwise.
+    absl::Status writes_refused;
   };
   struct Executed {
     Appended appended;

@@ -385,7 +385,8 @@ absl::StatusOr<bool> EtcdEventLog::Settle(uint64_t expected_head, int64_t compar
                                              expected_head, "; decide again"));
     }
     last_error = fence.status();
-    if (!OutcomeUnknown(last_error) && !absl::IsUnavailable(last_error)) return last_error;
+    if (absl::IsUnavailable(last_error)) break;  // no quorum now: fencing again cannot settle it
+    if (!OutcomeUnknown(last_error)) return last_error;
   }
   return absl::UnknownError(absl::StrCat(
       "outcome unknown: etcd did not settle whether the append after position ", expected_head,

@@ -16,7 +16,9 @@
 // settled with a fence: If mod_revision(head) == R Then put head {expected_head} (unchanged, but
 // a new mod_revision, so the lost write can never land later) Else range log/<expected_head + 1>.
 // The fence landing means the append did not (kUnavailable); the log key holding our bytes means
-// it did (success); anything else is another replica's commit (kAborted).
+// it did (success); anything else is another replica's commit (kAborted). A fence etcd cannot take
+// (no quorum, no member reachable) ends the settling at once with kUnknown: the append may still
+// land when etcd recovers, and then every replica applies it.
 //
 // Catching up (Resync, at open and whenever a watch's start was compacted): read the head and the
 // current snapshot at one revision X; when etcd no longer holds the commit at applied + 1 (deleted

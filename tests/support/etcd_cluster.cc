@@ -416,6 +416,38 @@ absl::Status EtcdCluster::Restart(int i) {
                                                   LogTails(30)));
 }
 
+absl::Status EtcdCluster::Restart(const std::vector<int>& members) {
+  for (int i : members) {
+    if (members_[i].pid > 0) {
+      absl::Status s = Kill(i);
+      if (!s.ok()) return s;
+    }
+    absl::Status s = Launch(i);
+    if (!s.ok()) return s;
+  }
+  const absl::Time deadline = absl::Now() + options_.start_timeout;
+  for (int i : members) {
+    std::string last;
+    bool led = false;
+    for (int poll = 0; poll < kMaxPolls && absl::Now() < deadline && !led; ++poll) {
+      absl::Status alive = CheckAlive();
+      if (!alive.ok()) return alive;
+      auto leader = LeaderSeenBy(i, std::min(deadline - absl::Now(), absl::Seconds(1)));
+      led = leader.ok() && *leader != 0;
+      if (!led) {
+        last = leader.ok() ? "no leader yet" : std::string(leader.status().message());
+        absl::SleepFor(kPollInterval);
+      }
+    }
+    if (!led) {
+      return absl::DeadlineExceededError(absl::StrCat(members_[i].name,
+                                                      " restarted but saw no leader (", last,
+                                                      ")\n", LogTails(30)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string EtcdCluster::LogTails(int lines) const {
   std::string out;
   for (const Member& m : members_) {

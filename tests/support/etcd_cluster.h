@@ -73,6 +73,9 @@ class EtcdCluster {
   // Starts a killed member again (kills it first if running) on the same data dir and ports, and
   // waits until it sees a leader. Errors: as Start.
   absl::Status Restart(int i);
+  // The same for several members at once (launched together: a member alone cannot see a leader
+  // when the others it needs for a quorum are down too).
+  absl::Status Restart(const std::vector<int>& members);
 
   // Waits until every running, unstopped member reports the same leader; returns its index.
   // Errors: kDeadlineExceeded, with the logs.
