@@ -160,7 +160,8 @@ absl::StatusOr<int64_t> EtcdEventLog::Resync() {
   for (int attempt = 0; attempt < kResyncAttempts; ++attempt) {
     bool retry = false;
     absl::StatusOr<int64_t> done = ResyncOnce(&retry);
-    if (done.ok() || !retry) return done;
+    // kOutOfRange from any read at X: a newer snapshot compacted X meanwhile. Read again.
+    if (done.ok() || !(retry || absl::IsOutOfRange(done.status()))) return done;
     last = done.status();
   }
   return absl::UnavailableError(absl::StrCat("catching up with etcd: history was compacted ",
@@ -208,8 +209,9 @@ absl::StatusOr<int64_t> EtcdEventLog::ResyncOnce(bool* retry) {
       if (!now.responses[1].range.kvs.empty()) {
         AUTHD_ASSIGN_OR_RETURN(header, DecodeSnapshotHeader(now.responses[1].range.kvs[0].value));
       }
-      if (!header || header->last_sequence() <= applied_.get() ||
-          (first_sequence && *first_sequence != header->last_sequence() + 1)) {
+      // (Log keys at or below the snapshot may still be there: the trim runs after the header
+      // lands. The log must go on at S + 1; the pages below check that commit by commit.)
+      if (!header || header->last_sequence() <= applied_.get()) {
         return absl::DataLossError(absl::StrCat(
             "etcd holds no commit at sequence ", applied_.get() + 1,
             first_sequence ? absl::StrCat(" (its log resumes at ", *first_sequence, ")") : "",
