@@ -29,6 +29,7 @@ SCALE_TOKENS=${BENCH_SCALE_TOKENS:-1000000}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/authd-bench-etcd.XXXXXX)}
 mkdir -p "$OUT"
 has_part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+BIN=/opt-output-dir-not-known-yet  # set after the build; `run` prints it as $BIN
 
 SERVER_PIN=()
 CLIENT_PIN=()

@@ -78,11 +78,11 @@ absl::Status TokenStore::Fault(absl::string_view step) const {
 }
 
 absl::StatusOr<std::shared_ptr<TokenStore::StoreState>> TokenStore::OpenState(
-    const std::string& path, authz::TokenIndex* index) const {
+    const std::string& path, authz::TokenIndex* index, bool local) const {
   auto state = std::make_shared<StoreState>();
   AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path));
   state->db = std::move(db);
-  if (options_.etcd) {
+  if (options_.etcd && !local) {
     // The log's catch-up writes events into the Db before Recover runs: a fresh data dir gets its
     // schema first (as Recover would give it), so Recover finds a schema-2 store with events.
     Db& fresh = *state->db;
@@ -98,7 +98,10 @@ absl::StatusOr<std::shared_ptr<TokenStore::StoreState>> TokenStore::OpenState(
         AUTHD_RETURN_IF_ERROR(fresh.Write(&batch, /*sync=*/true));
       }
     }
-    AUTHD_ASSIGN_OR_RETURN(state->log, etcd::EtcdEventLog::Open(state->db, index, *options_.etcd));
+    AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<etcd::EtcdEventLog> log,
+                           etcd::EtcdEventLog::Open(state->db, index, *options_.etcd));
+    state->etcd_log = log.get();
+    state->log = std::move(log);
     return state;
   }
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> etcd_revision,
@@ -117,9 +120,9 @@ absl::StatusOr<std::shared_ptr<TokenStore::StoreState>> TokenStore::OpenState(
 
 namespace {
 
-absl::Status NotInEtcdMode(absl::string_view what) {
+absl::Status NotInEtcdMode(absl::string_view what, absl::string_view instead) {
   return absl::UnimplementedError(
-      absl::StrCat(what, " is not available with the etcd event log yet (ADR 0005 step 3)"));
+      absl::StrCat(what, " is not available with the etcd event log: ", instead));
 }
 
 }  // namespace
@@ -302,7 +305,10 @@ absl::Status TokenStore::Rebuild(StoreState& state, authz::TokenIndex* index) {
 }
 
 absl::Status TokenStore::RebuildProjections() {
-  if (options_.etcd) return NotInEtcdMode("rebuilding the projections");
+  if (options_.etcd) {
+    return NotInEtcdMode("rebuilding the projections",
+                         "a replica's copy is rebuilt from etcd by starting it on an empty data dir");
+  }
   authd::MutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(CurrentState()->writes_refused);
   return Rebuild(*CurrentState(), index_);
@@ -769,8 +775,50 @@ void TokenStore::DiscardRestoreDir(const std::string& dir) {
   data_dir_->RemoveTree(dir).IgnoreError();
 }
 
+absl::StatusOr<RestoreResult> TokenStore::RestoreIntoEtcd(const std::string& incoming) {
+  RestoreResult result;
+  auto failed = [](absl::string_view step, const absl::Status& s) {
+    return absl::Status(s.code(), RestoreFailed(step, s));
+  };
+  {
+    // 1. As in RocksDB mode: the received store opened aside and brought up as a start would
+    //    (schema, replay, hashing migration: raw tokens never reach etcd), into a scratch index.
+    if (absl::Status s = Fault("open"); !s.ok()) return failed("open", s);
+    authz::TokenIndex scratch;
+    absl::StatusOr<std::shared_ptr<StoreState>> probe = OpenState(incoming, &scratch, /*local=*/true);
+    if (!probe.ok()) return failed("open", probe.status());
+    absl::StatusOr<std::string> token = storage_internal::FindRawOperatorToken(*(*probe)->db);
+    if (!token.ok()) return failed("open", token.status());
+    result.operator_token = std::move(*token);
+    if (absl::Status s = Fault("prepare"); !s.ok()) return failed("prepare", s);
+    // An etcd replica's backup is an applied copy: bringing it up aside writes nothing to it but
+    // what a start writes, and its raw tokens (none in etcd mode) are hashed locally.
+    (*probe)->writes_refused = absl::OkStatus();
+    OpenReport ignored;
+    absl::Status prepared = Recover(**probe, &scratch, &ignored);
+    if (!prepared.ok()) return failed("prepare", prepared);
+    result.authorizations = scratch.size();
+    if (result.authorizations == 0) {
+      return absl::InvalidArgumentError(
+          "invalid backup without an operator token: it holds no authorization at all");
+    }
+    // 2. Into etcd, for every replica at once (one Txn), this one included: it returns once this
+    //    replica has installed it. Local writers wait meanwhile; other replicas' writes that land
+    //    first make it try again over the new head.
+    if (absl::Status s = Fault("publish"); !s.ok()) return failed("publish", s);
+    authd::MutexLock lock(&write_mu_);
+    const std::shared_ptr<StoreState> live = CurrentState();
+    std::unique_ptr<Db::PointInTime> view = (*probe)->db->NewPointInTime();
+    absl::StatusOr<uint64_t> restored = live->etcd_log->PublishRestore(*view);
+    if (!restored.ok()) return failed("publish", restored.status());
+    result.last_sequence = *restored;
+  }
+  data_dir_->RemoveTree(incoming).IgnoreError();  // the probe is closed: its files are not needed
+  return result;
+}
+
 absl::StatusOr<RestoreResult> TokenStore::RestoreFrom(const std::string& incoming) {
-  if (options_.etcd) return NotInEtcdMode("restoring a backup");
+  if (options_.etcd) return RestoreIntoEtcd(incoming);
   RestoreResult result;
   // Each step either succeeds or returns with the live store, its index and `current` exactly
   // as they were (the error names the step).
@@ -968,7 +1016,10 @@ absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
         absl::StrCat("--to-schema: ", to_schema, " is not a schema below ", kSchemaVersion,
                      " (schema 1 is the only one)"));
   }
-  if (options_.etcd) return NotInEtcdMode("downgrading the schema");
+  if (options_.etcd) {
+    return NotInEtcdMode("downgrading the schema",
+                         "schema 1 exists for the embedded log only (raw tokens never go to etcd)");
+  }
   authd::MutexLock lock(&write_mu_);
   const std::shared_ptr<StoreState> state = CurrentState();
   AUTHD_RETURN_IF_ERROR(state->writes_refused);

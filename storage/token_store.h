@@ -65,7 +65,8 @@ struct TokenStoreOptions {
   std::function<absl::Status(absl::string_view step)> fault_hook;
   // Replicate through etcd (ADR 0005 step 2, storage/etcd/etcd_event_log.h): etcd's log is the
   // source of truth and `data_dir` this replica's applied copy. Needs `use_hashed_tokens`.
-  // Restore, rebuild and downgrade are not available in this mode yet (kUnimplemented).
+  // A restore replaces every replica's state (RestoreFrom); rebuild and downgrade are not
+  // available in this mode (kUnimplemented).
   // Default: unset (the embedded RocksDB log).
   std::optional<etcd::EtcdEventLogOptions> etcd;
 };
@@ -265,6 +266,8 @@ class TokenStore {
     std::shared_ptr<Db> db;
     std::unique_ptr<EventLog> log;
     RocksDbEventLog* rocksdb_log = nullptr;
+    // The etcd log (`log`) in etcd mode, else null.
+    etcd::EtcdEventLog* etcd_log = nullptr;
     // Opened without etcd on an etcd replica's applied copy (meta `etcd_revision`): readable
     // (verify, listings), but every write is refused with this error, since writes must go
     // through etcd. OK otherwise.
@@ -289,8 +292,14 @@ class TokenStore {
   // sees (Open, a restore's probe and promoted store).
 
   // Opens the RocksDB at `path` and its log (publishing into `index`).
+  // With `local`, always on the embedded log, whatever the options say (a backup being restored
+  // is brought up aside like that, in both modes).
   absl::StatusOr<std::shared_ptr<StoreState>> OpenState(const std::string& path,
-                                                        authz::TokenIndex* index) const;
+                                                        authz::TokenIndex* index,
+                                                        bool local = false) const;
+  // RestoreFrom in etcd mode: the backup, brought up aside, becomes etcd's state for every
+  // replica (etcd::EtcdEventLog::PublishRestore); `incoming` is removed.
+  absl::StatusOr<RestoreResult> RestoreIntoEtcd(const std::string& incoming);
   // Brings `state` up as a start does: schema check and upgrade, an interrupted rebuild finished,
   // projections caught up with the log, `index` loaded, the hashing policy applied. Touches
   // nothing but `state`, `index` and `*report`.

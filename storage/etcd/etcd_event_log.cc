@@ -507,6 +507,18 @@ absl::StatusOr<uint64_t> EtcdEventLog::WriteSnapshotNow() {
   return done.header.last_sequence();
 }
 
+absl::StatusOr<uint64_t> EtcdEventLog::PublishRestore(Db::PointInTime& view) {
+  MutexLock serial(&snapshot_mu_);
+  AUTHD_ASSIGN_OR_RETURN(SnapshotWritten done,
+                         WriteRestoreSnapshot(*client_, keys_, view, options_.snapshot_chunk_bytes));
+  const uint64_t restored = done.header.last_sequence();
+  LogInfo(absl::StrCat("restored a backup into etcd as the snapshot at sequence ", restored, " (",
+                       done.header.row_count(), " rows in ", done.header.chunk_count(),
+                       " chunks); every replica installs it"));
+  AUTHD_RETURN_IF_ERROR(applied_.Await(restored, absl::Now() + options_.apply_timeout));
+  return restored;
+}
+
 EtcdLogStats EtcdEventLog::stats() const {
   MutexLock lock(&mu_);
   return stats_;
@@ -611,6 +623,17 @@ void EtcdEventLog::TailLoop() {
           return;
         }
       }
+      bool jumped;
+      {
+        // A head past every commit of its revision: a restore moved it (WriteRestoreSnapshot).
+        MutexLock hold(&apply_mu_);
+        jumped = batch_head_ > applied_.get();
+        batch_head_ = 0;
+      }
+      if (jumped) {
+        ended = absl::OutOfRangeError("the log head moved past its commits (a restore)");
+        break;
+      }
       MutexLock lock(&mu_);
       tailed_revision_ = std::max(tailed_revision_, watch->resume_revision() - 1);
       resume_revision_ = std::max(resume_revision_, watch->resume_revision());
@@ -623,8 +646,9 @@ void EtcdEventLog::TailLoop() {
       resume_revision_ = std::max(resume_revision_, watch->resume_revision());
     }
     if (absl::IsOutOfRange(ended)) {
-      // History below a snapshot was compacted while this replica was not watching: catch up by
-      // reading keys (the snapshot when the commits it needs are gone), never by skipping.
+      // History below a snapshot was compacted while this replica was not watching, or a restore
+      // moved the head past every commit: catch up by reading keys (the snapshot when the
+      // commits it needs are gone), never by skipping.
       watch.reset();
       absl::StatusOr<int64_t> resynced = Resync();
       if (!resynced.ok() && !absl::IsUnavailable(resynced.status())) {
@@ -650,6 +674,7 @@ absl::Status EtcdEventLog::ApplyPut(const KeyValue& kv) {
       if (head.last_sequence() == applied_.get()) {
         head_revision_ = std::max(head_revision_, kv.mod_revision);
       }
+      batch_head_ = std::max(batch_head_, head.last_sequence());
       return absl::OkStatus();
     }
     case EtcdKeys::Kind::kLog:

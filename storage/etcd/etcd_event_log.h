@@ -161,6 +161,11 @@ class EtcdEventLog final : public EventLog {
   // one at or past it. Returns the sequence of etcd's current snapshot afterwards (0: none).
   // Errors: those of WriteSnapshot.
   absl::StatusOr<uint64_t> WriteSnapshotNow();
+  // Makes `view` (a backup's store, brought up aside) every replica's state: WriteRestoreSnapshot
+  // (storage/etcd/etcd_snapshot.h), then waits (at most `apply_timeout`) until this replica
+  // installed it. Returns its position. Errors: those of WriteRestoreSnapshot; kUnavailable when
+  // this replica did not install it in time (the others still do).
+  absl::StatusOr<uint64_t> PublishRestore(Db::PointInTime& view);
   EtcdLogStats stats() const;
 
   // The keys (tests and tools).
@@ -205,6 +210,8 @@ class EtcdEventLog final : public EventLog {
   Mutex apply_mu_;
   // The etcd revision of the head this replica applied: R of the next append's compare.
   int64_t head_revision_ ABSL_GUARDED_BY(apply_mu_);
+  // The highest head sequence the tailer saw in the watch batch it is applying.
+  uint64_t batch_head_ ABSL_GUARDED_BY(apply_mu_) = 0;
 
   mutable Mutex mu_;
   CondVar changed_;

@@ -17,8 +17,9 @@
 namespace authd::storage::etcd {
 namespace {
 
-// The LogHead format this build writes; the projection schema snapshots carry.
+// The projection schema snapshots carry; the LogHead format a restore writes.
 constexpr uint32_t kProjectionSchema = 2;
+constexpr uint32_t kLogHeadFormatVersion = 1;
 // Per-row framing a SnapshotChunk adds around the bytes (tags, lengths): a bound, not exact.
 constexpr size_t kRowOverhead = 24;
 
@@ -108,6 +109,41 @@ class ChunkWriter {
   StateDigest digest_;
 };
 
+// Puts `view`'s projection rows as the chunks of a snapshot at `last_sequence`; returns its header
+// (not yet in etcd).
+absl::StatusOr<pb::SnapshotHeader> WriteChunks(EtcdClient& client, const EtcdKeys& keys,
+                                               Db::PointInTime& view, uint64_t last_sequence,
+                                               int64_t commit_revision, size_t chunk_bytes) {
+  ChunkWriter writer(client, keys, last_sequence, std::max<size_t>(chunk_bytes, 1));
+  for (absl::string_view cf : Db::ProjectionCfs()) {
+    auto it = view.NewIterator(cf);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      AUTHD_RETURN_IF_ERROR(writer.Add(cf, View(it->key()), View(it->value())));
+    }
+    if (!it->status().ok()) return FromRocksDb(it->status(), "reading a projection to snapshot");
+  }
+  return writer.Finish(commit_revision);
+}
+
+// Once a snapshot at `last_sequence` is current: deletes the log it replaces and older snapshots'
+// chunks in one Txn, then compacts etcd at that Txn's revision.
+absl::Status TrimAndCompact(EtcdClient& client, const EtcdKeys& keys, uint64_t last_sequence,
+                            SnapshotWritten* out) {
+  AUTHD_ASSIGN_OR_RETURN(
+      TxnResult trimmed,
+      client.Txn({}, {TxnOp::DeleteRange(keys.Log(0), keys.Log(last_sequence + 1)),
+                      TxnOp::DeleteRange(keys.SnapshotChunksStart(),
+                                         keys.SnapshotChunks(last_sequence))}));
+  if (!trimmed.responses.empty()) out->log_keys_deleted = trimmed.responses[0].deleted;
+  absl::Status compacted = client.Compact(trimmed.revision, /*physical=*/false);
+  if (compacted.ok()) {
+    out->compacted_revision = trimmed.revision;
+  } else if (!absl::IsOutOfRange(compacted)) {  // already compacted further: fine
+    return compacted;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<pb::SnapshotHeader> DecodeSnapshotHeader(const std::string& bytes) {
@@ -173,16 +209,9 @@ absl::StatusOr<SnapshotWritten> WriteSnapshot(EtcdClient& client, const EtcdKeys
   if (last_sequence == 0) return out;
 
   // 1. The chunks.
-  ChunkWriter writer(client, keys, last_sequence, std::max<size_t>(chunk_bytes, 1));
-  for (absl::string_view cf : Db::ProjectionCfs()) {
-    auto it = view.NewIterator(cf);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      AUTHD_RETURN_IF_ERROR(writer.Add(cf, View(it->key()), View(it->value())));
-    }
-    if (!it->status().ok()) return FromRocksDb(it->status(), "reading a projection to snapshot");
-  }
   AUTHD_ASSIGN_OR_RETURN(pb::SnapshotHeader header,
-                         writer.Finish(static_cast<int64_t>(commit_revision)));
+                         WriteChunks(client, keys, view, last_sequence,
+                                     static_cast<int64_t>(commit_revision), chunk_bytes));
 
   // 2. The header, only over the one we read.
   AUTHD_ASSIGN_OR_RETURN(
@@ -208,22 +237,65 @@ absl::StatusOr<SnapshotWritten> WriteSnapshot(EtcdClient& client, const EtcdKeys
   out.header = header;
   out.written = true;
 
-  // 3. The log it replaces, and older snapshots' chunks.
-  AUTHD_ASSIGN_OR_RETURN(
-      TxnResult trimmed,
-      client.Txn({}, {TxnOp::DeleteRange(keys.Log(0), keys.Log(last_sequence + 1)),
-                      TxnOp::DeleteRange(keys.SnapshotChunksStart(),
-                                         keys.SnapshotChunks(last_sequence))}));
-  if (!trimmed.responses.empty()) out.log_keys_deleted = trimmed.responses[0].deleted;
-
-  // 4. etcd's history up to here.
-  absl::Status compacted = client.Compact(trimmed.revision, /*physical=*/false);
-  if (compacted.ok()) {
-    out.compacted_revision = trimmed.revision;
-  } else if (!absl::IsOutOfRange(compacted)) {  // already compacted further: fine
-    return compacted;
-  }
+  AUTHD_RETURN_IF_ERROR(TrimAndCompact(client, keys, last_sequence, &out));
   return out;
+}
+
+absl::StatusOr<SnapshotWritten> WriteRestoreSnapshot(EtcdClient& client, const EtcdKeys& keys,
+                                                     Db::PointInTime& view, size_t chunk_bytes) {
+  constexpr int kAttempts = 5;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    // The head and the current snapshot at one revision: the restore lands only over both.
+    AUTHD_ASSIGN_OR_RETURN(
+        TxnResult now,
+        client.Txn({}, {TxnOp::Range(keys.Head()), TxnOp::Range(keys.SnapshotCurrent())}));
+    if (now.responses.size() != 2) return absl::InternalError("etcd txn: expected two ranges");
+    uint64_t head = 0;
+    int64_t head_revision = 0, current_revision = 0;
+    if (!now.responses[0].range.kvs.empty()) {
+      pb::LogHead decoded;
+      if (!decoded.ParseFromString(now.responses[0].range.kvs[0].value)) {
+        return absl::DataLossError("etcd log head does not decode");
+      }
+      head = decoded.last_sequence();
+      head_revision = now.responses[0].range.kvs[0].mod_revision;
+    }
+    if (!now.responses[1].range.kvs.empty()) {
+      current_revision = now.responses[1].range.kvs[0].mod_revision;
+    }
+    // A position no replica has applied yet, so every replica's position only grows: the
+    // restored state is "the state after event S", with no event at S.
+    const uint64_t restored = head + 1;
+    AUTHD_ASSIGN_OR_RETURN(pb::SnapshotHeader header,
+                           WriteChunks(client, keys, view, restored, /*commit_revision=*/0,
+                                       chunk_bytes));
+    pb::LogHead moved;
+    moved.set_format_version(kLogHeadFormatVersion);
+    moved.set_last_sequence(restored);
+    AUTHD_ASSIGN_OR_RETURN(
+        TxnResult put,
+        client.Txn({Compare::ModRevision(keys.Head(), Compare::Op::kEqual, head_revision),
+                    Compare::ModRevision(keys.SnapshotCurrent(), Compare::Op::kEqual,
+                                         current_revision)},
+                   {TxnOp::Put(keys.SnapshotCurrent(), header.SerializeAsString()),
+                    TxnOp::Put(keys.Head(), moved.SerializeAsString())}));
+    if (!put.succeeded) {
+      // A write or a snapshot came first: drop these chunks and try over the new head.
+      client
+          .Txn({}, {TxnOp::DeleteRange(keys.SnapshotChunks(restored),
+                                       keys.SnapshotChunks(restored + 1))})
+          .status()
+          .IgnoreError();
+      continue;
+    }
+    SnapshotWritten out;
+    out.header = header;
+    out.written = true;
+    AUTHD_RETURN_IF_ERROR(TrimAndCompact(client, keys, restored, &out));
+    return out;
+  }
+  return absl::AbortedError(absl::StrCat("the etcd log kept moving during the restore (",
+                                         kAttempts, " attempts): retry"));
 }
 
 absl::Status InstallSnapshot(EtcdClient& client, const EtcdKeys& keys,

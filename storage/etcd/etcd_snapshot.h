@@ -77,6 +77,15 @@ absl::StatusOr<pb::SnapshotChunk> DecodeSnapshotChunk(const std::string& bytes,
 absl::StatusOr<SnapshotWritten> WriteSnapshot(EtcdClient& client, const EtcdKeys& keys,
                                               Db::PointInTime& view, size_t chunk_bytes);
 
+// Restores a backup into etcd: `view` (the backup's store, brought up aside) becomes the snapshot
+// at S = etcd's head + 1, and the head moves to S, in one Txn guarded by the head's and the
+// current header's mod_revisions (a write that slips in first makes it try again over the new
+// head, 5 times at most); then the log and older chunks are trimmed and etcd compacted. Every
+// replica's tailer then finds no commit at its applied + 1 and installs the snapshot. Errors:
+// kAborted (the log kept moving), those of EtcdClient, kDataLoss (a head that does not decode).
+absl::StatusOr<SnapshotWritten> WriteRestoreSnapshot(EtcdClient& client, const EtcdKeys& keys,
+                                                     Db::PointInTime& view, size_t chunk_bytes);
+
 // Installs `header`, read from etcd at `revision` (the chunks are read at that same revision), as
 // `db`'s whole applied state. Errors: kOutOfRange (`revision` was compacted meanwhile: read the
 // header again), kDataLoss (a chunk missing, damaged, out of order or naming a column family that

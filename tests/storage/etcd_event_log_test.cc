@@ -321,15 +321,13 @@ TEST_F(EtcdEventLogTest, HashingOffIsRefusedWithEtcd) {
   EXPECT_THAT(store.status().message(), HasSubstr("etcd"));
 }
 
-TEST_F(EtcdEventLogTest, RestoreRebuildAndDowngradeSayTheyAreNotAvailable) {
+TEST_F(EtcdEventLogTest, RebuildAndDowngradeSayTheyAreNotAvailable) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   Replica a;
   ASSERT_NO_FATAL_FAILURE(Open(&a));
   absl::Status rebuilt = a.store->RebuildProjections();
   EXPECT_EQ(rebuilt.code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(rebuilt.message(), HasSubstr("etcd"));
-  EXPECT_EQ(a.store->RestoreFrom("/nonexistent").status().code(),
-            absl::StatusCode::kUnimplemented);
   std::vector<authz::Id> lost;
   EXPECT_EQ(a.store->Downgrade(1, false, &lost).code(), absl::StatusCode::kUnimplemented);
 }

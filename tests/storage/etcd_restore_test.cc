@@ -1,0 +1,127 @@
+// Restore in etcd mode (TokenStore::RestoreFrom -> EtcdEventLog::PublishRestore) on a real
+// 3-member etcd cluster: a backup taken from one replica, restored through another, becomes every
+// replica's state at a new position (tokens created after the backup stop authorizing everywhere,
+// one deleted after it authorizes again), every replica ends with one state digest, and writes go
+// on afterwards. A backup without an operator token is refused and changes nothing.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tests/storage/etcd_replicas_fixture.h"
+
+namespace authd::storage {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class EtcdRestoreTest : public EtcdReplicasTest {
+ protected:
+  // A backup of `replica` (its RocksDB files), copied out to a directory of the test's.
+  std::string Backup(Replica& replica) {
+    auto snapshot = replica.store->CreateSnapshot();
+    EXPECT_TRUE(snapshot.ok()) << snapshot.status();
+    if (!snapshot.ok()) return "";
+    const std::string copy = MakeTempDir() + "/backup";
+    std::filesystem::copy(snapshot->store_dir, copy, std::filesystem::copy_options::recursive);
+    replica.store->ReleaseSnapshot(*snapshot);
+    return copy;
+  }
+
+  absl::StatusOr<RestoreResult> Restore(Replica& replica, const std::string& backup) {
+    auto dir = replica.store->NewRestoreDir();
+    if (!dir.ok()) return dir.status();
+    std::filesystem::remove(*dir);
+    std::filesystem::copy(backup, *dir, std::filesystem::copy_options::recursive);
+    return replica.store->RestoreFrom(*dir);
+  }
+};
+
+TEST_F(EtcdRestoreTest, BackupRestoredThroughOneReplicaBecomesEveryReplicasState) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  log_options_.snapshot_chunk_bytes = 512;
+  Replica a, b;
+  ASSERT_NO_FATAL_FAILURE(Open(&a));
+  ASSERT_NO_FATAL_FAILURE(Open(&b));
+  ASSERT_NO_FATAL_FAILURE(SetUpOperator(a));
+  std::atomic<int> conflicts{0}, failures{0};
+  std::vector<std::string> kept;
+  std::vector<pb::AuthorizationRecord> kept_records;
+  for (int i = 0; i < 6; ++i) {
+    kept.push_back(TestToken(absl::StrCat("kept-", i)));
+    auto created = CreateWithRetries(a, kept.back(), &conflicts, &failures);
+    ASSERT_TRUE(created.has_value());
+    kept_records.push_back(*created);
+  }
+  const std::string backup = Backup(a);
+  ASSERT_FALSE(backup.empty());
+
+  // After the backup: new tokens, and one of the kept ones deleted.
+  std::vector<std::string> later;
+  for (int i = 0; i < 3; ++i) {
+    later.push_back(TestToken(absl::StrCat("later-", i)));
+    ASSERT_TRUE(CreateWithRetries(b, later.back(), &conflicts, &failures).has_value());
+  }
+  ASSERT_TRUE(b.store->DeleteAuthorization(actor_, kept_records[0].id()).ok());
+  ASSERT_TRUE(a.store->AwaitPosition(b.store->AppliedPosition(), absl::Now() + kAwait).ok());
+  const uint64_t before = a.store->AppliedPosition();
+  EXPECT_FALSE(Authorizes(a, kept[0]));
+
+  // Restored through B: at a new position, for both.
+  auto restored = Restore(b, backup);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->last_sequence, before + 1);
+  EXPECT_EQ(restored->authorizations, 7u);  // the operator's and the six kept
+  EXPECT_TRUE(restored->operator_token.empty()) << "only hashes are backed up";
+  ASSERT_TRUE(a.store->AwaitPosition(restored->last_sequence, absl::Now() + kAwait).ok());
+  for (Replica* r : {&a, &b}) {
+    for (const std::string& token : kept) EXPECT_TRUE(Authorizes(*r, token)) << token;
+    for (const std::string& token : later) EXPECT_FALSE(Authorizes(*r, token)) << token;
+    EXPECT_TRUE(Authorizes(*r, TestToken("operator")));
+  }
+  auto va = a.store->Verify();
+  auto vb = b.store->Verify();
+  ASSERT_TRUE(va.ok() && vb.ok());
+  EXPECT_THAT(va->problems, IsEmpty());
+  EXPECT_THAT(vb->problems, IsEmpty());
+  EXPECT_EQ(va->checkpoint, restored->last_sequence);
+  EXPECT_EQ(va->state_digest, vb->state_digest);
+
+  // Writes go on, on both, from the restored state.
+  ASSERT_TRUE(CreateWithRetries(a, TestToken("after-a"), &conflicts, &failures).has_value());
+  ASSERT_TRUE(CreateWithRetries(b, TestToken("after-b"), &conflicts, &failures).has_value());
+  ASSERT_TRUE(a.store->AwaitPosition(b.store->AppliedPosition(), absl::Now() + kAwait).ok());
+  ASSERT_TRUE(b.store->AwaitPosition(a.store->AppliedPosition(), absl::Now() + kAwait).ok());
+  EXPECT_TRUE(Authorizes(a, TestToken("after-b")));
+  EXPECT_TRUE(Authorizes(b, TestToken("after-a")));
+
+  // A replica that starts now starts from the restored state.
+  Replica c;
+  ASSERT_NO_FATAL_FAILURE(Open(&c));
+  EXPECT_TRUE(Authorizes(c, kept[0]));
+  EXPECT_FALSE(Authorizes(c, later[0]));
+}
+
+TEST_F(EtcdRestoreTest, BackupWithoutAnOperatorTokenIsRefusedAndChangesNothing) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  Replica empty, a;
+  ASSERT_NO_FATAL_FAILURE(Open(&empty));
+  const std::string backup = Backup(empty);  // before setup: no authorization at all
+  ASSERT_NO_FATAL_FAILURE(SetUpOperator(empty));
+  ASSERT_NO_FATAL_FAILURE(Open(&a));
+  const uint64_t before = a.store->AppliedPosition();
+  auto refused = Restore(a, backup);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_THAT(refused.status().message(), HasSubstr("without an operator token"));
+  EXPECT_EQ(a.store->AppliedPosition(), before);
+  EXPECT_TRUE(Authorizes(a, TestToken("operator")));
+}
+
+}  // namespace
+}  // namespace authd::storage
