@@ -96,6 +96,12 @@ absl::Status Bootstrap(const ServerOptions& options, storage::TokenStore* store,
   request.set_retention_period_seconds(options.init_retention_seconds);
   authd::v1::SetupResponse response;
   absl::Status s = PerformSetup(store, passwords, CallBudget::Unlimited(), request, &response);
+  if (absl::IsFailedPrecondition(s)) {
+    // Replicas on etcd start in parallel with the same AUTHD_INIT_*: one of them sets up, and the
+    // others find it done between their check and their own setup. The outcome is the same.
+    LogInfo("bootstrap: setup was completed meanwhile (by another replica), AUTHD_INIT_* ignored");
+    return absl::OkStatus();
+  }
   if (!s.ok()) {
     return absl::Status(s.code(), absl::StrCat("bootstrap from AUTHD_INIT_*: ", s.message()));
   }

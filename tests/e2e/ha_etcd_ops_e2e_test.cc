@@ -249,6 +249,37 @@ TEST_F(HaEtcdOpsE2eTest, StartRetriesUnreachableEtcdAndFailsClearlyAtTheTimeout)
   ASSERT_NO_FATAL_FAILURE(SetUpTenant());
 }
 
+TEST_F(HaEtcdOpsE2eTest, ReplicasStartedTogetherWithTheSameBootstrapAllComeUp) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  // As a Helm StatefulSet with podManagementPolicy Parallel starts them: same AUTHD_INIT_*.
+  const std::vector<std::string> env = {"AUTHD_INIT_USERNAME=admin",
+                                        "AUTHD_INIT_PASSWORD=bootstrap-pw-123",
+                                        "AUTHD_INIT_ORG=acme", "AUTHD_INIT_BUCKET=metrics",
+                                        "AUTHD_INIT_TOKEN=bootstrap-operator-token-0123456789"};
+  std::vector<std::future<absl::Status>> started;
+  for (int i = 0; i < 3; ++i) {
+    replicas_.push_back(std::make_unique<AuthdProcess>(
+        MakeTempDir(absl::StrCat("parallel", i)),
+        std::vector<std::string>{absl::StrCat("--etcd-endpoints=", Endpoints())}, env));
+  }
+  for (int i = 0; i < 3; ++i) {
+    started.push_back(std::async(std::launch::async, [this, i] { return replicas_[i]->Start(); }));
+  }
+  for (int i = 0; i < 3; ++i) {
+    absl::Status s = started[i].get();
+    EXPECT_TRUE(s.ok()) << s << replicas_[i]->Log();
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (!replicas_[i]->running()) continue;
+    const absl::Duration took = Until(
+        [&] {
+          return Client(i).Authorize("bootstrap-operator-token-0123456789", "write", "orgs").allowed();
+        },
+        absl::Seconds(10));
+    EXPECT_NE(took, absl::InfiniteDuration()) << "replica " << i;
+  }
+}
+
 TEST_F(HaEtcdOpsE2eTest, LostOperatorTokenIsRecoveredThroughAStoppedReplicasDataDir) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   for (int i = 0; i < 2; ++i) ASSERT_NO_FATAL_FAILURE(AddReplica());
