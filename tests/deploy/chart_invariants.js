@@ -2,10 +2,15 @@
 // Checks what the authd chart promises, on rendered variants (`helm template` output):
 //   node chart_invariants.js TOOLS_DIR FILE.yaml:VARIANT...
 // VARIANT is "default" or the name of a deploy/helm/authd/ci/<VARIANT>-values.yaml file. The
-// promises: a 1-replica StatefulSet (0 only for data-helper) behind a headless Service and a
-// ClusterIP Service with appProtocol grpc; native gRPC probes on the listen port; the restricted
-// security posture on every pod; references (ConfigMap, Secret, PVC, volumes) that resolve; the
-// PDB, the NetworkPolicy and the helm test pod; and each variant's own difference.
+// promises: a 1-replica StatefulSet (0 only for data-helper; N only with etcd) behind a headless
+// Service and a ClusterIP Service with appProtocol grpc; native gRPC probes on the listen port
+// (with etcd, liveness is a TCP check: authd's gRPC health follows replication lag, which readiness
+// reports); the restricted security posture on every pod; references (ConfigMap, Secret, PVC,
+// volumes) that resolve; the PDB (fitting the replicas), the NetworkPolicy and the helm test pod;
+// with etcd: one etcd-endpoints and prefix for every replica in the ConfigMap, the etcd password
+// only from a Secret, anti-affinity, egress only to etcd and DNS; the bundled etcd: 3 members
+// whose --initial-cluster names exactly them, its headless Service, PDB and NetworkPolicy; and
+// each variant's own difference.
 // Prints `ok   VARIANT: ...` or every broken promise as `FAIL VARIANT: ...`; exits 1 if any.
 'use strict';
 const fs = require('fs');
@@ -54,6 +59,14 @@ function checkVariant(file, variant) {
     full: { containerPort: 7443, servicePort: 443, accessMode: 'ReadWriteOncePod',
             storageClass: 'fast-ssd', minAvailable: 1, allowEgress: true, digest: true,
             mountPath: '/var/lib/authd', secretKeys: { password: 'admin-password', token: 'admin-token' } },
+    'etcd-bundled': { replicas: 3, etcd: 'bundled' },
+    'etcd-external': {
+      replicas: 3, etcd: 'external', etcdPrefix: '/tenants/authd/',
+      etcdEndpoints: ['https://etcd-0.etcd.storage.svc:2379', 'https://etcd-1.etcd.storage.svc:2379',
+                      'https://etcd-2.etcd.storage.svc:2379'],
+      etcdUser: 'authd', etcdPassword: { name: 'authd-etcd-credentials', key: 'etcd-password' },
+      etcdTlsSecret: 'authd-etcd-tls', antiAffinity: 'hard', topologyKey: 'topology.kubernetes.io/zone',
+    },
   }[variant];
   if (!V) {
     console.log(`FAIL ${variant}: unknown variant (add its expectations to chart_invariants.js)`);
@@ -63,8 +76,14 @@ function checkVariant(file, variant) {
     replicas: 1, persistence: true, networkPolicy: true, bootstrap: true, dataHelper: false,
     containerPort: 50051, servicePort: 50051, accessMode: 'ReadWriteOnce', mountPath: '/data',
     secretKeys: { password: 'password', token: 'token' }, existingSecret: '', allowEgress: false,
+    etcd: null, etcdPrefix: '/authd/', etcdUser: '', etcdPassword: null, etcdTlsSecret: '',
+    antiAffinity: 'soft', topologyKey: 'kubernetes.io/hostname',
     ...V,
   };
+  // Secrets the operator brings (referenced, never rendered by the chart).
+  const externalSecrets = [want.existingSecret, want.etcdPassword && want.etcdPassword.name,
+    want.etcdTlsSecret].filter(Boolean);
+  const component = (labels) => (labels || {})['app.kubernetes.io/component'];
 
   // ---- Security posture, for every pod spec rendered.
   function checkPodSecurity(spec, where) {
@@ -98,9 +117,9 @@ function checkVariant(file, variant) {
       const ref = e.valueFrom || {};
       if (ref.secretKeyRef) {
         const { name, key } = ref.secretKeyRef;
-        if (want.existingSecret && name === want.existingSecret) {
+        if (externalSecrets.includes(name)) {
           expect(byName('Secret', name) === undefined,
-                 `${where}: existingSecret ${name} must not be rendered by the chart`);
+                 `${where}: existing Secret ${name} must not be rendered by the chart`);
           continue;
         }
         const s = byName('Secret', name);
@@ -118,9 +137,219 @@ function checkVariant(file, variant) {
     }
   }
 
-  // ---- StatefulSet.
-  const stsList = all('StatefulSet');
-  expect(stsList.length === 1, `want exactly 1 StatefulSet, got ${stsList.length}`);
+  // ---- etcd (the replicated log). These run after the objects below are looked up.
+
+  // authd's --etcd-endpoints: the bundled members' client URLs, or the existing cluster's.
+  function expectedEndpoints() {
+    if (want.etcd === 'external') return want.etcdEndpoints;
+    const e = etcdStsList[0];
+    if (!e) return [];
+    return [0, 1, 2].map((i) =>
+      `http://${e.metadata.name}-${i}.${e.spec.serviceName}.${e.metadata.namespace}.svc:2379`);
+  }
+
+  // The etcd options live in the one ConfigMap every replica mounts (so every replica gets the same
+  // endpoints and prefix), nothing per pod overrides them, and the password is never there.
+  function checkEtcdConfig(cm, cfg) {
+    const c = containers[0];
+    const etcdKeys = Object.keys(cfg).filter((k) => k.startsWith('etcd-') || k === 'max-replica-lag');
+    for (const k of Object.keys(cfg)) {
+      expect(!/(^|-)(password|secret)$/i.test(k), `the ConfigMap's authd.yaml has a key ${k}`);
+    }
+    for (const k of Object.keys(cm.data || {})) {
+      expect(!/(^|[-_.])password$/i.test(k), `the ConfigMap has a key ${k}`);
+    }
+    const pw = (c.env || []).find((e) => e.name === 'AUTHD_ETCD_PASSWORD');
+    expect(!pw || pw.value === undefined, 'AUTHD_ETCD_PASSWORD is a plain value, not a Secret reference');
+    if (!want.etcd) {
+      expect(etcdKeys.length === 0, `etcd options without etcd: ${etcdKeys}`);
+      expect(!pw, 'AUTHD_ETCD_PASSWORD without etcd');
+      return;
+    }
+    const endpoints = String(cfg['etcd-endpoints'] || '').split(',');
+    expect(JSON.stringify(endpoints) === JSON.stringify(expectedEndpoints()),
+           `etcd-endpoints ${cfg['etcd-endpoints']}, want ${expectedEndpoints().join(',')}`);
+    expect(cfg['etcd-prefix'] === want.etcdPrefix, `etcd-prefix ${cfg['etcd-prefix']}, want ${want.etcdPrefix}`);
+    expect(cfg['use-hashed-tokens'] === true, 'etcd with use-hashed-tokens off (authd refuses it)');
+    expect(Number.isInteger(cfg['etcd-snapshot-every']), 'etcd-snapshot-every is not an integer');
+    expect(typeof cfg['max-replica-lag'] === 'string', 'max-replica-lag is not a duration');
+    for (const e of c.env || []) {
+      expect(!/^AUTHD_(ETCD_|MAX_REPLICA_LAG)/.test(e.name) || e.name === 'AUTHD_ETCD_PASSWORD',
+             `env ${e.name} would override the ConfigMap's etcd options for this pod`);
+    }
+    expect(!(c.args || []).some((a) => /^--(etcd-|max-replica-lag)/.test(a)),
+           `args ${JSON.stringify(c.args)} override the ConfigMap's etcd options`);
+    if (want.etcdUser) {
+      expect(cfg['etcd-user'] === want.etcdUser, `etcd-user ${cfg['etcd-user']}, want ${want.etcdUser}`);
+      const ref = pw && pw.valueFrom && pw.valueFrom.secretKeyRef;
+      expect(ref && ref.name === want.etcdPassword.name && ref.key === want.etcdPassword.key,
+             `AUTHD_ETCD_PASSWORD does not come from Secret ${want.etcdPassword.name} key ${want.etcdPassword.key}`);
+    } else {
+      expect(cfg['etcd-user'] === undefined && !pw, 'etcd user or password without etcd.auth');
+    }
+    const tlsKeys = ['etcd-ca-file', 'etcd-cert-file', 'etcd-key-file'];
+    if (want.etcdTlsSecret) {
+      const vol = volumes.get('etcd-tls');
+      const mount = mounts.get('etcd-tls');
+      if (expect(vol && vol.secret && vol.secret.secretName === want.etcdTlsSecret && mount,
+                 `no etcd-tls volume from Secret ${want.etcdTlsSecret}`)) {
+        expect(mount.readOnly === true, 'the etcd TLS Secret is not mounted read-only');
+        const files = (vol.secret.items || []).map((i) => `${mount.mountPath}/${i.path}`);
+        for (const k of tlsKeys) {
+          expect(files.includes(cfg[k]), `${k} ${cfg[k]} is not a file of the etcd TLS Secret`);
+        }
+      }
+      for (const u of endpoints) expect(u.startsWith('https://'), `TLS to a plaintext endpoint ${u}`);
+    } else {
+      for (const k of tlsKeys) expect(cfg[k] === undefined, `${k} without etcd.tls`);
+      expect(!volumes.has('etcd-tls'), 'an etcd-tls volume without etcd.tls');
+    }
+  }
+
+  // A podAntiAffinity of `type` (soft: preferred, hard: required) on `topologyKey` against the
+  // pods carrying `labels` (the pods' own).
+  function checkAntiAffinity(anti, labels, type, topologyKey, who) {
+    if (!expect(anti, `${who}: no podAntiAffinity`)) return;
+    const terms = type === 'hard'
+      ? (anti.requiredDuringSchedulingIgnoredDuringExecution || [])
+      : (anti.preferredDuringSchedulingIgnoredDuringExecution || []).map((t) => t.podAffinityTerm);
+    expect(terms.some((t) => t && t.topologyKey === topologyKey && t.labelSelector &&
+                       Object.keys(t.labelSelector.matchLabels || {}).length > 0 &&
+                       matches(t.labelSelector.matchLabels, labels)),
+           `${who}: podAntiAffinity is not ${type} on ${topologyKey} against its own pods`);
+  }
+
+  const allowsPort = (rule, port, protocol) =>
+    (rule.ports || []).some((p) => p.port === port && (p.protocol || 'TCP') === protocol);
+
+  // With etcd, authd's only egress: DNS, and TCP to etcd's client port(s) (the bundled members only).
+  function checkEtcdEgress(np) {
+    expect((np.policyTypes || []).includes('Egress'), 'egress is not restricted');
+    const etcdPorts = want.etcd === 'bundled' ? [2379]
+      : [...new Set(want.etcdEndpoints.map((u) => Number(/:([0-9]+)$/.exec(u)[1])))];
+    const rules = np.egress || [];
+    for (const r of rules) {
+      expect((r.ports || []).length > 0, 'an egress rule open on every port');
+      for (const p of r.ports || []) {
+        const dns = p.port === 53 && ['UDP', 'TCP'].includes(p.protocol || 'TCP');
+        const etcd = etcdPorts.includes(p.port) && (p.protocol || 'TCP') === 'TCP';
+        expect(dns || etcd, `egress to port ${p.port}/${p.protocol} (only DNS and etcd are needed)`);
+      }
+    }
+    expect(rules.some((r) => allowsPort(r, 53, 'UDP')), 'egress to DNS (53/UDP) denied: etcd names would not resolve');
+    for (const port of etcdPorts) {
+      const to = rules.filter((r) => allowsPort(r, port, 'TCP'));
+      expect(to.length > 0, `egress to etcd port ${port} denied`);
+      if (want.etcd === 'bundled' && etcdStsList[0]) {
+        const members = etcdStsList[0].spec.template.metadata.labels;
+        expect(to.every((r) => (r.to || []).length > 0 && r.to.every((peer) =>
+                 peer.podSelector && !peer.namespaceSelector && !peer.ipBlock &&
+                 matches(peer.podSelector.matchLabels, members))),
+               `egress to port ${port} reaches more than the bundled etcd members`);
+      }
+    }
+  }
+
+  // The bundled etcd: 3 members bootstrapped statically, each naming itself as --initial-cluster
+  // names it, resolvable before they are ready, one disruption at a time, spread over nodes.
+  function checkBundledEtcd() {
+    const es = etcdSts.spec;
+    const ns = etcdSts.metadata.namespace;
+    const name = etcdSts.metadata.name;
+    const ep = es.template.spec;
+    expect(es.replicas === 3, `etcd replicas ${es.replicas}, want 3`);
+    expect(es.podManagementPolicy === 'Parallel',
+           'etcd podManagementPolicy is not Parallel (a lone member never gets ready, so OrderedReady never starts its peers)');
+    expect(matches(es.selector.matchLabels, etcdPodLabels), 'the etcd StatefulSet selector does not match its pods');
+    checkPodSecurity(ep, 'etcd StatefulSet');
+    const hl = byName('Service', es.serviceName);
+    if (expect(hl && etcdServices.includes(hl), `etcd serviceName ${es.serviceName} is not a rendered etcd Service`)) {
+      expect(hl.spec.clusterIP === 'None', 'the etcd Service is not headless');
+      expect(hl.spec.publishNotReadyAddresses === true,
+             'the etcd Service does not publish unready members (they must resolve each other to form a quorum)');
+      expect(matches(hl.spec.selector, etcdPodLabels), 'the etcd Service selects other pods');
+      const ports = (hl.spec.ports || []).map((p) => `${p.name}:${p.port}`).sort().join();
+      expect(ports === 'client:2379,peer:2380', `etcd Service ports ${ports}`);
+    }
+    const ec = (ep.containers || []).find((x) => x.name === 'etcd');
+    if (!expect(ec && (ep.containers || []).length === 1, 'want one container named etcd')) return;
+    expect(JSON.stringify(ec.command) === JSON.stringify(['/usr/local/bin/etcd']),
+           `etcd command ${JSON.stringify(ec.command)}`);
+    const args = new Map((ec.args || []).map((a) => {
+      const eq = a.indexOf('=');
+      return eq < 0 ? [a, ''] : [a.slice(0, eq), a.slice(eq + 1)];
+    }));
+    const host = (member) => `${member}.${es.serviceName}.${ns}.svc`;
+    const members = [0, 1, 2].map((i) => `${name}-${i}`);
+    const initial = members.map((m) => `${m}=http://${host(m)}:2380`).join(',');
+    expect(args.get('--initial-cluster') === initial,
+           `--initial-cluster ${args.get('--initial-cluster')} does not name exactly the members ${members}`);
+    const podName = (ec.env || []).find((e) => e.name === 'POD_NAME');
+    expect(podName && podName.valueFrom && podName.valueFrom.fieldRef &&
+           podName.valueFrom.fieldRef.fieldPath === 'metadata.name', 'env POD_NAME is not the pod name');
+    expect(args.get('--name') === '$(POD_NAME)', `--name ${args.get('--name')} is not the pod name`);
+    expect(args.get('--initial-advertise-peer-urls') === `http://${host('$(POD_NAME)')}:2380`,
+           'a member does not advertise the peer URL --initial-cluster gives it');
+    expect(args.get('--advertise-client-urls') === `http://${host('$(POD_NAME)')}:2379`,
+           'a member does not advertise the client URL authd is given');
+    expect(args.get('--initial-cluster-state') === 'new', '--initial-cluster-state is not new');
+    const dataMount = (ec.volumeMounts || []).find((m) => m.name === 'data');
+    const claim = (es.volumeClaimTemplates || []).find((t) => t.metadata.name === 'data');
+    expect(dataMount && claim && (args.get('--data-dir') || '').startsWith(`${dataMount.mountPath}/`),
+           `etcd --data-dir ${args.get('--data-dir')} is not on the member's own PVC`);
+    expect(claim && JSON.stringify(claim.spec.accessModes) === '["ReadWriteOnce"]', 'etcd PVC accessModes');
+    const ports = (ec.ports || []).map((p) => `${p.name}:${p.containerPort}`).sort().join();
+    expect(ports === 'client:2379,peer:2380', `etcd container ports ${ports}`);
+    expect(ec.readinessProbe && ec.livenessProbe, 'etcd has no readiness or liveness probe');
+    expect(!(ec.livenessProbe && ec.livenessProbe.httpGet),
+           'etcd liveness checks /health: members without quorum would be restarted, which never restores it');
+    if (expect(etcdPdbs.length === 1, `want 1 etcd PodDisruptionBudget, got ${etcdPdbs.length}`)) {
+      const p = etcdPdbs[0].spec;
+      expect(matches(p.selector.matchLabels, etcdPodLabels), 'the etcd PDB selects other pods');
+      expect(p.maxUnavailable === 1 || p.minAvailable === 2,
+             'the etcd PDB does not keep a quorum of 2 (maxUnavailable 1 or minAvailable 2)');
+    }
+    checkAntiAffinity((ep.affinity || {}).podAntiAffinity, etcdPodLabels, 'soft',
+                      'kubernetes.io/hostname', 'etcd');
+    if (want.networkPolicy) {
+      if (expect(etcdNps.length === 1, `want 1 etcd NetworkPolicy, got ${etcdNps.length}`)) {
+        const np = etcdNps[0].spec;
+        expect(matches(np.podSelector.matchLabels, etcdPodLabels), 'the etcd NetworkPolicy selects other pods');
+        const isMember = (peer) => peer.podSelector && !peer.namespaceSelector && !peer.ipBlock &&
+          Object.keys(peer.podSelector.matchLabels || {}).length > 0 &&
+          matches(peer.podSelector.matchLabels, etcdPodLabels);
+        const isAuthd = (peer) => peer.podSelector && !peer.namespaceSelector && !peer.ipBlock &&
+          Object.keys(peer.podSelector.matchLabels || {}).length > 0 &&
+          matches(peer.podSelector.matchLabels, podLabels);
+        for (const r of np.ingress || []) {
+          expect((r.from || []).length > 0 && (r.ports || []).length > 0,
+                 'an etcd ingress rule open to every peer or port');
+          const peerPort = (r.ports || []).some((p) => p.port === 'peer' || p.port === 2380);
+          for (const peer of r.from || []) {
+            expect(isMember(peer) || (!peerPort && isAuthd(peer)),
+                   `etcd ingress admits ${JSON.stringify(peer)} (only authd on the client port, members on both)`);
+          }
+        }
+        expect((np.ingress || []).some((r) => (r.from || []).some(isAuthd) &&
+                 (r.ports || []).some((p) => p.port === 'client' || p.port === 2379)),
+               'the etcd NetworkPolicy does not admit authd on the client port');
+        if (!want.allowEgress) {
+          expect((np.policyTypes || []).includes('Egress') &&
+                 (np.egress || []).some((r) => allowsPort(r, 2380, 'TCP')),
+                 'etcd egress is not restricted to its peers (and DNS)');
+        }
+      }
+    }
+  }
+
+  // ---- StatefulSet (authd's: its pods are the "server" component; the bundled etcd's are "etcd").
+  const stsList = all('StatefulSet').filter((o) => component(o.spec.template.metadata.labels) === 'server');
+  const etcdStsList = all('StatefulSet').filter((o) => component(o.spec.template.metadata.labels) === 'etcd');
+  expect(stsList.length === 1, `want exactly 1 authd StatefulSet, got ${stsList.length}`);
+  expect(etcdStsList.length === (want.etcd === 'bundled' ? 1 : 0),
+         `want ${want.etcd === 'bundled' ? 1 : 0} etcd StatefulSet, got ${etcdStsList.length}`);
+  expect(all('StatefulSet').length === stsList.length + etcdStsList.length,
+         'a StatefulSet that is neither authd\'s nor the bundled etcd\'s');
   const sts = stsList[0];
   if (!sts) {
     problems.forEach((p) => console.log(`FAIL ${variant}: ${p}`));
@@ -130,6 +359,11 @@ function checkVariant(file, variant) {
   const pod = spec.template.spec;
   const podLabels = spec.template.metadata.labels;
   expect(spec.replicas === want.replicas, `StatefulSet replicas ${spec.replicas}, want ${want.replicas}`);
+  expect(want.replicas <= 1 || want.etcd, 'more than one replica without etcd (one writer only)');
+  // With etcd the replicas are independent (one catching up holds up no other); without it,
+  // the single writer keeps the ordered policy it was installed with (the field is immutable).
+  expect(spec.podManagementPolicy === (want.etcd ? 'Parallel' : 'OrderedReady'),
+         `podManagementPolicy ${spec.podManagementPolicy}`);
   expect(matches(spec.selector.matchLabels, podLabels), 'StatefulSet selector does not match its pods');
   checkPodSecurity(pod, 'StatefulSet');
   expect(pod.terminationGracePeriodSeconds >= 15,
@@ -140,9 +374,11 @@ function checkVariant(file, variant) {
     expect(headless.spec.clusterIP === 'None', 'the StatefulSet serviceName is not headless');
     expect(matches(headless.spec.selector, podLabels), 'headless Service selects other pods');
   }
-  const services = all('Service').filter((s) => s.spec.clusterIP !== 'None');
+  const etcdServices = all('Service').filter((s) => component(s.spec.selector) === 'etcd');
+  const authdServices = all('Service').filter((s) => !etcdServices.includes(s));
+  const services = authdServices.filter((s) => s.spec.clusterIP !== 'None');
   expect(services.length === 1, `want 1 client Service, got ${services.length}`);
-  for (const svc of all('Service')) {
+  for (const svc of authdServices) {
     const port = (svc.spec.ports || []).find((p) => p.name === 'grpc');
     if (expect(port, `Service ${svc.metadata.name} has no port named grpc`)) {
       expect(port.appProtocol === 'grpc', `Service ${svc.metadata.name}: appProtocol is not grpc`);
@@ -166,10 +402,20 @@ function checkVariant(file, variant) {
          `container port grpc is not ${want.containerPort}`);
   for (const kind of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
     const p = c[kind];
+    if (want.etcd && kind === 'livenessProbe') {
+      // authd reports NOT_SERVING ("" and every service) while it lags behind etcd: a gRPC
+      // liveness probe would restart a replica that only needs time to catch up.
+      if (!expect(p && p.tcpSocket && !p.grpc, 'with etcd, livenessProbe is not a TCP check')) continue;
+      expect(p.tcpSocket.port === want.containerPort,
+             `livenessProbe port ${p.tcpSocket.port}, want ${want.containerPort}`);
+      continue;
+    }
     if (!expect(p && p.grpc, `${kind} is not a native gRPC probe`)) continue;
     expect(p.grpc.port === want.containerPort, `${kind} port ${p.grpc.port}, want ${want.containerPort}`);
     expect(typeof p.grpc.service === 'string', `${kind} declares no service name`);
   }
+  // Readiness is the gRPC health check of an authd service: SERVING once the store is open and,
+  // with etcd, only while the replica has caught up (--max-replica-lag).
   expect(c.readinessProbe && c.readinessProbe.grpc && c.readinessProbe.grpc.service !== '',
          'readinessProbe checks "" instead of an authd service');
   checkEnvRefs(c, 'StatefulSet');
@@ -198,6 +444,7 @@ function checkVariant(file, variant) {
              `config data-dir ${cfg['data-dir']} is not on the data volume`);
       expect((c.args || []).includes(`--config=${configMount.mountPath}/authd.yaml`),
              `args ${JSON.stringify(c.args)} do not pass --config=${configMount.mountPath}/authd.yaml`);
+      checkEtcdConfig(cm, cfg);
     }
   }
 
@@ -244,8 +491,10 @@ function checkVariant(file, variant) {
     expect(secrets.length === 0, 'bootstrap off but a Secret is rendered');
   }
 
-  // PodDisruptionBudget.
-  const pdbs = all('PodDisruptionBudget');
+  // PodDisruptionBudget: it fits the replicas (with more than one, an eviction is always allowed
+  // while all are up, and never more than one at a time by default).
+  const allPdbs = all('PodDisruptionBudget');
+  const pdbs = allPdbs.filter((x) => component(x.spec.selector.matchLabels) !== 'etcd');
   if (expect(pdbs.length === 1, `want 1 PodDisruptionBudget, got ${pdbs.length}`)) {
     const p = pdbs[0].spec;
     expect(matches(p.selector.matchLabels, podLabels), 'PDB selects other pods');
@@ -253,12 +502,28 @@ function checkVariant(file, variant) {
       expect(p.minAvailable === want.minAvailable && p.maxUnavailable === undefined, 'PDB minAvailable');
     } else {
       expect(p.maxUnavailable === 1 && p.minAvailable === undefined,
-             'PDB is not maxUnavailable: 1 (anything stricter blocks node drains with 1 replica)');
+             'PDB is not maxUnavailable: 1 (anything stricter blocks node drains with 1 replica; ' +
+             `more lets a drain take several of the ${want.replicas} replicas at once)`);
+    }
+    if (want.replicas > 1) {
+      expect(typeof p.minAvailable !== 'number' || p.minAvailable < want.replicas,
+             `PDB minAvailable ${p.minAvailable} blocks every eviction of ${want.replicas} replicas`);
+      expect(typeof p.maxUnavailable !== 'number' || p.maxUnavailable >= 1,
+             `PDB maxUnavailable ${p.maxUnavailable} blocks every eviction of ${want.replicas} replicas`);
     }
   }
 
+  // Anti-affinity: with etcd (N replicas), the replicas are spread over topologyKey.
+  const anti = (pod.affinity || {}).podAntiAffinity;
+  if (want.etcd) {
+    checkAntiAffinity(anti, podLabels, want.antiAffinity, want.topologyKey, 'authd');
+  } else {
+    expect(!anti, 'podAntiAffinity rendered for a single writer');
+  }
+
   // NetworkPolicy.
-  const nps = all('NetworkPolicy');
+  const allNps = all('NetworkPolicy');
+  const nps = allNps.filter((x) => component(x.spec.podSelector.matchLabels) !== 'etcd');
   let clientLabels = null;
   if (want.networkPolicy) {
     if (expect(nps.length === 1, `want 1 NetworkPolicy, got ${nps.length}`)) {
@@ -277,13 +542,27 @@ function checkVariant(file, variant) {
              'ingress is not limited to the grpc port');
       if (want.allowEgress) {
         expect(!(np.policyTypes || []).includes('Egress'), 'egress restricted with allowEgress');
+      } else if (want.etcd) {
+        checkEtcdEgress(np);
       } else {
         expect((np.policyTypes || []).includes('Egress') && (np.egress || []).length === 0,
                'egress is not denied');
       }
     }
   } else {
-    expect(nps.length === 0, 'NetworkPolicy rendered with networkPolicy.enabled=false');
+    expect(allNps.length === 0, 'NetworkPolicy rendered with networkPolicy.enabled=false');
+  }
+
+  // ---- The bundled etcd.
+  const etcdSts = etcdStsList[0];
+  const etcdPodLabels = etcdSts ? etcdSts.spec.template.metadata.labels : null;
+  const etcdPdbs = allPdbs.filter((x) => component(x.spec.selector.matchLabels) === 'etcd');
+  const etcdNps = allNps.filter((x) => component(x.spec.podSelector.matchLabels) === 'etcd');
+  if (etcdSts) {
+    checkBundledEtcd();
+  } else {
+    expect(etcdServices.length === 0 && etcdPdbs.length === 0 && etcdNps.length === 0,
+           'etcd Service, PDB or NetworkPolicy rendered without the bundled etcd');
   }
 
   // helm test pod.
@@ -326,16 +605,33 @@ function checkVariant(file, variant) {
     expect(helpers.length === 0, 'data helper pod rendered');
   }
 
-  // Other pods (helm test, data helper) must not be taken for authd: not selected by the
-  // StatefulSet, a Service, the PDB or the NetworkPolicy (whose egress rule would cut them off).
+  // Other pods (helm test, data helper, etcd members) must not be taken for authd: not selected
+  // by the StatefulSet, a Service, the PDB or the NetworkPolicy (whose egress rule would cut them
+  // off); nor authd's pods (or the others) for etcd members.
   const selectors = [['StatefulSet', spec.selector.matchLabels]]
-    .concat(all('Service').map((x) => [`Service ${x.metadata.name}`, x.spec.selector]))
+    .concat(authdServices.map((x) => [`Service ${x.metadata.name}`, x.spec.selector]))
     .concat(pdbs.map((x) => ['PodDisruptionBudget', x.spec.selector.matchLabels]))
     .concat(nps.map((x) => ['NetworkPolicy', x.spec.podSelector.matchLabels]));
-  for (const p of all('Pod')) {
+  const others = all('Pod').map((p) => [`pod ${p.metadata.name}`, p.metadata.labels]);
+  if (etcdSts) others.push(['the etcd members', etcdPodLabels]);
+  for (const [name, labels] of others) {
     for (const [what, sel] of selectors) {
-      expect(!(sel && Object.keys(sel).length > 0 && matches(sel, p.metadata.labels)),
-             `${what} selects pod ${p.metadata.name}, which is not an authd server`);
+      expect(!(sel && Object.keys(sel).length > 0 && matches(sel, labels)),
+             `${what} selects ${name}, which is not an authd server`);
+    }
+  }
+  if (etcdSts) {
+    const etcdSelectors = [['etcd StatefulSet', etcdSts.spec.selector.matchLabels]]
+      .concat(etcdServices.map((x) => [`Service ${x.metadata.name}`, x.spec.selector]))
+      .concat(etcdPdbs.map((x) => ['etcd PodDisruptionBudget', x.spec.selector.matchLabels]))
+      .concat(etcdNps.map((x) => ['etcd NetworkPolicy', x.spec.podSelector.matchLabels]));
+    const nonMembers = all('Pod').map((p) => [`pod ${p.metadata.name}`, p.metadata.labels])
+      .concat([['the authd pods', podLabels]]);
+    for (const [name, labels] of nonMembers) {
+      for (const [what, sel] of etcdSelectors) {
+        expect(!(sel && Object.keys(sel).length > 0 && matches(sel, labels)),
+               `${what} selects ${name}, which is not an etcd member`);
+      }
     }
   }
 

@@ -8,16 +8,23 @@
 // would see: the probes the chart declares answer SERVING, bootstrap runs once across two starts,
 // SIGTERM exits 0 within terminationGracePeriodSeconds, nothing is written outside the data
 // volume, the `helm test` pod's command passes, the NOTES.txt commands work, and the cold
-// backup/restore the chart documents brings the store back.
+// backup/restore the chart documents brings the store back. The bundled-etcd variant runs too:
+// its 3 members from their rendered command and args (Debian's etcd 3.4 for the image's), and two
+// authd replicas sharing it (their member addresses become 127.0.0.1 ports, the only rewrite).
 //
 // Tools: helm from $AUTHD_TOOLS/node_modules/.bin and buf at $AUTHD_BUF (tools/test.sh passes
 // both); the test fails, never skips, when one is missing.
+#include <arpa/inet.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -29,7 +36,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -52,6 +61,9 @@ constexpr char kRelease[] = "authd";
 constexpr char kNamespace[] = "authd";
 // helm template assumes Kubernetes 1.20 unless told; the chart needs >= 1.27.
 constexpr char kKubeVersion[] = "1.29.0";
+// Debian's etcd-server 3.4 (tools/install_deps.sh; tests/support:etcd_cluster runs it too) stands
+// in for the upstream image's /usr/local/bin/etcd, of the same release line as the chart's default.
+constexpr char kLocalEtcd[] = "/usr/bin/etcd";
 
 std::string Helm() {
   const char* tools = std::getenv("AUTHD_TOOLS");
@@ -59,6 +71,19 @@ std::string Helm() {
 }
 
 std::string ChartDir() { return RunfilePath("deploy/helm/authd"); }
+
+// authd's StatefulSet: the one whose pods are the "server" component (the bundled etcd's are
+// "etcd"); an undefined node if none.
+YAML::Node AuthdStatefulSet(const std::vector<YAML::Node>& docs) {
+  for (const YAML::Node& d : docs) {
+    if (d["kind"].as<std::string>("") == "StatefulSet" &&
+        d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"].as<std::string>(
+            "") == "server") {
+      return d;
+    }
+  }
+  return YAML::Node(YAML::NodeType::Undefined);
+}
 
 // Every regular file under `dir` (recursively) with its size and content.
 std::map<std::string, std::string> Snapshot(const std::string& dir) {
@@ -132,8 +157,8 @@ class ChartReplayTest : public ::testing::Test {
   std::unique_ptr<PodReplay> AuthdPod(
       const std::vector<YAML::Node>& docs, const std::string& pod_root,
       const std::map<std::string, std::map<std::string, std::string>>& external_secrets = {}) {
-    YAML::Node sts = FindObject(docs, "StatefulSet");
-    EXPECT_TRUE(sts.IsDefined()) << "no StatefulSet rendered";
+    YAML::Node sts = AuthdStatefulSet(docs);
+    EXPECT_TRUE(sts.IsDefined()) << "no authd StatefulSet rendered";
     if (!sts.IsDefined()) return nullptr;
     auto replay = PodReplay::Create(docs, sts["spec"]["template"]["spec"],
                                     sts["spec"]["volumeClaimTemplates"], "authd", image_, binaries_,
@@ -235,6 +260,7 @@ int StopWithinGrace(RunningPod* run, absl::Duration grace, const std::string& lo
 
 struct Probe {
   std::string kind;
+  bool tcp = false;  // a tcpSocket probe (the kubelet only connects); else a native gRPC one
   int port = 0;
   std::string service;
   int timeout_seconds = 1;    // Kubernetes' default
@@ -249,9 +275,14 @@ std::vector<Probe> DeclaredProbes(const YAML::Node& container) {
     if (!p.IsDefined()) continue;
     Probe probe;
     probe.kind = kind;
-    EXPECT_TRUE(p["grpc"].IsDefined()) << kind << " is not a native gRPC probe";
-    probe.port = p["grpc"]["port"].as<int>(0);
-    probe.service = p["grpc"]["service"].as<std::string>("");
+    if (p["tcpSocket"].IsDefined()) {
+      probe.tcp = true;
+      probe.port = p["tcpSocket"]["port"].as<int>(0);
+    } else {
+      EXPECT_TRUE(p["grpc"].IsDefined()) << kind << " is neither a native gRPC nor a TCP probe";
+      probe.port = p["grpc"]["port"].as<int>(0);
+      probe.service = p["grpc"]["service"].as<std::string>("");
+    }
     probe.timeout_seconds = p["timeoutSeconds"].as<int>(1);
     probe.period_seconds = p["periodSeconds"].as<int>(10);
     probe.failure_threshold = p["failureThreshold"].as<int>(3);
@@ -275,6 +306,21 @@ HealthStatus::ServingStatus Check(const std::string& address, const Probe& probe
   return resp.status();
 }
 
+// A tcpSocket probe as the kubelet runs it: a TCP connection to `address` (127.0.0.1:PORT) opens.
+bool TcpConnects(const std::string& address) {
+  int port = 0;
+  if (!absl::SimpleAtoi(address.substr(address.rfind(':') + 1), &port)) return false;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
 // The startup probe as the kubelet runs it: every periodSeconds, at most failureThreshold times.
 // The period is shortened to 50 ms here (the test has no reason to wait), the count is not.
 bool StartupProbeSucceeds(const std::string& address, const Probe& probe, std::string* last_error) {
@@ -292,9 +338,13 @@ void ExpectProbesServing(const YAML::Node& container, const std::string& address
   ASSERT_EQ(probes.size(), 3u) << "the chart declares startup, liveness and readiness probes";
   const int container_port = container["ports"][0]["containerPort"].as<int>();
   for (const Probe& probe : probes) {
-    SCOPED_TRACE(probe.kind + " service \"" + probe.service + "\"");
+    SCOPED_TRACE(probe.kind + (probe.tcp ? " tcpSocket" : " service \"" + probe.service + "\""));
     // The probe must target the port authd listens on in the pod (the replay rebinds it).
     EXPECT_EQ(probe.port, container_port);
+    if (probe.tcp) {
+      EXPECT_TRUE(TcpConnects(address));
+      continue;
+    }
     if (probe.kind == "startupProbe") {
       std::string error;
       EXPECT_TRUE(StartupProbeSucceeds(address, probe, &error)) << error;
@@ -307,13 +357,13 @@ void ExpectProbesServing(const YAML::Node& container, const std::string& address
 }
 
 YAML::Node AuthdContainer(const std::vector<YAML::Node>& docs) {
-  return FindObject(docs, "StatefulSet")["spec"]["template"]["spec"]["containers"][0];
+  return AuthdStatefulSet(docs)["spec"]["template"]["spec"]["containers"][0];
 }
 
 absl::Duration Grace(const std::vector<YAML::Node>& docs) {
   return absl::Seconds(
-      FindObject(docs, "StatefulSet")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
-          .as<int>(30));
+      AuthdStatefulSet(docs)["spec"]["template"]["spec"]["terminationGracePeriodSeconds"].as<int>(
+          30));
 }
 
 // The orgs the operator token sees, by name.
@@ -342,7 +392,7 @@ TEST_F(ChartReplayTest, RenderedCommandIsTheImageEntrypointAndRunsAsTheImageUser
   EXPECT_EQ(image_.binaries.count("/usr/local/bin/authd"), 1u);
   EXPECT_EQ(image_.binaries.count("/usr/local/bin/authctl"), 1u);
   // The image's USER is the pod's runAsUser:runAsGroup, and not root.
-  YAML::Node psc = FindObject(docs, "StatefulSet")["spec"]["template"]["spec"]["securityContext"];
+  YAML::Node psc = AuthdStatefulSet(docs)["spec"]["template"]["spec"]["securityContext"];
   EXPECT_EQ(image_.user,
             absl::StrCat(psc["runAsUser"].as<int>(), ":", psc["runAsGroup"].as<int>()));
   EXPECT_NE(psc["runAsUser"].as<int>(), 0);
@@ -654,7 +704,7 @@ TEST_F(ChartReplayTest, NotesCommandsGetTheOperatorTokenAndCallAuthd) {
   std::smatch m;
   ASSERT_TRUE(std::regex_match(exec_lines[0], m, kExec)) << exec_lines[0];
   EXPECT_EQ(m[1], kNamespace);
-  EXPECT_EQ(m[2], FindObject(docs, "StatefulSet")["metadata"]["name"].as<std::string>() + "-0");
+  EXPECT_EQ(m[2], AuthdStatefulSet(docs)["metadata"]["name"].as<std::string>() + "-0");
   const int port = AuthdContainer(docs)["ports"][0]["containerPort"].as<int>();
   std::string args = std::regex_replace(
       std::string(m[3]), std::regex(absl::StrCat("127\\.0\\.0\\.1:", port)), run.address());
@@ -664,6 +714,205 @@ TEST_F(ChartReplayTest, NotesCommandsGetTheOperatorTokenAndCallAuthd) {
   EXPECT_EQ(r->exit_code, 0) << r->output;
   EXPECT_TRUE(absl::StrContains(r->output, org)) << r->output;
   EXPECT_EQ(StopWithinGrace(&run, Grace(docs), log), 0);
+}
+
+// `n` free TCP ports on 127.0.0.1 (bound together, so distinct, then released).
+std::vector<int> FreePorts(int n) {
+  std::vector<int> fds, ports;
+  for (int i = 0; i < n; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "no free port on 127.0.0.1";
+      if (fd >= 0) close(fd);
+      break;
+    }
+    fds.push_back(fd);
+    ports.push_back(ntohs(addr.sin_port));
+  }
+  for (int fd : fds) close(fd);
+  return ports;
+}
+
+// The bundled etcd's members, run from the rendered StatefulSet the way the kubelet runs its pods
+// <name>-0..N-1: the container's command and args (`$(POD_NAME)` from the downward API), a temp
+// dir per PVC. The only rewrite: each member's cluster DNS name (<pod>.<headless>.<ns>.svc) and
+// the 0.0.0.0 listen addresses become 127.0.0.1 ports; an argument naming any other address
+// fails the start. The members are SIGKILLed when this goes.
+class EtcdMembersReplay {
+ public:
+  ~EtcdMembersReplay() {
+    for (pid_t pid : pids_) {
+      kill(pid, SIGKILL);
+      (void)WaitExit(pid, absl::Seconds(10));
+    }
+  }
+
+  absl::Status Start(const std::vector<YAML::Node>& docs, const YAML::Node& sts) {
+    const std::string name = sts["metadata"]["name"].as<std::string>();
+    const std::string ns = sts["metadata"]["namespace"].as<std::string>();
+    const std::string service = sts["spec"]["serviceName"].as<std::string>();
+    const int members = sts["spec"]["replicas"].as<int>(0);
+    if (members < 1) return absl::InvalidArgumentError("the etcd StatefulSet has no replicas");
+    const std::vector<int> ports = FreePorts(2 * members);  // client i, peer i
+    if (static_cast<int>(ports.size()) != 2 * members) return absl::InternalError("no free ports");
+    auto host = [&](int i) { return absl::StrCat(name, "-", i, ".", service, ".", ns, ".svc"); };
+    auto local = [&](int i, bool peer) {
+      return absl::StrCat("http://127.0.0.1:", ports[2 * i + (peer ? 1 : 0)]);
+    };
+    ImageSpec image;  // the upstream etcd image: no ENTRYPOINT the pod relies on
+    image.binaries = {{"/usr/local/bin/etcd", "etcd"}};
+    for (int i = 0; i < members; ++i) {
+      const std::string pod = absl::StrCat(name, "-", i);
+      auto replay = PodReplay::Create(docs, sts["spec"]["template"]["spec"],
+                                      sts["spec"]["volumeClaimTemplates"], "etcd", image,
+                                      {{"etcd", kLocalEtcd}}, {}, MakeTempDir(pod),
+                                      {{"metadata.name", pod}, {"metadata.namespace", ns}});
+      if (!replay.ok()) return replay.status();
+      // Every member's peer URL is in --initial-cluster; a member's own client URL is what it
+      // advertises (and what authd is given).
+      for (int j = 0; j < members; ++j) {
+        absl::Status s =
+            replay->RewriteArgText(absl::StrCat("http://", host(j), ":2380"), local(j, true));
+        if (!s.ok()) return s;
+      }
+      for (absl::Status s :
+           {replay->RewriteArgText(absl::StrCat("http://", host(i), ":2379"), local(i, false)),
+            replay->RewriteArgText("http://0.0.0.0:2380", local(i, true)),
+            replay->RewriteArgText("http://0.0.0.0:2379", local(i, false))}) {
+        if (!s.ok()) return s;
+      }
+      for (const std::string& a : replay->argv()) {
+        if (absl::StrContains(a, ".svc") || absl::StrContains(a, "0.0.0.0")) {
+          return absl::FailedPreconditionError(
+              absl::StrCat(pod, ": ", a, " names an address that is not one of the members"));
+        }
+      }
+      logs_.push_back(MakeTempDir(pod + "-log") + "/etcd.log");
+      auto pid = replay->Spawn(logs_.back());
+      if (!pid.ok()) return pid.status();
+      pids_.push_back(*pid);
+      client_urls_.emplace_back(absl::StrCat("http://", host(i), ":2379"), local(i, false));
+    }
+    return absl::OkStatus();
+  }
+
+  // Member i's client URL as the manifests spell it, and the local URL standing for it.
+  const std::vector<std::pair<std::string, std::string>>& client_urls() const {
+    return client_urls_;
+  }
+
+  std::string Logs() const {
+    std::string out;
+    for (const std::string& log : logs_) {
+      std::string text = ReadFileOrEmpty(log);
+      absl::StrAppend(&out, "---- ", log, "\n",
+                      text.substr(text.size() > 4000 ? text.size() - 4000 : 0));
+    }
+    return out;
+  }
+
+ private:
+  std::vector<pid_t> pids_;
+  std::vector<std::string> logs_;
+  std::vector<std::pair<std::string, std::string>> client_urls_;
+};
+
+uint64_t PositionOf(const grpc::ClientContext& c) {
+  auto md = c.GetServerInitialMetadata();
+  auto it = md.find("authd-position");
+  uint64_t p = 0;
+  if (it == md.end() || !absl::SimpleAtoi(std::string(it->second.data(), it->second.size()), &p)) {
+    ADD_FAILURE() << "no authd-position in the answer";
+  }
+  return p;
+}
+
+TEST_F(ChartReplayTest, BundledEtcdVariantMembersFormAClusterTwoReplicasShare) {
+  ASSERT_EQ(access(kLocalEtcd, X_OK), 0) << kLocalEtcd << " not found: run tools/install_deps.sh";
+  std::vector<YAML::Node> docs = Render({"ci/etcd-bundled-values.yaml"});
+  ASSERT_FALSE(docs.empty());
+  YAML::Node etcd_sts = FindObject(docs, "StatefulSet", std::string(kRelease) + "-etcd");
+  ASSERT_TRUE(etcd_sts.IsDefined()) << "no bundled etcd StatefulSet rendered";
+  // The members' own command and args: etcd refuses to start when a member's --name or its
+  // advertised peer URL is not what --initial-cluster says, so a cluster forming is the check.
+  EtcdMembersReplay etcd;
+  absl::Status started = etcd.Start(docs, etcd_sts);
+  ASSERT_TRUE(started.ok()) << started << "\n" << etcd.Logs();
+  std::vector<std::string> rendered_urls, local_urls;
+  for (const auto& [rendered, local] : etcd.client_urls()) {
+    rendered_urls.push_back(rendered);
+    local_urls.push_back(local);
+  }
+
+  // Two authd replicas of the rendered StatefulSet, each on its own volume. Started one after the
+  // other, so that the first runs the bootstrap and the second finds it done.
+  std::vector<std::unique_ptr<PodReplay>> pods;
+  std::vector<std::unique_ptr<RunningPod>> runs;
+  std::vector<std::string> logs;
+  for (int r = 0; r < 2; ++r) {
+    SCOPED_TRACE(absl::StrCat("replica ", r));
+    pods.push_back(AuthdPod(docs, MakeTempDir(absl::StrCat("pod", r))));
+    ASSERT_NE(pods.back(), nullptr);
+    ASSERT_TRUE(pods.back()->RewriteListenToLoopback().ok());
+    // authd is given exactly the members' advertised client URLs.
+    auto endpoints =
+        pods.back()->RewriteConfigValue("etcd-endpoints", absl::StrJoin(local_urls, ","));
+    ASSERT_TRUE(endpoints.ok()) << endpoints.status();
+    EXPECT_EQ(*endpoints, absl::StrJoin(rendered_urls, ","));
+    logs.push_back(MakeTempDir(absl::StrCat("podlog", r)) + "/authd.log");
+    runs.push_back(std::make_unique<RunningPod>(*pods.back(), logs.back()));
+    absl::Status s = runs.back()->Start();
+    ASSERT_TRUE(s.ok()) << s << "\n" << ReadFileOrEmpty(logs.back()) << "\n" << etcd.Logs();
+    // Readiness (gRPC health of AuthorizeService: SERVING once caught up) and liveness (TCP).
+    ExpectProbesServing(AuthdContainer(docs), runs.back()->address());
+  }
+  const std::string token = pods[0]->EnvValue("AUTHD_INIT_TOKEN");
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(pods[1]->EnvValue("AUTHD_INIT_TOKEN"), token);
+
+  for (int r = 0; r < 2; ++r) {
+    AuthdClient client(grpc::CreateChannel(runs[r]->address(), grpc::InsecureChannelCredentials()));
+    v1::GetServerConfigResponse config;
+    grpc::Status s = client.admin->GetServerConfig(AuthdClient::Ctx(token).get(), {}, &config);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(config.event_log(), "etcd") << "replica " << r;
+    EXPECT_EQ(config.etcd_prefix(), "/authd/") << "replica " << r;
+    EXPECT_EQ(
+        std::vector<std::string>(config.etcd_endpoints().begin(), config.etcd_endpoints().end()),
+        local_urls)
+        << "replica " << r;
+  }
+
+  // A write through replica 0 is read on replica 1 at the position it answered with.
+  uint64_t position = 0;
+  {
+    AuthdClient client(grpc::CreateChannel(runs[0]->address(), grpc::InsecureChannelCredentials()));
+    auto ctx = AuthdClient::Ctx(token);
+    v1::CreateOrgRequest req;
+    req.set_name("replicated");
+    v1::Org org;
+    grpc::Status s = client.tenant->CreateOrg(ctx.get(), req, &org);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    position = PositionOf(*ctx);
+  }
+  {
+    AuthdClient client(grpc::CreateChannel(runs[1]->address(), grpc::InsecureChannelCredentials()));
+    auto ctx = AuthdClient::Ctx(token);
+    ctx->AddMetadata("authd-min-position", absl::StrCat(position));
+    v1::ListOrgsResponse orgs;
+    grpc::Status s = client.tenant->ListOrgs(ctx.get(), {}, &orgs);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> names;
+    for (const auto& o : orgs.orgs()) names.push_back(o.name());
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"default", "replicated"}));
+  }
+  for (int r = 1; r >= 0; --r) EXPECT_EQ(StopWithinGrace(runs[r].get(), Grace(docs), logs[r]), 0);
 }
 
 }  // namespace

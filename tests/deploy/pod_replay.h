@@ -4,10 +4,12 @@
 // Dockerfile, and each volumeMount recreated as a directory under a temp "pod root" (ConfigMap
 // volumes filled with their keys, PVCs and emptyDirs empty).
 //
-// Only three things differ from the pod, and each is a rewrite the caller asks for by name:
+// Only these things differ from the pod, and each is a rewrite the caller asks for by name:
 //   - paths inside a volumeMount are moved under the pod root (so the data dir is a temp dir);
 //   - authd's listen address (config file key, --listen or AUTHD_LISTEN) becomes 127.0.0.1:0;
-//   - for a client container, the Service address in its args becomes the server's bound address.
+//   - for a client container, the Service address in its args becomes the server's bound address;
+//   - cluster DNS names and listen addresses in args (the bundled etcd's members) and in authd's
+//     config file (its etcd-endpoints) become 127.0.0.1 addresses.
 // HOME (a path in the image's read-only filesystem, from the Dockerfile's useradd --home-dir) is
 // placed under the pod root and not created, so a process that writes there is caught.
 // Image paths of the binaries (/usr/local/bin/authd, /usr/local/bin/authctl) map to the Bazel-built
@@ -62,12 +64,14 @@ class PodReplay {
   // StatefulSet's spec.template.spec; `claim_templates` are the StatefulSet's
   // volumeClaimTemplates). `external_secrets` stands in for Secrets that exist in the cluster but
   // are not rendered (existingSecret). `binaries` maps image file names to local executables.
+  // `pod_fields` are what the downward API gives env `fieldRef`s (e.g. "metadata.name" -> the pod's
+  // name); a fieldRef to any other field is kUnimplemented.
   static absl::StatusOr<PodReplay> Create(
       const std::vector<YAML::Node>& docs, const YAML::Node& pod_spec,
       const YAML::Node& claim_templates, const std::string& container, const ImageSpec& image,
       const std::map<std::string, std::string>& binaries,
       const std::map<std::string, std::map<std::string, std::string>>& external_secrets,
-      const std::string& pod_root);
+      const std::string& pod_root, const std::map<std::string, std::string>& pod_fields = {});
 
   // Rewrites authd's listen address to 127.0.0.1:0 wherever it is set (config file, flag, env),
   // and returns the address the manifest had. Errors: kNotFound when it is set nowhere.
@@ -75,6 +79,14 @@ class PodReplay {
 
   // Replaces the argument or `--flag=` value `from` with `to`. Errors: kNotFound.
   absl::Status RewriteArgValue(const std::string& from, const std::string& to);
+
+  // Replaces every occurrence of `from` inside the arguments (e.g. a URL in a list of URLs) with
+  // `to`. Errors: kNotFound when no argument contains it.
+  absl::Status RewriteArgText(const std::string& from, const std::string& to);
+
+  // Sets the config file's key `key` to `to` and returns the value the manifest had. Errors:
+  // kNotFound when there is no config file or it does not set `key`.
+  absl::StatusOr<std::string> RewriteConfigValue(const std::string& key, const std::string& to);
 
   // The local path of a path inside the pod (must be under a volumeMount).
   absl::StatusOr<std::string> LocalPath(const std::string& pod_path) const;

@@ -16,7 +16,9 @@ const text = fs.readFileSync(readme, 'utf8');
 // Free-form maps and lists: documented as a whole.
 const WHOLE = new Set(['resources', 'podSecurityContext', 'securityContext', 'podAnnotations',
   'podLabels', 'nodeSelector', 'affinity', 'persistence.annotations', 'persistence.labels',
-  'service.annotations', 'serviceAccount.annotations', 'networkPolicy.clientPodLabels']);
+  'service.annotations', 'serviceAccount.annotations', 'networkPolicy.clientPodLabels',
+  'etcd.bundled.resources', 'etcd.bundled.podSecurityContext', 'etcd.bundled.securityContext',
+  'etcd.bundled.nodeSelector']);
 
 const leaves = [];
 (function walk(node, prefix) {

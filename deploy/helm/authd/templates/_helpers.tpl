@@ -90,6 +90,99 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* "true" when authd keeps its event log in etcd (an existing cluster or the bundled one), else "". */}}
+{{- define "authd.etcdEnabled" -}}
+{{- if or .Values.etcd.endpoints .Values.etcd.bundled.enabled }}true{{ end }}
+{{- end }}
+
+{{/*
+The bundled etcd's name: <fullname>-etcd, the full name cut to 47 characters first so that the
+member pods' controller-revision-hash labels (name + "-" + 10 characters) stay within 63.
+*/}}
+{{- define "authd.etcdFullname" -}}
+{{- printf "%s-etcd" (include "authd.fullname" . | trunc 47 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "authd.etcdHeadlessServiceName" -}}
+{{- printf "%s-headless" (include "authd.etcdFullname" .) }}
+{{- end }}
+
+{{/* The bundled etcd's members: the selector of its StatefulSet, Service, PDB and NetworkPolicy. */}}
+{{- define "authd.etcdSelectorLabels" -}}
+{{ include "authd.selectorLabels" . }}
+app.kubernetes.io/component: etcd
+{{- end }}
+
+{{- define "authd.etcdImage" -}}
+{{- $image := .Values.etcd.bundled.image }}
+{{- if $image.digest }}
+{{- printf "%s@%s" $image.repository $image.digest }}
+{{- else }}
+{{- printf "%s:%s" $image.repository $image.tag }}
+{{- end }}
+{{- end }}
+
+{{/* Member i's stable DNS name through the headless Service: <etcd>-<i>.<headless>.<namespace>.svc */}}
+{{- define "authd.etcdMemberHost" -}}
+{{- printf "%s-%d.%s.%s.svc" (include "authd.etcdFullname" .root) (int .index) (include "authd.etcdHeadlessServiceName" .root) .root.Release.Namespace }}
+{{- end }}
+
+{{/*
+authd's --etcd-endpoints: the bundled members' client URLs, or etcd.endpoints, comma-separated.
+The same string for every replica (they must all name the same cluster).
+*/}}
+{{- define "authd.etcdEndpoints" -}}
+{{- if .Values.etcd.bundled.enabled }}
+{{- $urls := list }}
+{{- range $i := until 3 }}
+{{- $urls = append $urls (printf "http://%s:2379" (include "authd.etcdMemberHost" (dict "root" $ "index" $i))) }}
+{{- end }}
+{{- join "," $urls }}
+{{- else }}
+{{- join "," .Values.etcd.endpoints }}
+{{- end }}
+{{- end }}
+
+{{/* The TCP ports of the etcd endpoints (for the NetworkPolicy's egress), one per line. */}}
+{{- define "authd.etcdPorts" -}}
+{{- if .Values.etcd.bundled.enabled }}
+2379
+{{- else }}
+{{- $ports := list }}
+{{- range .Values.etcd.endpoints }}
+{{- $ports = append $ports (regexFind "[0-9]+$" .) }}
+{{- end }}
+{{- join "\n" (uniq $ports) }}
+{{- end }}
+{{- end }}
+
+{{/* Where the etcd TLS Secret's keys are mounted in the authd container. */}}
+{{- define "authd.etcdTlsDir" -}}
+/etc/authd-etcd-tls
+{{- end }}
+
+{{/*
+A podAntiAffinity body from a {type: soft|hard, topologyKey} setting, for the pods carrying
+`labels` (a YAML string of matchLabels): soft prefers other nodes, hard requires them.
+*/}}
+{{- define "authd.podAntiAffinity" -}}
+{{- if eq .settings.type "hard" -}}
+requiredDuringSchedulingIgnoredDuringExecution:
+  - topologyKey: {{ .settings.topologyKey }}
+    labelSelector:
+      matchLabels:
+        {{- .labels | nindent 8 }}
+{{- else -}}
+preferredDuringSchedulingIgnoredDuringExecution:
+  - weight: 100
+    podAffinityTerm:
+      topologyKey: {{ .settings.topologyKey }}
+      labelSelector:
+        matchLabels:
+          {{- .labels | nindent 10 }}
+{{- end }}
+{{- end }}
+
 {{/* Checks that combinations of values make sense; the schema checks each value alone. */}}
 {{- define "authd.validate" -}}
 {{- if and .Values.dataHelper.enabled (ne (int .Values.replicaCount) 0) }}
@@ -97,5 +190,46 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- if and .Values.dataHelper.enabled (not .Values.persistence.enabled) }}
 {{- fail "dataHelper.enabled needs persistence.enabled (there is no volume to copy otherwise)" }}
+{{- end }}
+{{- if and .Values.persistence.existingClaim (gt (int .Values.replicaCount) 1) }}
+{{- fail "persistence.existingClaim is one volume, and every replica needs its own: leave it empty with replicaCount above 1 (a PVC per replica)" }}
+{{- end }}
+{{- $etcd := .Values.etcd }}
+{{- if and $etcd.endpoints $etcd.bundled.enabled }}
+{{- fail "etcd.endpoints and etcd.bundled.enabled: choose one (an existing cluster, or the bundled one)" }}
+{{- end }}
+{{- if or $etcd.auth.username $etcd.auth.existingSecret $etcd.tls.existingSecret }}
+{{- if $etcd.bundled.enabled }}
+{{- fail "etcd.auth and etcd.tls are for an existing cluster (etcd.endpoints): the bundled etcd has no users and no TLS" }}
+{{- end }}
+{{- if not $etcd.endpoints }}
+{{- fail "etcd.auth and etcd.tls need etcd.endpoints (they say how to reach an existing cluster)" }}
+{{- end }}
+{{- end }}
+{{- if and $etcd.auth.username (not $etcd.auth.existingSecret) }}
+{{- fail "etcd.auth.username needs etcd.auth.existingSecret: the password comes from a Secret (env AUTHD_ETCD_PASSWORD), never from values or the ConfigMap" }}
+{{- end }}
+{{- if and $etcd.auth.existingSecret (not $etcd.auth.username) }}
+{{- fail "etcd.auth.existingSecret needs etcd.auth.username (authd takes a user and its password together)" }}
+{{- end }}
+{{- if $etcd.tls.existingSecret }}
+{{- $keys := $etcd.tls.secretKeys }}
+{{- if ne (empty $keys.cert) (empty $keys.key) }}
+{{- fail "etcd.tls.secretKeys.cert and etcd.tls.secretKeys.key: give both (client certificate) or neither" }}
+{{- end }}
+{{- if and (empty $keys.ca) (empty $keys.cert) }}
+{{- fail "etcd.tls.existingSecret: set etcd.tls.secretKeys.ca, or cert and key (there is nothing to mount otherwise)" }}
+{{- end }}
+{{- range $etcd.endpoints }}
+{{- if not (hasPrefix "https://" .) }}
+{{- fail (printf "etcd.tls needs https:// endpoints, and %s is not one" .) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $pdb := .Values.podDisruptionBudget }}
+{{- if and $pdb.enabled (gt (int .Values.replicaCount) 1) (hasKey $pdb "minAvailable") (not (kindIs "string" $pdb.minAvailable)) }}
+{{- if ge (int $pdb.minAvailable) (int .Values.replicaCount) }}
+{{- fail (printf "podDisruptionBudget.minAvailable %d with replicaCount %d blocks every voluntary eviction (node drains hang): set it below replicaCount, or use maxUnavailable" (int $pdb.minAvailable) (int .Values.replicaCount)) }}
+{{- end }}
 {{- end }}
 {{- end }}
