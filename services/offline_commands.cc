@@ -63,12 +63,14 @@ class Offline {
   // dir's last server did (hashed unless it ran with hashing off). With `etcd` (its endpoints
   // set), as an etcd replica: the data dir catches up from etcd first, and writes go to etcd.
   absl::Status Open(const std::string& data_dir,
-                    const std::optional<storage::etcd::EtcdEventLogOptions>& etcd) {
+                    const std::optional<storage::etcd::EtcdEventLogOptions>& etcd,
+                    bool rebuild_from_etcd = false) {
     if (data_dir.empty()) return absl::InvalidArgumentError("--data-dir: required ($HOME is not set)");
     storage::TokenStoreOptions options;
     options.data_dir = data_dir;
     options.apply_hashing_policy = false;
     options.etcd = etcd;
+    options.rebuild_from_etcd = rebuild_from_etcd && etcd.has_value();
     auto store = storage::TokenStore::Open(options, &clock_, &index_);
     if (!store.ok()) {
       if (absl::IsFailedPrecondition(store.status()) &&
@@ -192,6 +194,12 @@ class Offline {
   }
 
   int Rebuild() {
+    if (store_->options().etcd) {
+      // Opened with rebuild_from_etcd: the copy was cleared and caught up from etcd already.
+      out_ << "Rebuilt this replica's copy from etcd, through position " << store_->LastSequence()
+           << ".\n";
+      return 0;
+    }
     if (auto s = store_->RebuildProjections(); !s.ok()) return Fail(s);
     out_ << "Rebuilt every projection from " << store_->LastSequence() << " events.\n";
     return 0;
@@ -368,7 +376,10 @@ int RunOfflineCommand(int argc, char** argv, std::ostream& out, std::ostream& er
     etcd->snapshot_every = 0;
     etcd->lag_check_interval = absl::ZeroDuration();
   }
-  if (absl::Status s = offline.Open(data_dir, etcd); !s.ok()) return offline.Fail(s);
+  if (absl::Status s = offline.Open(data_dir, etcd, /*rebuild_from_etcd=*/rebuild->parsed());
+      !s.ok()) {
+    return offline.Fail(s);
+  }
   return action();
 }
 

@@ -13,6 +13,7 @@
 // AUTHD_ETCD_PASSWORD): the copy catches up from etcd and writes go to etcd, so a stopped
 // replica's data dir (or any empty one) serves to recover a lost operator token for every
 // replica. Without them, such a data dir is read (verify, listings) and writes are refused.
+// `rebuild-projections` with them discards the replica's copy and rebuilds it from etcd.
 // --data-dir defaults like the server's: AUTHD_DATA_DIR, then $HOME/.authd/data.
 #ifndef AUTHD_SERVICES_OFFLINE_COMMANDS_H_
 #define AUTHD_SERVICES_OFFLINE_COMMANDS_H_

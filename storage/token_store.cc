@@ -98,6 +98,13 @@ absl::StatusOr<std::shared_ptr<TokenStore::StoreState>> TokenStore::OpenState(
         AUTHD_RETURN_IF_ERROR(fresh.Write(&batch, /*sync=*/true));
       }
     }
+    if (options_.rebuild_from_etcd) {
+      // The mark of an interrupted snapshot install: the log's open clears the copy and catches
+      // up from etcd from scratch (and so does the next open, if this one is interrupted).
+      rocksdb::WriteBatch mark;
+      mark.Put(fresh.cf(kMetaCf), std::string(kLoadingSnapshotKey), "");
+      AUTHD_RETURN_IF_ERROR(fresh.Write(&mark, /*sync=*/true));
+    }
     AUTHD_ASSIGN_OR_RETURN(std::unique_ptr<etcd::EtcdEventLog> log,
                            etcd::EtcdEventLog::Open(state->db, index, *options_.etcd));
     state->etcd_log = log.get();
@@ -306,8 +313,9 @@ absl::Status TokenStore::Rebuild(StoreState& state, authz::TokenIndex* index) {
 
 absl::Status TokenStore::RebuildProjections() {
   if (options_.etcd) {
-    return NotInEtcdMode("rebuilding the projections",
-                         "a replica's copy is rebuilt from etcd by starting it on an empty data dir");
+    return NotInEtcdMode("rebuilding the projections online",
+                         "stop the replica and run `authd rebuild-projections` with its --etcd-* "
+                         "options (its copy is rebuilt from etcd), or start it on an empty data dir");
   }
   authd::MutexLock lock(&write_mu_);
   AUTHD_RETURN_IF_ERROR(CurrentState()->writes_refused);

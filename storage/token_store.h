@@ -69,6 +69,10 @@ struct TokenStoreOptions {
   // available in this mode (kUnimplemented).
   // Default: unset (the embedded RocksDB log).
   std::optional<etcd::EtcdEventLogOptions> etcd;
+  // etcd mode only: discard this replica's applied copy at open and rebuild it from etcd (the
+  // snapshot, then the log after it): what rebuilding the projections means for a replica
+  // (`authd rebuild-projections --etcd-endpoints=...`). Default: false.
+  bool rebuild_from_etcd = false;
 };
 
 // A consistent snapshot of the live store, for a backup: `store_dir` is a flat directory of

@@ -6,11 +6,14 @@
 //   ends with the same state digest (offline `authd verify` on the stopped data dirs).
 // - A corrupt commit under the prefix is applied nowhere: writes fail with DATA_LOSS naming it,
 //   Authorize keeps answering, health says NOT_SERVING; a foreign key is ignored and logged.
+// - Replicas started together with the same AUTHD_INIT_* all come up.
 // - etcd losing quorum: writes UNAVAILABLE naming the endpoints, Authorize keeps answering, health
-//   stays SERVING; writes land again once quorum is back.
+//   stays SERVING, the log says how long etcd has been silent; writes land again once quorum is
+//   back.
 // - etcd unreachable at start: authd retries, starts once etcd is back, and fails clearly at
 //   --etcd-start-timeout.
-// - Recovery of a lost operator token through a stopped replica's data dir, via etcd.
+// - Recovery of a lost operator token through a stopped replica's data dir, via etcd, and the
+//   rebuild of that copy from etcd.
 #include <chrono>
 #include <cstdio>
 #include <future>
@@ -210,6 +213,8 @@ TEST_F(HaEtcdOpsE2eTest, LosingQuorumFailsWritesButAuthorizeKeepsAnswering) {
   EXPECT_TRUE(AllowedOn(0, token, 0));
   EXPECT_TRUE(AllowedOn(1, token, 0));
   EXPECT_EQ(Health(0), HealthStatus::SERVING) << "losing etcd is not lag";
+  // ... and the log says how stale its answers may be.
+  EXPECT_TRUE(LogSays(0, "etcd has not answered for", absl::Seconds(30))) << replicas_[0]->Log();
 
   ASSERT_NO_FATAL_FAILURE(RestartMembers({0, 1}));
   std::string back;
@@ -280,7 +285,7 @@ TEST_F(HaEtcdOpsE2eTest, ReplicasStartedTogetherWithTheSameBootstrapAllComeUp) {
   }
 }
 
-TEST_F(HaEtcdOpsE2eTest, LostOperatorTokenIsRecoveredThroughAStoppedReplicasDataDir) {
+TEST_F(HaEtcdOpsE2eTest, StoppedReplicasDataDirServesRecoveryAndIsRebuiltFromEtcd) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   for (int i = 0; i < 2; ++i) ASSERT_NO_FATAL_FAILURE(AddReplica());
   ASSERT_NO_FATAL_FAILURE(SetUpTenant());
@@ -317,6 +322,25 @@ TEST_F(HaEtcdOpsE2eTest, LostOperatorTokenIsRecoveredThroughAStoppedReplicasData
   EXPECT_NE(took, absl::InfiniteDuration()) << "the recovered operator token never authorized";
   ASSERT_TRUE(replicas_[1]->Start().ok());
   EXPECT_TRUE(Client(1).Authorize(recovered, "write", "orgs").allowed());
+
+  // Rebuilding a stopped replica's copy: without etcd refused, with it rebuilt from etcd.
+  ASSERT_TRUE(replicas_[1]->Stop().ok());
+  auto no_etcd = RunCommand({authd, "rebuild-projections", dir}, absl::Seconds(60));
+  ASSERT_TRUE(no_etcd.ok());
+  EXPECT_EQ(no_etcd->exit_code, 1) << no_etcd->output;
+  EXPECT_TRUE(absl::StrContains(no_etcd->output, "etcd replica's applied copy")) << no_etcd->output;
+  auto rebuilt = RunCommand({authd, "rebuild-projections", dir,
+                             absl::StrCat("--etcd-endpoints=", Endpoints())},
+                            absl::Seconds(60));
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_EQ(rebuilt->exit_code, 0) << rebuilt->output;
+  EXPECT_TRUE(absl::StrContains(rebuilt->output, "Rebuilt this replica's copy from etcd"))
+      << rebuilt->output;
+  const OfflineVerify verified = Verify(1);
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  ASSERT_TRUE(replicas_[1]->Start().ok());
+  EXPECT_TRUE(Client(1).Authorize(recovered, "write", "orgs").allowed());
+  EXPECT_TRUE(Client(1).Authorize(operator_, "write", "orgs").allowed());
 }
 
 }  // namespace
