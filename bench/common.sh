@@ -1,6 +1,6 @@
-# bench/common.sh: helpers both bench scripts (bench/run.sh, bench/hostile/run.sh) source after
-# they cd to the repository root. They expect $BIN (the -c opt output dir) to be set before `run`
-# is used.
+# bench/common.sh: helpers the bench scripts (bench/run.sh, bench/etcd_run.sh,
+# bench/hostile/run.sh) source after they cd to the repository root. They expect $BIN (the -c opt
+# output dir) to be set before `run` is used.
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 section() { printf '\n=== %s   [load average %s]\n' "$*" "$(loadavg)"; }
@@ -20,3 +20,20 @@ machine_env() {
   echo "memory: $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
   echo "load average at start: $(loadavg)"
 }
+
+# Processes a bench script started: stopped (SIGTERM, then reaped) on exit by `cleanup`, which
+# each script installs with `trap cleanup EXIT`.
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+}
+stop_pid() {
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }

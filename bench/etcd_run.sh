@@ -38,21 +38,7 @@ if [ "${BENCH_PIN:-0}" = 1 ]; then
   CLIENT_PIN=(taskset -c 1)
 fi
 
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
-}
 trap cleanup EXIT
-stop_pid() {
-  kill -TERM "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # start_authd NAME DATA_DIR [ARG...]: sets PID_<NAME>, ADDR_<NAME>, START_MS_<NAME>.

@@ -58,26 +58,12 @@ if [ "${BENCH_PIN:-0}" = 1 ]; then
   STALL_PIN=(taskset -c 0,1)
 fi
 has_part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
-# loadavg, section, run, machine_env
+# loadavg, section, run, machine_env, PIDS/cleanup/stop_pid/rss_kb
 source bench/common.sh
 
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
-}
 trap cleanup EXIT
 
-stop_pid() {
-  kill -TERM "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
 
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # start_authd DATA_DIR LOG [ARG...]: starts authd on 127.0.0.1 port 0 (with ARGs) and waits
 # (bounded: 120 s) for its "listening on" line. Sets AUTHD_PID, AUTHD_ADDR, AUTHD_START_MS (exec

@@ -394,27 +394,7 @@ absl::Status EtcdCluster::Cont(int i) {
   return absl::OkStatus();
 }
 
-absl::Status EtcdCluster::Restart(int i) {
-  if (members_[i].pid > 0) {
-    absl::Status s = Kill(i);
-    if (!s.ok()) return s;
-  }
-  absl::Status s = Launch(i);
-  if (!s.ok()) return s;
-  const absl::Time deadline = absl::Now() + options_.start_timeout;
-  std::string last;
-  for (int poll = 0; poll < kMaxPolls && absl::Now() < deadline; ++poll) {
-    absl::Status alive = CheckAlive();
-    if (!alive.ok()) return alive;
-    auto leader = LeaderSeenBy(i, std::min(deadline - absl::Now(), absl::Seconds(1)));
-    if (leader.ok() && *leader != 0) return absl::OkStatus();
-    last = leader.ok() ? "no leader yet" : std::string(leader.status().message());
-    absl::SleepFor(kPollInterval);
-  }
-  return absl::DeadlineExceededError(absl::StrCat(members_[i].name,
-                                                  " restarted but saw no leader (", last, ")\n",
-                                                  LogTails(30)));
-}
+absl::Status EtcdCluster::Restart(int i) { return Restart(std::vector<int>{i}); }
 
 absl::Status EtcdCluster::Restart(const std::vector<int>& members) {
   for (int i : members) {
