@@ -98,9 +98,13 @@ absl::Status Bootstrap(const ServerOptions& options, storage::TokenStore* store,
   absl::Status s = PerformSetup(store, passwords, CallBudget::Unlimited(), request, &response);
   if (absl::IsFailedPrecondition(s)) {
     // Replicas on etcd start in parallel with the same AUTHD_INIT_*: one of them sets up, and the
-    // others find it done between their check and their own setup. The outcome is the same.
-    LogInfo("bootstrap: setup was completed meanwhile (by another replica), AUTHD_INIT_* ignored");
-    return absl::OkStatus();
+    // others find it done between their check and their own setup. The outcome is the same, but
+    // only when setup really is done now (another refusal, e.g. writes refused, is an error).
+    absl::StatusOr<bool> still_allowed = store->SetupAllowed();
+    if (still_allowed.ok() && !*still_allowed) {
+      LogInfo("bootstrap: setup was completed meanwhile (by another replica), AUTHD_INIT_* ignored");
+      return absl::OkStatus();
+    }
   }
   if (!s.ok()) {
     return absl::Status(s.code(), absl::StrCat("bootstrap from AUTHD_INIT_*: ", s.message()));

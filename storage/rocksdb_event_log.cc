@@ -1,5 +1,6 @@
 #include "storage/rocksdb_event_log.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -34,6 +35,14 @@ absl::StatusOr<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(std::shar
     head = *seq;
   }
   if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
+  // A copy loaded from an etcd snapshot at S holds the log from S + 1 (meta log_start), and may
+  // hold no event yet: its head is then S.
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> log_start, db->Get(kMetaCf, kLogStartKey));
+  if (log_start) {
+    std::optional<uint64_t> start = DecodeU64(*log_start);
+    if (!start || *start == 0) return absl::DataLossError("malformed log_start in the data dir");
+    head = std::max(head, *start - 1);
+  }
   return std::unique_ptr<RocksDbEventLog>(
       new RocksDbEventLog(std::move(db), sync_writes, index, head));
 }

@@ -818,6 +818,13 @@ absl::StatusOr<RestoreResult> TokenStore::RestoreIntoEtcd(const std::string& inc
     const std::shared_ptr<StoreState> live = CurrentState();
     std::unique_ptr<Db::PointInTime> view = (*probe)->db->NewPointInTime();
     absl::StatusOr<uint64_t> restored = live->etcd_log->PublishRestore(*view);
+    if (absl::IsUnknown(restored.status()) || absl::IsDeadlineExceeded(restored.status())) {
+      // Not "the previous store is still serving": etcd may have taken it.
+      return absl::UnknownError(absl::StrCat(
+          "restore outcome unknown: etcd did not confirm it (", restored.status().message(),
+          "); if it landed every replica installs it: check a replica's position and tokens "
+          "before restoring again"));
+    }
     if (!restored.ok()) return failed("publish", restored.status());
     result.last_sequence = *restored;
   }
@@ -844,6 +851,16 @@ absl::StatusOr<RestoreResult> TokenStore::RestoreFrom(const std::string& incomin
     if (!token.ok()) return failed("open", token.status());
     result.operator_token = std::move(*token);
     if (absl::Status s = Fault("prepare"); !s.ok()) return failed("prepare", s);
+    if (!(*probe)->writes_refused.ok()) {
+      // A backup of an etcd replica, restored into the embedded log: it becomes this store's own
+      // log (from the snapshot it was loaded from on, meta log_start), no longer etcd's copy.
+      rocksdb::WriteBatch own;
+      own.Delete((*probe)->db->cf(kMetaCf), std::string(kEtcdRevisionKey));
+      if (absl::Status s = (*probe)->db->Write(&own, /*sync=*/true); !s.ok()) {
+        return failed("prepare", s);
+      }
+      (*probe)->writes_refused = absl::OkStatus();
+    }
     // The probe is private to this call: its recovery (a migration of a large backup, say) runs
     // without the writer lock.
     OpenReport ignored;

@@ -193,17 +193,21 @@ absl::StatusOr<int64_t> EtcdEventLog::ResyncOnce(bool* retry) {
         "etcd's log ends at ", target, ", before this replica's applied position ", applied_.get(),
         ": another cluster or prefix than this data dir was replicated from?"));
   }
+  // An install that failed earlier in this process left the copy cleared (and marked): only a
+  // snapshot at or past this replica's position can fill it again.
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> cleared,
+                         db_->Get(kMetaCf, kLoadingSnapshotKey));
   RangeOptions page;
   page.range_end = keys_.LogEnd();
   page.revision = at;
   page.limit = kResyncPage;
-  if (target > applied_.get()) {
+  if (target > applied_.get() || cleared) {
     page.limit = 1;
     AUTHD_ASSIGN_OR_RETURN(RangeResult first, client_->Range(keys_.Log(applied_.get() + 1), page));
     page.limit = kResyncPage;
     const std::optional<uint64_t> first_sequence =
         first.kvs.empty() ? std::nullopt : keys_.ParseLog(first.kvs[0].key);
-    if (first_sequence != applied_.get() + 1) {
+    if (first_sequence != applied_.get() + 1 || cleared) {
       // The commit this replica needs next is gone: it must be below the current snapshot.
       std::optional<pb::SnapshotHeader> header;
       if (!now.responses[1].range.kvs.empty()) {
@@ -211,7 +215,13 @@ absl::StatusOr<int64_t> EtcdEventLog::ResyncOnce(bool* retry) {
       }
       // (Log keys at or below the snapshot may still be there: the trim runs after the header
       // lands. The log must go on at S + 1; the pages below check that commit by commit.)
-      if (!header || header->last_sequence() <= applied_.get()) {
+      if (cleared && (!header || header->last_sequence() < applied_.get())) {
+        return absl::DataLossError(absl::StrCat(
+            "this replica's copy was cleared by a snapshot install that did not finish, and etcd "
+            "has no snapshot at or past its position ", applied_.get(),
+            ": restart it (it starts over from etcd)"));
+      }
+      if (!cleared && (!header || header->last_sequence() <= applied_.get())) {
         return absl::DataLossError(absl::StrCat(
             "etcd holds no commit at sequence ", applied_.get() + 1,
             first_sequence ? absl::StrCat(" (its log resumes at ", *first_sequence, ")") : "",
@@ -368,7 +378,7 @@ absl::StatusOr<bool> EtcdEventLog::Settle(uint64_t expected_head, int64_t compar
     absl::StatusOr<TxnResult> fence = client_->Txn(
         {Compare::ModRevision(HeadKey(), Compare::Op::kEqual, compare_revision)},
         {TxnOp::Put(HeadKey(), unchanged.SerializeAsString())},
-        {TxnOp::Range(LogKey(expected_head + 1))});
+        {TxnOp::Range(LogKey(expected_head + 1)), TxnOp::Range(HeadKey())});
     if (fence.ok()) {
       if (fence->succeeded) {
         // The head's mod_revision moved without our commit: the lost write can never land.
@@ -376,8 +386,22 @@ absl::StatusOr<bool> EtcdEventLog::Settle(uint64_t expected_head, int64_t compar
         return absl::UnavailableError(absl::StrCat(
             "the append was not applied (etcd said: ", first_error.message(), "): retry"));
       }
-      if (fence->responses.empty() || fence->responses[0].range.kvs.empty()) {
-        return absl::AbortedError("the etcd log head moved; decide again");
+      if (fence->responses.size() != 2) return absl::InternalError("etcd txn: expected two ranges");
+      if (fence->responses[0].range.kvs.empty()) {
+        // No commit at our position. If the log never went past it, the head moved by a fence
+        // alone and ours can no longer land (its compare is stale): decide again. If it did, a
+        // snapshot may have trimmed the commit, ours or another's: unknown.
+        uint64_t head = expected_head;
+        if (!fence->responses[1].range.kvs.empty()) {
+          AUTHD_ASSIGN_OR_RETURN(pb::LogHead decoded,
+                                 DecodeHead(fence->responses[1].range.kvs[0].value));
+          head = decoded.last_sequence();
+        }
+        if (head <= expected_head) return absl::AbortedError("the etcd log head moved; decide again");
+        return absl::UnknownError(absl::StrCat(
+            "outcome unknown: the log went past position ", expected_head,
+            " and the commit there was trimmed below a snapshot before authd could read it; if "
+            "it was this append, every replica has applied it"));
       }
       const KeyValue& kv = fence->responses[0].range.kvs[0];
       Learned(kv.mod_revision);
@@ -475,9 +499,17 @@ void EtcdEventLog::SnapshotLoop() {
       due = snapshot_due_;
       snapshot_due_ = 0;
     }
-    // At the append that crossed the boundary, once it is applied here (else whatever is applied
-    // by then: a snapshot is correct at any commit boundary).
-    applied_.Await(due, absl::Now() + options_.apply_timeout).IgnoreError();
+    {
+      // At the append that crossed the boundary, once it is applied here (else whatever is
+      // applied by then: a snapshot is correct at any commit boundary). The tailer signals
+      // changed_ after each batch; the destructor does too.
+      const absl::Time deadline = absl::Now() + options_.apply_timeout;
+      MutexLock lock(&mu_);
+      while (applied_.get() < due && !stopping_ && health_.ok()) {
+        if (changed_.WaitWithDeadline(&mu_, deadline)) break;
+      }
+      if (stopping_) return;
+    }
     absl::StatusOr<uint64_t> written = WriteSnapshotNow();
     if (!written.ok()) {
       // Not sticky: the log keeps working, and the next crossing tries again.
@@ -515,7 +547,17 @@ absl::StatusOr<uint64_t> EtcdEventLog::PublishRestore(Db::PointInTime& view) {
   LogInfo(absl::StrCat("restored a backup into etcd as the snapshot at sequence ", restored, " (",
                        done.header.row_count(), " rows in ", done.header.chunk_count(),
                        " chunks); every replica installs it"));
-  AUTHD_RETURN_IF_ERROR(applied_.Await(restored, absl::Now() + options_.apply_timeout));
+  if (!done.trim.ok()) {
+    LogWarning(absl::StrCat("after the restore, trimming the log below it failed (",
+                            done.trim.message(), "); the next snapshot trims it"));
+  }
+  // Published: success from here on, whatever this replica's install does (the others install
+  // it too; a caller that needs it here passes `restored` as min_position).
+  if (absl::Status here = applied_.Await(restored, absl::Now() + options_.apply_timeout);
+      !here.ok()) {
+    LogWarning(absl::StrCat("the restore at position ", restored,
+                            " is in etcd but not installed here yet: ", here.message()));
+  }
   return restored;
 }
 
@@ -616,12 +658,22 @@ void EtcdEventLog::TailLoop() {
       backoff = kInitialBackoff;
       for (const WatchEvent& event : batch->events) {
         if (event.type != WatchEvent::Type::kPut) continue;
-        if (absl::Status s = ApplyPut(event.kv); !s.ok()) {
+        absl::Status s = ApplyPut(event.kv);
+        if (absl::IsOutOfRange(s)) {  // a commit after a head jump in this batch: catch up
+          ended = std::move(s);
+          break;
+        }
+        if (!s.ok()) {
           Fail(std::move(s));
           MutexLock lock(&mu_);
           watch_ = nullptr;
           return;
         }
+      }
+      if (absl::IsOutOfRange(ended)) {
+        MutexLock hold(&apply_mu_);
+        batch_head_ = 0;
+        break;
       }
       bool jumped;
       {
@@ -648,14 +700,18 @@ void EtcdEventLog::TailLoop() {
     if (absl::IsOutOfRange(ended)) {
       // History below a snapshot was compacted while this replica was not watching, or a restore
       // moved the head past every commit: catch up by reading keys (the snapshot when the
-      // commits it needs are gone), never by skipping.
+      // commits it needs are gone), never by skipping. Until that succeeds no watch is opened:
+      // resume_revision_ may already be past what needs catching up.
       watch.reset();
-      absl::StatusOr<int64_t> resynced = Resync();
-      if (!resynced.ok() && !absl::IsUnavailable(resynced.status())) {
-        Fail(resynced.status());
-        return;
+      for (;;) {
+        absl::StatusOr<int64_t> resynced = Resync();
+        if (resynced.ok()) break;
+        if (!absl::IsUnavailable(resynced.status())) {
+          Fail(resynced.status());
+          return;
+        }
+        if (!wait_backoff()) return;
       }
-      if (!resynced.ok() && !wait_backoff()) return;
       continue;
     }
     // Anything else, kCancelled included (what gRPC reports for a stream whose member was
@@ -712,6 +768,12 @@ absl::Status EtcdEventLog::ApplyCommit(const std::string& value, int64_t revisio
   }
   MutexLock lock(&apply_mu_);
   const uint64_t applied = applied_.get();
+  if (commit.events(0).sequence() > applied + 1 && batch_head_ > applied) {
+    // The same watch batch moved the head past this replica's commits first (a restore): the
+    // commits after it come after the restore's snapshot, which Resync installs.
+    return absl::OutOfRangeError(absl::StrCat("etcd log commit at revision ", revision,
+                                              " follows a head that moved past position ", applied));
+  }
   if (commit.events(0).sequence() != applied + 1) {
     return absl::DataLossError(absl::StrCat(
         "etcd log commit at revision ", revision, " starts at sequence ",

@@ -20,13 +20,14 @@
 // (no quorum, no member reachable) ends the settling at once with kUnknown: the append may still
 // land when etcd recovers, and then every replica applies it.
 //
-// Catching up (Resync, at open and whenever a watch's start was compacted): read the head and the
-// current snapshot at one revision X; when etcd no longer holds the commit at applied + 1 (deleted
-// below a snapshot), install the snapshot (storage/etcd/etcd_snapshot.h) and reload the index;
-// then read the log keys from applied + 1 at X, in pages, and apply them; the tailer then watches
-// from X + 1. Reading keys instead of replaying history means a replica never depends on etcd
-// history a compaction removed, and a gap is never skipped: every commit must start at applied + 1
-// (else kDataLoss), and a missing commit with no snapshot covering it is kDataLoss.
+// Catching up (Resync, at open, whenever a watch's start was compacted, and when a restore moved
+// the head past every commit): read the head and the current snapshot at one revision X; when
+// etcd no longer holds the commit at applied + 1 (deleted below a snapshot), install the snapshot
+// (storage/etcd/etcd_snapshot.h) and reload the index; then read the log keys from applied + 1 at
+// X, in pages, and apply them; the tailer then watches from X + 1. Reading keys instead of
+// replaying history means a replica never depends on etcd history a compaction removed, and a gap
+// is never skipped: every commit must start at applied + 1 (else kDataLoss), and a missing commit
+// with no snapshot covering it is kDataLoss.
 //
 // The tailer thread watches [head, end of log/) from X + 1 and applies every LogCommit, this
 // replica's own and the others' alike, in revision order (the first sequence must be applied + 1,
@@ -163,8 +164,8 @@ class EtcdEventLog final : public EventLog {
   absl::StatusOr<uint64_t> WriteSnapshotNow();
   // Makes `view` (a backup's store, brought up aside) every replica's state: WriteRestoreSnapshot
   // (storage/etcd/etcd_snapshot.h), then waits (at most `apply_timeout`) until this replica
-  // installed it. Returns its position. Errors: those of WriteRestoreSnapshot; kUnavailable when
-  // this replica did not install it in time (the others still do).
+  // installed it. Returns its position once it is in etcd, even if this replica has not installed
+  // it in time (logged; min_position waits for it). Errors: those of WriteRestoreSnapshot.
   absl::StatusOr<uint64_t> PublishRestore(Db::PointInTime& view);
   EtcdLogStats stats() const;
 

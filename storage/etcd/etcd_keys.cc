@@ -24,6 +24,13 @@ bool AllDigits(absl::string_view s) {
   return !s.empty();
 }
 
+bool LowerHex(absl::string_view s) {
+  for (char c : s) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && (c < 'a' || c > 'f')) return false;
+  }
+  return !s.empty();
+}
+
 }  // namespace
 
 EtcdKeys::EtcdKeys(std::string prefix) : prefix_(std::move(prefix)) {}
@@ -35,8 +42,12 @@ std::string EtcdKeys::Log(uint64_t first_sequence) const {
 }
 std::string EtcdKeys::LogEnd() const { return RangeEndForPrefix(absl::StrCat(prefix_, "v1/log/")); }
 std::string EtcdKeys::SnapshotCurrent() const { return absl::StrCat(prefix_, "v1/snapshot/current"); }
-std::string EtcdKeys::SnapshotChunk(uint64_t last_sequence, uint32_t index) const {
-  return absl::StrCat(SnapshotChunks(last_sequence), absl::StrFormat("%06u", index));
+std::string EtcdKeys::SnapshotChunk(uint64_t last_sequence, uint64_t writer,
+                                    uint32_t index) const {
+  return absl::StrCat(SnapshotWriterChunks(last_sequence, writer), absl::StrFormat("%06u", index));
+}
+std::string EtcdKeys::SnapshotWriterChunks(uint64_t last_sequence, uint64_t writer) const {
+  return absl::StrCat(SnapshotChunks(last_sequence), absl::StrFormat("%016x", writer), "/");
 }
 std::string EtcdKeys::SnapshotChunks(uint64_t last_sequence) const {
   return absl::StrCat(prefix_, "v1/snapshot/", Padded(last_sequence), "/");
@@ -58,9 +69,12 @@ EtcdKeys::Kind EtcdKeys::Classify(absl::string_view key) const {
   if (ParseLog(key)) return Kind::kLog;
   const std::string snapshot_prefix = absl::StrCat(prefix_, "v1/snapshot/");
   if (absl::ConsumePrefix(&key, snapshot_prefix)) {
-    // <20 digits>/<6 digits>
-    if (key.size() == kSequenceDigits + 1 + 6 && key[kSequenceDigits] == '/' &&
-        AllDigits(key.substr(0, kSequenceDigits)) && AllDigits(key.substr(kSequenceDigits + 1))) {
+    // <20 digits>/<16 lowercase hex>/<6 digits>
+    constexpr size_t kWriter = kSequenceDigits + 1;
+    constexpr size_t kIndex = kWriter + 16 + 1;
+    if (key.size() == kIndex + 6 && key[kSequenceDigits] == '/' && key[kIndex - 1] == '/' &&
+        AllDigits(key.substr(0, kSequenceDigits)) && LowerHex(key.substr(kWriter, 16)) &&
+        AllDigits(key.substr(kIndex))) {
       return Kind::kSnapshotChunk;
     }
   }

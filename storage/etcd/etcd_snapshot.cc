@@ -1,5 +1,6 @@
 #include "storage/etcd/etcd_snapshot.h"
 
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "rocksdb/write_batch.h"
+#include "absl/time/clock.h"
+#include "storage/etcd/range_end.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
 #include "storage/state_digest.h"
@@ -22,6 +25,24 @@ constexpr uint32_t kProjectionSchema = 2;
 constexpr uint32_t kLogHeadFormatVersion = 1;
 // Per-row framing a SnapshotChunk adds around the bytes (tags, lengths): a bound, not exact.
 constexpr size_t kRowOverhead = 24;
+
+// A random writer number for the chunk keys (storage/etcd/etcd_keys.h); never 0.
+uint64_t NewWriterId() {
+  uint64_t id = 0;
+  while (id == 0) {
+    // RAND_bytes fails only when the OS CSPRNG is unusable; the clock still separates writers.
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof(id)) != 1) {
+      id = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
+    }
+  }
+  return id;
+}
+
+// Deletes one writing attempt's chunks (a writer that lost the race for the header).
+void DeleteChunksOf(EtcdClient& client, const EtcdKeys& keys, const pb::SnapshotHeader& header) {
+  const std::string prefix = keys.SnapshotWriterChunks(header.last_sequence(), header.writer());
+  client.Txn({}, {TxnOp::DeleteRange(prefix, RangeEndForPrefix(prefix))}).status().IgnoreError();
+}
 
 std::string Sha256(const std::string& bytes) {
   unsigned char out[SHA256_DIGEST_LENGTH];
@@ -49,8 +70,13 @@ absl::StatusOr<uint64_t> ReadMetaU64(Db::PointInTime& view, absl::string_view ke
 // Puts chunks as they fill up; computes the header's hashes and digest on the way.
 class ChunkWriter {
  public:
-  ChunkWriter(EtcdClient& client, const EtcdKeys& keys, uint64_t last_sequence, size_t chunk_bytes)
-      : client_(client), keys_(keys), last_sequence_(last_sequence), chunk_bytes_(chunk_bytes) {
+  ChunkWriter(EtcdClient& client, const EtcdKeys& keys, uint64_t last_sequence, uint64_t writer,
+              size_t chunk_bytes)
+      : client_(client),
+        keys_(keys),
+        last_sequence_(last_sequence),
+        writer_(writer),
+        chunk_bytes_(chunk_bytes) {
     Reset();
   }
 
@@ -73,6 +99,7 @@ class ChunkWriter {
     if (chunk_.rows_size() > 0 || header_.chunk_count() == 0) AUTHD_RETURN_IF_ERROR(Seal());
     header_.set_format_version(kSnapshotFormatVersion);
     header_.set_last_sequence(last_sequence_);
+    header_.set_writer(writer_);
     header_.set_commit_revision(commit_revision);
     header_.set_schema_version(kProjectionSchema);
     header_.set_row_count(digest_.rows());
@@ -92,7 +119,8 @@ class ChunkWriter {
   absl::Status Seal() {
     const std::string bytes = chunk_.SerializeAsString();
     AUTHD_RETURN_IF_ERROR(
-        client_.Put(keys_.SnapshotChunk(last_sequence_, header_.chunk_count()), bytes).status());
+        client_.Put(keys_.SnapshotChunk(last_sequence_, writer_, header_.chunk_count()), bytes)
+            .status());
     header_.add_chunk_sha256(Sha256(bytes));
     header_.set_chunk_count(header_.chunk_count() + 1);
     Reset();
@@ -102,6 +130,7 @@ class ChunkWriter {
   EtcdClient& client_;
   const EtcdKeys& keys_;
   const uint64_t last_sequence_;
+  const uint64_t writer_;
   const size_t chunk_bytes_;
   pb::SnapshotHeader header_;
   pb::SnapshotChunk chunk_;
@@ -114,7 +143,7 @@ class ChunkWriter {
 absl::StatusOr<pb::SnapshotHeader> WriteChunks(EtcdClient& client, const EtcdKeys& keys,
                                                Db::PointInTime& view, uint64_t last_sequence,
                                                int64_t commit_revision, size_t chunk_bytes) {
-  ChunkWriter writer(client, keys, last_sequence, std::max<size_t>(chunk_bytes, 1));
+  ChunkWriter writer(client, keys, last_sequence, NewWriterId(), std::max<size_t>(chunk_bytes, 1));
   for (absl::string_view cf : Db::ProjectionCfs()) {
     auto it = view.NewIterator(cf);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -162,6 +191,10 @@ absl::StatusOr<pb::SnapshotHeader> DecodeSnapshotHeader(const std::string& bytes
                                             header.last_sequence(), " names ",
                                             header.chunk_count(), " chunks but carries ",
                                             header.chunk_sha256_size(), " hashes"));
+  }
+  if (header.writer() == 0) {
+    return absl::DataLossError(absl::StrCat("etcd snapshot header at sequence ",
+                                            header.last_sequence(), " names no writer"));
   }
   if (header.schema_version() != kProjectionSchema) {
     return absl::DataLossError(absl::StrCat("etcd snapshot at sequence ", header.last_sequence(),
@@ -224,14 +257,8 @@ absl::StatusOr<SnapshotWritten> WriteSnapshot(EtcdClient& client, const EtcdKeys
       AUTHD_ASSIGN_OR_RETURN(out.header,
                              DecodeSnapshotHeader(put.responses[0].range.kvs[0].value));
     }
-    if (out.header.last_sequence() != last_sequence) {
-      // Ours are orphans; the winner's cleanup would get them too, eventually.
-      client
-          .Txn({}, {TxnOp::DeleteRange(keys.SnapshotChunks(last_sequence),
-                                       keys.SnapshotChunks(last_sequence + 1))})
-          .status()
-          .IgnoreError();
-    }
+    // Ours are orphans (the winner's are under its own writer number, even at the same sequence).
+    DeleteChunksOf(client, keys, header);
     return out;
   }
   out.header = header;
@@ -281,17 +308,15 @@ absl::StatusOr<SnapshotWritten> WriteRestoreSnapshot(EtcdClient& client, const E
                     TxnOp::Put(keys.Head(), moved.SerializeAsString())}));
     if (!put.succeeded) {
       // A write or a snapshot came first: drop these chunks and try over the new head.
-      client
-          .Txn({}, {TxnOp::DeleteRange(keys.SnapshotChunks(restored),
-                                       keys.SnapshotChunks(restored + 1))})
-          .status()
-          .IgnoreError();
+      DeleteChunksOf(client, keys, header);
       continue;
     }
     SnapshotWritten out;
     out.header = header;
     out.written = true;
-    AUTHD_RETURN_IF_ERROR(TrimAndCompact(client, keys, restored, &out));
+    // The restore is in etcd from here on: a failed trim is the next snapshot's to finish, never
+    // a reason to report the restore failed (a retry would publish it twice).
+    out.trim = TrimAndCompact(client, keys, restored, &out);
     return out;
   }
   return absl::AbortedError(absl::StrCat("the etcd log kept moving during the restore (",
@@ -315,7 +340,9 @@ absl::Status InstallSnapshot(EtcdClient& client, const EtcdKeys& keys,
     RangeOptions at;
     at.revision = revision;
     AUTHD_ASSIGN_OR_RETURN(RangeResult got,
-                           client.Range(keys.SnapshotChunk(header.last_sequence(), index), at));
+                           client.Range(keys.SnapshotChunk(header.last_sequence(),
+                                                            header.writer(), index),
+                                        at));
     if (got.kvs.empty()) {
       return absl::DataLossError(absl::StrCat("etcd snapshot at sequence ", header.last_sequence(),
                                               ": chunk ", index, " is missing"));

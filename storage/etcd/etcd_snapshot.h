@@ -58,6 +58,9 @@ struct SnapshotWritten {
   // Log keys deleted below the snapshot, and the revision etcd was compacted at (0: not compacted).
   int64_t log_keys_deleted = 0;
   int64_t compacted_revision = 0;
+  // WriteRestoreSnapshot only: how the trim and compaction after the restore went (the restore
+  // itself landed either way).
+  absl::Status trim;
 };
 
 // Decodes a header. Errors: kDataLoss (does not decode, or a format_version this build does not
@@ -81,22 +84,24 @@ absl::StatusOr<SnapshotWritten> WriteSnapshot(EtcdClient& client, const EtcdKeys
 // at S = etcd's head + 1, and the head moves to S, in one Txn guarded by the head's and the
 // current header's mod_revisions (a write that slips in first makes it try again over the new
 // head, 5 times at most); then the log and older chunks are trimmed and etcd compacted. Every
-// replica's tailer then finds no commit at its applied + 1 and installs the snapshot. Errors:
-// kAborted (the log kept moving), those of EtcdClient, kDataLoss (a head that does not decode).
+// replica's tailer then finds no commit at its applied + 1 and installs the snapshot. Once the
+// Txn succeeded the call succeeds (a failed trim is in `trim`). Errors: kAborted (the log kept
+// moving), those of EtcdClient (kUnknown / kDeadlineExceeded: the Txn's outcome is unknown),
+// kDataLoss (a head that does not decode).
 absl::StatusOr<SnapshotWritten> WriteRestoreSnapshot(EtcdClient& client, const EtcdKeys& keys,
                                                      Db::PointInTime& view, size_t chunk_bytes);
 
 // Installs `header`, read from etcd at `revision` (the chunks are read at that same revision), as
 // `db`'s whole applied state. Errors: kOutOfRange (`revision` was compacted meanwhile: read the
 // header again), kDataLoss (a chunk missing, damaged, out of order or naming a column family that
-// is not a projection; the state digest differs), kUnavailable. On error `db` stays marked, and
-// ResetInterruptedLoad clears it.
+// is not a projection; the state digest differs), kUnavailable. On error `db` stays cleared and
+// marked: the next open (ResetInterruptedLoad) or the next catch-up installs a snapshot again.
 absl::Status InstallSnapshot(EtcdClient& client, const EtcdKeys& keys,
                              const pb::SnapshotHeader& header, int64_t revision, Db& db);
 
 // When `db` holds a load that did not finish: clears the projections, events, checkpoint,
-// log_start and the mark (the etcd revision stays 0, so the replica is still etcd's and catches up
-// from etcd). Returns whether it did.
+// log_start and the mark, and sets the etcd revision to 0 (so the data dir is still an etcd
+// replica's and catches up from etcd). Returns whether it did.
 absl::StatusOr<bool> ResetInterruptedLoad(Db& db);
 
 }  // namespace authd::storage::etcd

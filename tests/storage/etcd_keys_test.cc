@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "authd/storage/v1/etcd_log.pb.h"
 #include "storage/etcd/etcd_snapshot.h"
 
@@ -29,11 +30,15 @@ TEST(EtcdKeysTest, ClassifiesEveryKindOfKey) {
       {"/authd/v1/log/00000000000000000001", EtcdKeys::Kind::kLog},
       {"/authd/v1/log/18446744073709551615", EtcdKeys::Kind::kLog},
       {"/authd/v1/snapshot/current", EtcdKeys::Kind::kSnapshotCurrent},
-      {"/authd/v1/snapshot/00000000000000000020/000003", EtcdKeys::Kind::kSnapshotChunk},
+      {"/authd/v1/snapshot/00000000000000000020/00ff00ff00ff00ff/000003",
+       EtcdKeys::Kind::kSnapshotChunk},
+      {"/authd/v1/snapshot/00000000000000000020/00FF00FF00FF00FF/000003",
+       EtcdKeys::Kind::kForeign},  // upper-case writer
       {"/authd/v1/log/1", EtcdKeys::Kind::kForeign},                       // not padded
       {"/authd/v1/log/0000000000000000000x", EtcdKeys::Kind::kForeign},    // not digits
       {"/authd/v1/log/000000000000000000001", EtcdKeys::Kind::kForeign},   // 21 digits
       {"/authd/v1/snapshot/00000000000000000020/3", EtcdKeys::Kind::kForeign},
+      {"/authd/v1/snapshot/00000000000000000020/000003", EtcdKeys::Kind::kForeign},  // no writer
       {"/authd/v1/heads", EtcdKeys::Kind::kForeign},
       {"/authd/v2/head", EtcdKeys::Kind::kForeign},
       {"/other/v1/head", EtcdKeys::Kind::kForeign},
@@ -48,15 +53,19 @@ TEST(EtcdKeysTest, KeyOrderKeepsSnapshotChunksOutOfTheWatchedRangeAndCurrentOutO
   // The watch covers [head, LogEnd): head and every commit, no snapshot key.
   EXPECT_LT(keys.Head(), keys.Log(0));
   EXPECT_LT(keys.Log(~uint64_t{0}), keys.LogEnd());
-  EXPECT_LE(keys.LogEnd(), keys.SnapshotChunk(0, 0));
+  EXPECT_LE(keys.LogEnd(), keys.SnapshotChunk(0, 1, 0));
   EXPECT_LE(keys.LogEnd(), keys.SnapshotCurrent());
   // Numeric order is key order.
   EXPECT_LT(keys.Log(9), keys.Log(10));
-  EXPECT_LT(keys.SnapshotChunk(9, 999999), keys.SnapshotChunks(10));
+  EXPECT_LT(keys.SnapshotChunk(9, ~uint64_t{0}, 999999), keys.SnapshotChunks(10));
+  EXPECT_EQ(keys.Classify(keys.SnapshotChunk(9, 0xabc, 7)), EtcdKeys::Kind::kSnapshotChunk);
+  // One writer's chunks are apart from another's at the same sequence.
+  EXPECT_FALSE(absl::StartsWith(keys.SnapshotChunk(20, 1, 0), keys.SnapshotWriterChunks(20, 2)));
+  EXPECT_TRUE(absl::StartsWith(keys.SnapshotChunk(20, 1, 0), keys.SnapshotWriterChunks(20, 1)));
   // The trim [SnapshotChunksStart, SnapshotChunks(S)) holds older chunks, never `current` nor S's.
-  EXPECT_LE(keys.SnapshotChunksStart(), keys.SnapshotChunk(0, 0));
-  EXPECT_LT(keys.SnapshotChunk(19, 5), keys.SnapshotChunks(20));
-  EXPECT_GE(keys.SnapshotChunk(20, 0), keys.SnapshotChunks(20));
+  EXPECT_LE(keys.SnapshotChunksStart(), keys.SnapshotChunk(0, 1, 0));
+  EXPECT_LT(keys.SnapshotChunk(19, ~uint64_t{0}, 5), keys.SnapshotChunks(20));
+  EXPECT_GE(keys.SnapshotChunk(20, 1, 0), keys.SnapshotChunks(20));
   EXPECT_GT(keys.SnapshotCurrent(), keys.SnapshotChunks(~uint64_t{0}));
 }
 
@@ -87,6 +96,7 @@ OneChunk MakeOneChunk() {
   out.header.set_last_sequence(7);
   out.header.set_schema_version(2);
   out.header.set_chunk_count(1);
+  out.header.set_writer(0x1234);
   out.header.add_chunk_sha256(Sha256(out.chunk_bytes));
   out.header.set_row_count(1);
   return out;
@@ -116,6 +126,8 @@ TEST(EtcdSnapshotCodecTest, RefusesDamagedOrNewerValuesWithDataLoss) {
   missing_hash.set_chunk_count(2);
   pb::SnapshotHeader other_schema = one.header;
   other_schema.set_schema_version(3);
+  pb::SnapshotHeader no_writer = one.header;
+  no_writer.set_writer(0);
   std::string flipped = one.chunk_bytes;
   flipped[flipped.size() - 1] ^= 1;
   pb::SnapshotChunk misplaced;
@@ -130,6 +142,7 @@ TEST(EtcdSnapshotCodecTest, RefusesDamagedOrNewerValuesWithDataLoss) {
       {"hash count", DecodeSnapshotHeader(missing_hash.SerializeAsString()).status(),
        "names 2 chunks but carries 1 hashes"},
       {"schema", DecodeSnapshotHeader(other_schema.SerializeAsString()).status(), "holds schema 3"},
+      {"writer", DecodeSnapshotHeader(no_writer.SerializeAsString()).status(), "names no writer"},
       {"flipped byte", DecodeSnapshotChunk(flipped, one.header, 0).status(),
        "chunk 0: SHA-256 differs"},
       {"index past the header", DecodeSnapshotChunk(one.chunk_bytes, one.header, 1).status(),

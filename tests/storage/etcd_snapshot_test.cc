@@ -380,7 +380,9 @@ TEST_F(EtcdSnapshotTest, DamagedChunkIsRefusedWithDataLossAndNothingIsApplied) {
   auto client = Client();
   ASSERT_NE(client, nullptr);
   etcd::EtcdKeys keys(log_options_.prefix);
-  ASSERT_TRUE(client->Put(keys.SnapshotChunk(12, 1), "not a chunk").ok());
+  const pb::SnapshotHeader header = CurrentSnapshot(*client);
+  ASSERT_GT(header.chunk_count(), 1u);
+  ASSERT_TRUE(client->Put(keys.SnapshotChunk(12, header.writer(), 1), "not a chunk").ok());
 
   auto db = Db::Open(MakeTempDir() + "/db");
   ASSERT_TRUE(db.ok()) << db.status();
