@@ -146,7 +146,9 @@ class HaEtcdFixture : public ::testing::Test {
     auto c = AuthdClient::Ctx();
     grpc::Status s = Client(i).authorize->Authorize(c.get(), req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    if (min_position > 0) EXPECT_GE(resp.position(), min_position);
+    if (min_position > 0) {
+      EXPECT_GE(resp.position(), min_position);
+    }
     return resp.allowed();
   }
 
