@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   authd::storage::v1::LogHead head;
-  head.set_format_version(1);
+  head.set_format_version(authd::storage::etcd::kLogFormatVersion);
   head.set_last_sequence(written->header.last_sequence());
   auto put = (*client)->Put(keys.Head(), head.SerializeAsString());
   if (!put.ok()) {

@@ -8,6 +8,7 @@
 #include "storage/applier.h"
 #include "storage/projector.h"
 #include "storage/keys.h"
+#include "storage/meta_value.h"
 #include "storage/record_codec.h"
 #include "storage/rocksdb_status.h"
 
@@ -37,11 +38,10 @@ absl::StatusOr<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(std::shar
   if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
   // A copy loaded from an etcd snapshot at S holds the log from S + 1 (meta log_start), and may
   // hold no event yet: its head is then S.
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> log_start, db->Get(kMetaCf, kLogStartKey));
+  AUTHD_ASSIGN_OR_RETURN(std::optional<uint64_t> log_start, ReadMetaU64(*db, kLogStartKey));
   if (log_start) {
-    std::optional<uint64_t> start = DecodeU64(*log_start);
-    if (!start || *start == 0) return absl::DataLossError("malformed log_start in the data dir");
-    head = std::max(head, *start - 1);
+    if (*log_start == 0) return absl::DataLossError("malformed log_start in the data dir");
+    head = std::max(head, *log_start - 1);
   }
   return std::unique_ptr<RocksDbEventLog>(
       new RocksDbEventLog(std::move(db), sync_writes, index, head));

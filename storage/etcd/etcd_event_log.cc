@@ -13,6 +13,7 @@
 #include "storage/applier.h"
 #include "storage/etcd/etcd_snapshot.h"
 #include "storage/keys.h"
+#include "storage/meta_value.h"
 #include "storage/projection_batch.h"
 #include "storage/projector.h"
 #include "storage/record_codec.h"
@@ -21,8 +22,6 @@
 namespace authd::storage::etcd {
 namespace {
 
-// LogHead / LogCommit format_version this build writes and reads.
-constexpr uint32_t kLogFormatVersion = 1;
 // How long an append that lost its compare waits for the tailer before answering kAborted.
 constexpr absl::Duration kConflictCatchUp = absl::Seconds(5);
 // Fences tried to settle an append whose outcome etcd left unknown.
@@ -40,25 +39,6 @@ bool OutcomeUnknown(const absl::Status& s) {
   return absl::IsUnknown(s) || absl::IsDeadlineExceeded(s);
 }
 
-absl::StatusOr<pb::LogHead> DecodeHead(const std::string& bytes) {
-  pb::LogHead head;
-  if (!head.ParseFromString(bytes)) return absl::DataLossError("etcd log head does not decode");
-  if (head.format_version() == 0 || head.format_version() > kLogFormatVersion) {
-    return absl::DataLossError(
-        absl::StrCat("etcd log head has format_version ", head.format_version(),
-                     "; this build reads ", kLogFormatVersion));
-  }
-  return head;
-}
-
-// A u64 meta value; nullopt when absent. Errors: kDataLoss (malformed), the Db's.
-absl::StatusOr<std::optional<uint64_t>> ReadU64(Db& db, absl::string_view key) {
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, db.Get(kMetaCf, key));
-  if (!bytes) return std::optional<uint64_t>();
-  std::optional<uint64_t> v = DecodeU64(*bytes);
-  if (!v) return absl::DataLossError(absl::StrCat("malformed meta key ", key, " in the data dir"));
-  return v;
-}
 
 }  // namespace
 
@@ -95,8 +75,9 @@ absl::StatusOr<std::unique_ptr<EtcdEventLog>> EtcdEventLog::Open(std::shared_ptr
   AUTHD_ASSIGN_OR_RETURN(const bool reset, ResetInterruptedLoad(*db));
   if (reset) LogWarning("an etcd snapshot load was interrupted: this replica starts over from etcd");
   AUTHD_ASSIGN_OR_RETURN(const std::optional<uint64_t> stored_checkpoint,
-                         ReadU64(*db, kCheckpointKey));
-  AUTHD_ASSIGN_OR_RETURN(const std::optional<uint64_t> revision, ReadU64(*db, kEtcdRevisionKey));
+                         ReadMetaU64(*db, kCheckpointKey));
+  AUTHD_ASSIGN_OR_RETURN(const std::optional<uint64_t> revision,
+                         ReadMetaU64(*db, kEtcdRevisionKey));
   const uint64_t checkpoint = stored_checkpoint.value_or(0);
   {
     auto it = db->NewIterator(kEventsCf);
@@ -179,7 +160,7 @@ absl::StatusOr<int64_t> EtcdEventLog::ResyncOnce(bool* retry) {
   uint64_t target = 0;
   int64_t head_revision = 0;
   if (!now.responses[0].range.kvs.empty()) {
-    AUTHD_ASSIGN_OR_RETURN(pb::LogHead head, DecodeHead(now.responses[0].range.kvs[0].value));
+    AUTHD_ASSIGN_OR_RETURN(pb::LogHead head, DecodeLogHead(now.responses[0].range.kvs[0].value));
     target = head.last_sequence();
     head_revision = now.responses[0].range.kvs[0].mod_revision;
   }
@@ -394,7 +375,7 @@ absl::StatusOr<bool> EtcdEventLog::Settle(uint64_t expected_head, int64_t compar
         uint64_t head = expected_head;
         if (!fence->responses[1].range.kvs.empty()) {
           AUTHD_ASSIGN_OR_RETURN(pb::LogHead decoded,
-                                 DecodeHead(fence->responses[1].range.kvs[0].value));
+                                 DecodeLogHead(fence->responses[1].range.kvs[0].value));
           head = decoded.last_sequence();
         }
         if (head <= expected_head) return absl::AbortedError("the etcd log head moved; decide again");
@@ -581,7 +562,7 @@ void EtcdEventLog::LagLoop() {
     if (!head.ok()) continue;  // since_contact grows; Authorize keeps answering from memory
     uint64_t last_sequence = 0;
     if (!head->kvs.empty()) {
-      absl::StatusOr<pb::LogHead> decoded = DecodeHead(head->kvs[0].value);
+      absl::StatusOr<pb::LogHead> decoded = DecodeLogHead(head->kvs[0].value);
       if (!decoded.ok()) continue;  // the tailer stops on it with the error
       last_sequence = decoded->last_sequence();
       Learned(head->kvs[0].mod_revision);
@@ -724,7 +705,7 @@ void EtcdEventLog::TailLoop() {
 absl::Status EtcdEventLog::ApplyPut(const KeyValue& kv) {
   switch (keys_.Classify(kv.key)) {
     case EtcdKeys::Kind::kHead: {
-      AUTHD_ASSIGN_OR_RETURN(pb::LogHead head, DecodeHead(kv.value));
+      AUTHD_ASSIGN_OR_RETURN(pb::LogHead head, DecodeLogHead(kv.value));
       MutexLock lock(&apply_mu_);
       // A fence (or the head of a commit already applied): the compare's revision moves.
       if (head.last_sequence() == applied_.get()) {

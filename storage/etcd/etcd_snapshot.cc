@@ -14,15 +14,15 @@
 #include "absl/time/clock.h"
 #include "storage/etcd/range_end.h"
 #include "storage/keys.h"
+#include "storage/meta_value.h"
 #include "storage/rocksdb_status.h"
 #include "storage/state_digest.h"
 
 namespace authd::storage::etcd {
 namespace {
 
-// The projection schema snapshots carry; the LogHead format a restore writes.
+// The projection schema snapshots carry.
 constexpr uint32_t kProjectionSchema = 2;
-constexpr uint32_t kLogHeadFormatVersion = 1;
 // Per-row framing a SnapshotChunk adds around the bytes (tags, lengths): a bound, not exact.
 constexpr size_t kRowOverhead = 24;
 
@@ -59,13 +59,6 @@ std::optional<size_t> ProjectionIndex(absl::string_view cf) {
   return std::nullopt;
 }
 
-absl::StatusOr<uint64_t> ReadMetaU64(Db::PointInTime& view, absl::string_view key) {
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes, view.Get(kMetaCf, key));
-  if (!bytes) return uint64_t{0};
-  std::optional<uint64_t> v = DecodeU64(*bytes);
-  if (!v) return absl::DataLossError(absl::StrCat("malformed meta key ", key, " in the data dir"));
-  return *v;
-}
 
 // Puts chunks as they fill up; computes the header's hashes and digest on the way.
 class ChunkWriter {
@@ -175,6 +168,17 @@ absl::Status TrimAndCompact(EtcdClient& client, const EtcdKeys& keys, uint64_t l
 
 }  // namespace
 
+absl::StatusOr<pb::LogHead> DecodeLogHead(const std::string& bytes) {
+  pb::LogHead head;
+  if (!head.ParseFromString(bytes)) return absl::DataLossError("etcd log head does not decode");
+  if (head.format_version() == 0 || head.format_version() > kLogFormatVersion) {
+    return absl::DataLossError(
+        absl::StrCat("etcd log head has format_version ", head.format_version(),
+                     "; this build reads ", kLogFormatVersion));
+  }
+  return head;
+}
+
 absl::StatusOr<pb::SnapshotHeader> DecodeSnapshotHeader(const std::string& bytes) {
   pb::SnapshotHeader header;
   if (!header.ParseFromString(bytes)) {
@@ -230,8 +234,12 @@ absl::StatusOr<pb::SnapshotChunk> DecodeSnapshotChunk(const std::string& bytes,
 absl::StatusOr<SnapshotWritten> WriteSnapshot(EtcdClient& client, const EtcdKeys& keys,
                                               Db::PointInTime& view, size_t chunk_bytes) {
   SnapshotWritten out;
-  AUTHD_ASSIGN_OR_RETURN(const uint64_t last_sequence, ReadMetaU64(view, kCheckpointKey));
-  AUTHD_ASSIGN_OR_RETURN(const uint64_t commit_revision, ReadMetaU64(view, kEtcdRevisionKey));
+  AUTHD_ASSIGN_OR_RETURN(const std::optional<uint64_t> checkpoint,
+                         ReadMetaU64(view, kCheckpointKey));
+  AUTHD_ASSIGN_OR_RETURN(const std::optional<uint64_t> revision,
+                         ReadMetaU64(view, kEtcdRevisionKey));
+  const uint64_t last_sequence = checkpoint.value_or(0);
+  const uint64_t commit_revision = revision.value_or(0);
   AUTHD_ASSIGN_OR_RETURN(RangeResult current, client.Range(keys.SnapshotCurrent()));
   int64_t current_revision = 0;
   if (!current.kvs.empty()) {
@@ -280,10 +288,8 @@ absl::StatusOr<SnapshotWritten> WriteRestoreSnapshot(EtcdClient& client, const E
     uint64_t head = 0;
     int64_t head_revision = 0, current_revision = 0;
     if (!now.responses[0].range.kvs.empty()) {
-      pb::LogHead decoded;
-      if (!decoded.ParseFromString(now.responses[0].range.kvs[0].value)) {
-        return absl::DataLossError("etcd log head does not decode");
-      }
+      AUTHD_ASSIGN_OR_RETURN(pb::LogHead decoded,
+                             DecodeLogHead(now.responses[0].range.kvs[0].value));
       head = decoded.last_sequence();
       head_revision = now.responses[0].range.kvs[0].mod_revision;
     }
@@ -297,7 +303,7 @@ absl::StatusOr<SnapshotWritten> WriteRestoreSnapshot(EtcdClient& client, const E
                            WriteChunks(client, keys, view, restored, /*commit_revision=*/0,
                                        chunk_bytes));
     pb::LogHead moved;
-    moved.set_format_version(kLogHeadFormatVersion);
+    moved.set_format_version(kLogFormatVersion);
     moved.set_last_sequence(restored);
     AUTHD_ASSIGN_OR_RETURN(
         TxnResult put,

@@ -45,6 +45,9 @@ namespace authd::storage::etcd {
 
 // The SnapshotHeader / SnapshotChunk format_version this build writes and reads.
 inline constexpr uint32_t kSnapshotFormatVersion = 1;
+// The LogHead / LogCommit format_version this build writes and reads (the appends and the tailer
+// of storage/etcd/etcd_event_log.h, and a restore, which moves the head).
+inline constexpr uint32_t kLogFormatVersion = 1;
 // Default chunk size: well under etcd's default 1.5 MiB request limit.
 inline constexpr size_t kDefaultSnapshotChunkBytes = size_t{1} << 20;
 
@@ -62,6 +65,10 @@ struct SnapshotWritten {
   // itself landed either way).
   absl::Status trim;
 };
+
+// Decodes the log head. Errors: kDataLoss (does not decode, or a format_version this build does
+// not read).
+absl::StatusOr<pb::LogHead> DecodeLogHead(const std::string& bytes);
 
 // Decodes a header. Errors: kDataLoss (does not decode, or a format_version this build does not
 // read, or chunk hashes that do not match the chunk count).

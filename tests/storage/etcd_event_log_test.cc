@@ -354,9 +354,7 @@ TEST_F(EtcdEventLogDirectTest, LosingAppendIsAbortedOnlyOnceTheWinnerIsAppliedHe
   // ... and is answered only once B has applied the winner: the next decision sees it.
   EXPECT_EQ(b.log->Applied(), 1u);
   EXPECT_EQ(b.log->Head(), 1u);
-  auto org = b.db->Get(kTenantsCf, TaggedIdKey(kOrgTag, 11));
-  ASSERT_TRUE(org.ok());
-  EXPECT_TRUE(org->has_value());
+  EXPECT_TRUE(HasOrg(*b.db, 11));
 
   auto next = b.log->Append(1, OrgCreated(2, 12, "two"), none);
   ASSERT_TRUE(next.ok()) << next.status();
@@ -431,9 +429,7 @@ TEST_F(EtcdEventLogDirectTest, FreshReplicaBelowCompactedHistoryCatchesUpByReadi
   Bare late;
   ASSERT_NO_FATAL_FAILURE(OpenBare(&late));
   EXPECT_EQ(late.log->Applied(), 3u);
-  auto org = late.db->Get(kTenantsCf, TaggedIdKey(kOrgTag, 13));
-  ASSERT_TRUE(org.ok());
-  EXPECT_TRUE(org->has_value());
+  EXPECT_TRUE(HasOrg(*late.db, 13));
   // Both go on appending, and see each other.
   auto more = late.log->Append(3, OrgCreated(4, 14, "org4"), none);
   ASSERT_TRUE(more.ok()) << more.status();

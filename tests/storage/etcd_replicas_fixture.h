@@ -145,6 +145,13 @@ class EtcdReplicasTest : public ::testing::Test {
     return events;
   }
 
+  // Whether `db`'s projections hold org `id` (a failed read fails the test).
+  static bool HasOrg(Db& db, uint64_t id) {
+    auto org = db.Get(kTenantsCf, TaggedIdKey(kOrgTag, id));
+    EXPECT_TRUE(org.ok()) << org.status();
+    return org.ok() && org->has_value();
+  }
+
   // Appends OrgCreated events on `bare` until its log is at `last`, each acknowledged.
   void AppendOrgs(Bare& bare, uint64_t last) {
     Decision none;

@@ -295,9 +295,7 @@ TEST_F(EtcdSnapshotTest, LiveReplicaWhoseWatchStartWasCompactedResyncsFromTheSna
   EXPECT_EQ(stats.loaded, 1u);
   EXPECT_GE(stats.resyncs, 2u) << "the open, then the compacted watch";
   for (uint64_t seq = 1; seq <= 25; ++seq) {
-    auto org = b.db->Get(kTenantsCf, TaggedIdKey(kOrgTag, 1000 + seq));
-    ASSERT_TRUE(org.ok());
-    EXPECT_TRUE(org->has_value()) << "org " << seq;
+    EXPECT_TRUE(HasOrg(*b.db, 1000 + seq)) << "org " << seq;
   }
   // And it appends after the resync: its compare revision is right.
   Decision none;
@@ -333,9 +331,7 @@ TEST_F(EtcdSnapshotTest, FreshReplicaStartsWhileTheLogBelowTheSnapshotIsNotTrimm
   ASSERT_NO_FATAL_FAILURE(OpenBare(&b));
   EXPECT_EQ(b.log->Applied(), 14u);
   EXPECT_EQ(b.log->stats().loaded, 1u);
-  auto org = b.db->Get(kTenantsCf, TaggedIdKey(kOrgTag, 1014));
-  ASSERT_TRUE(org.ok());
-  EXPECT_TRUE(org->has_value());
+  EXPECT_TRUE(HasOrg(*b.db, 1014));
 }
 
 TEST_F(EtcdSnapshotTest, InterruptedSnapshotLoadStartsOverAtTheNextOpen) {
@@ -364,9 +360,7 @@ TEST_F(EtcdSnapshotTest, InterruptedSnapshotLoadStartsOverAtTheNextOpen) {
   auto mark = b.db->Get(kMetaCf, kLoadingSnapshotKey);
   ASSERT_TRUE(mark.ok());
   EXPECT_FALSE(mark->has_value());
-  auto org = b.db->Get(kTenantsCf, TaggedIdKey(kOrgTag, 1005));
-  ASSERT_TRUE(org.ok());
-  EXPECT_TRUE(org->has_value());
+  EXPECT_TRUE(HasOrg(*b.db, 1005));
 }
 
 TEST_F(EtcdSnapshotTest, DamagedChunkIsRefusedWithDataLossAndNothingIsApplied) {
@@ -399,9 +393,7 @@ TEST_F(EtcdSnapshotTest, DamagedChunkIsRefusedWithDataLossAndNothingIsApplied) {
   auto reset = etcd::ResetInterruptedLoad(*shared);
   ASSERT_TRUE(reset.ok()) << reset.status();
   EXPECT_TRUE(*reset);
-  auto org = shared->Get(kTenantsCf, TaggedIdKey(kOrgTag, 1001));
-  ASSERT_TRUE(org.ok());
-  EXPECT_FALSE(org->has_value());
+  EXPECT_FALSE(HasOrg(*shared, 1001));
 }
 
 }  // namespace
