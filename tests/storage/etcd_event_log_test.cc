@@ -412,12 +412,7 @@ TEST_F(EtcdEventLogDirectTest, FreshReplicaBelowCompactedHistoryCatchesUpByReadi
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   Bare a;
   ASSERT_NO_FATAL_FAILURE(OpenBare(&a));
-  Decision none;
-  for (uint64_t seq = 1; seq <= 3; ++seq) {
-    auto appended = a.log->Append(seq - 1, OrgCreated(seq, 10 + seq, absl::StrCat("org", seq)), none);
-    ASSERT_TRUE(appended.ok()) << appended.status();
-    ASSERT_TRUE(a.log->AwaitApplied(*appended).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(AppendOrgs(a, 3));
   etcd::EtcdClientOptions client_options;
   client_options.endpoints = cluster_->endpoints();
   auto client = etcd::EtcdClient::Create(client_options);
@@ -429,8 +424,9 @@ TEST_F(EtcdEventLogDirectTest, FreshReplicaBelowCompactedHistoryCatchesUpByReadi
   Bare late;
   ASSERT_NO_FATAL_FAILURE(OpenBare(&late));
   EXPECT_EQ(late.log->Applied(), 3u);
-  EXPECT_TRUE(HasOrg(*late.db, 13));
+  EXPECT_TRUE(HasOrg(*late.db, 1003));
   // Both go on appending, and see each other.
+  Decision none;
   auto more = late.log->Append(3, OrgCreated(4, 14, "org4"), none);
   ASSERT_TRUE(more.ok()) << more.status();
   ASSERT_TRUE(late.log->AwaitApplied(*more).ok());
@@ -444,12 +440,7 @@ TEST_F(EtcdEventLogDirectTest, MissingCommitThatNoSnapshotCoversIsDataLossAtOpen
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   Bare a;
   ASSERT_NO_FATAL_FAILURE(OpenBare(&a));
-  Decision none;
-  for (uint64_t seq = 1; seq <= 3; ++seq) {
-    auto appended = a.log->Append(seq - 1, OrgCreated(seq, 10 + seq, absl::StrCat("org", seq)), none);
-    ASSERT_TRUE(appended.ok()) << appended.status();
-    ASSERT_TRUE(a.log->AwaitApplied(*appended).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(AppendOrgs(a, 3));
   etcd::EtcdClientOptions client_options;
   client_options.endpoints = cluster_->endpoints();
   auto client = etcd::EtcdClient::Create(client_options);
