@@ -22,6 +22,7 @@
 #include "bench/tokens_file.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/authd_process.h"
+#include "tests/support/child_process.h"
 
 namespace authd::bench {
 namespace {
@@ -45,15 +46,13 @@ class NullServerProcess {
 
   std::string Start() {
     const std::string log = MakeTempDir("null") + "/out";
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-      const std::string bin = RunfilePath("bench/null_server");
-      execl(bin.c_str(), bin.c_str(), "--listen=127.0.0.1:0", static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    test_support::ChildSpec child;
+    child.argv = {RunfilePath("bench/null_server"), "--listen=127.0.0.1:0"};
+    child.stdout_path = log;
+    child.truncate = true;
+    absl::StatusOr<pid_t> pid = test_support::SpawnChild(child);
+    if (!pid.ok()) return "";
+    pid_ = *pid;
     const std::string marker = "listening on ";
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
     while (absl::Now() < deadline) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "tests/e2e/authd_process.h"
+#include "tests/support/child_process.h"
 
 namespace authd::cli_test {
 namespace {
@@ -38,31 +39,22 @@ AuthctlResult RunAuthctl(const std::vector<std::string>& args, const std::vector
 
   int in_pipe[2];
   AuthctlResult result;
-  if (pipe(in_pipe) != 0) return result;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in_pipe[0], STDIN_FILENO);
-    close(in_pipe[0]);
-    close(in_pipe[1]);
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(out, STDOUT_FILENO);
-    dup2(err, STDERR_FILENO);
-    close(out);
-    close(err);
-    std::vector<char*> a, e;
-    for (const std::string& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-    a.push_back(nullptr);
-    for (const std::string& s : envv) e.push_back(const_cast<char*>(s.c_str()));
-    e.push_back(nullptr);
-    execve(a[0], a.data(), e.data());
-    _exit(127);
-  }
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) return result;
+  test_support::ChildSpec child;
+  child.argv = argv;
+  child.env = envv;
+  child.stdout_path = out_path;
+  child.stderr_path = err_path;
+  child.truncate = true;
+  child.stdin_fd = in_pipe[0];
+  absl::StatusOr<pid_t> spawned = test_support::SpawnChild(child);
   close(in_pipe[0]);
-  if (pid < 0) {
+  if (!spawned.ok()) {
     close(in_pipe[1]);
+    result.err = spawned.status().ToString();
     return result;
   }
+  const pid_t pid = *spawned;
   // Small inputs fit in the pipe buffer; closing gives authctl end-of-input after them.
   size_t written = 0;
   while (written < stdin_text.size()) {

@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "tests/support/child_process.h"
 
 namespace authd::deploy {
 namespace {
@@ -206,24 +207,17 @@ absl::StatusOr<std::vector<YAML::Node>> RenderChart(const std::string& helm,
   std::vector<std::string> argv = {helm, "template"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back(chart_dir);
-  pid_t pid = fork();
-  if (pid < 0) return absl::InternalError("fork failed");
-  if (pid == 0) {
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(out, STDOUT_FILENO);
-    dup2(err, STDERR_FILENO);
-    // helm keeps caches and config under these; keep them inside the test's temp dir.
-    setenv("HELM_CACHE_HOME", (dir + "/cache").c_str(), 1);
-    setenv("HELM_CONFIG_HOME", (dir + "/config").c_str(), 1);
-    setenv("HELM_DATA_HOME", (dir + "/data").c_str(), 1);
-    std::vector<char*> cargv;
-    for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-    cargv.push_back(nullptr);
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
-  auto code = WaitExit(pid, absl::Seconds(60));
+  test_support::ChildSpec child;
+  child.argv = argv;
+  // helm keeps caches and config under these; keep them inside the test's temp dir.
+  child.extra_env = {"HELM_CACHE_HOME=" + dir + "/cache", "HELM_CONFIG_HOME=" + dir + "/config",
+                     "HELM_DATA_HOME=" + dir + "/data"};
+  child.stdout_path = out_path;
+  child.stderr_path = err_path;
+  child.truncate = true;
+  absl::StatusOr<pid_t> pid = test_support::SpawnChild(child);
+  if (!pid.ok()) return pid.status();
+  auto code = WaitExit(*pid, absl::Seconds(60));
   if (!code.ok()) return code.status();
   if (*code != 0) {
     return absl::InternalError(absl::StrCat("helm template failed (exit ", *code,
@@ -616,26 +610,11 @@ std::string PodReplay::EnvValue(const std::string& name) const {
 }
 
 absl::StatusOr<pid_t> PodReplay::Spawn(const std::string& log_path) const {
-  pid_t pid = fork();
-  if (pid < 0) return absl::InternalError("fork failed");
-  if (pid == 0) {
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-      close(fd);
-    }
-    int null_in = open("/dev/null", O_RDONLY);
-    if (null_in >= 0) dup2(null_in, STDIN_FILENO);
-    std::vector<char*> args, envp;
-    for (const std::string& a : argv_) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    for (const std::string& e : env_) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    execve(args[0], args.data(), envp.data());
-    _exit(127);
-  }
-  return pid;
+  test_support::ChildSpec child;
+  child.argv = argv_;
+  child.env = env_;
+  child.stdout_path = log_path;
+  return test_support::SpawnChild(child);
 }
 
 absl::StatusOr<int> WaitExit(pid_t pid, absl::Duration timeout) {

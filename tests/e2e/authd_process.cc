@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/child_process.h"
 
 namespace authd::e2e {
 namespace {
@@ -33,23 +34,15 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-// fork+exec with stdout/stderr appended to `log_path`.
+// fork+exec with stdout/stderr appended to `log_path`; -1 when it cannot start.
 pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
             const std::string& log_path) {
-  pid_t pid = fork();
-  if (pid != 0) return pid;
-  int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  if (fd >= 0) {
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    close(fd);
-  }
-  for (const std::string& kv : extra_env) putenv(const_cast<char*>(kv.c_str()));
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  execv(args[0], args.data());
-  _exit(127);
+  test_support::ChildSpec child;
+  child.argv = argv;
+  child.extra_env = extra_env;
+  child.stdout_path = log_path;
+  absl::StatusOr<pid_t> pid = test_support::SpawnChild(child);
+  return pid.ok() ? *pid : -1;
 }
 
 }  // namespace

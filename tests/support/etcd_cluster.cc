@@ -29,6 +29,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
+#include "tests/support/child_process.h"
 
 namespace authd::test_support {
 namespace {
@@ -230,35 +231,14 @@ absl::Status EtcdCluster::Launch(int i) {
         << "==== " << absl::FormatTime(absl::Now()) << " " << absl::StrJoin(args, " ") << "\n";
   }
 
-  // Everything the child needs is built before fork: after it, only async-signal-safe calls.
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::string path_env = "PATH=/usr/bin:/bin";
-  char* envp[] = {path_env.data(), nullptr};
-  const pid_t parent = getpid();
-  int log_fd = open(m.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (log_fd < 0) return absl::InternalError(absl::StrCat("open ", m.log_path));
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(log_fd);
-    if (null_fd >= 0) close(null_fd);
-    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
-  }
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(126);
-    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
-    dup2(log_fd, STDOUT_FILENO);
-    dup2(log_fd, STDERR_FILENO);
-    execve(kEtcd, argv.data(), envp);
-    _exit(127);
-  }
-  close(log_fd);
-  if (null_fd >= 0) close(null_fd);
-  m.pid = pid;
+  ChildSpec child;
+  child.argv = args;
+  child.env = std::vector<std::string>{"PATH=/usr/bin:/bin"};
+  child.stdout_path = m.log_path;
+  child.die_with_parent = true;
+  absl::StatusOr<pid_t> pid = SpawnChild(child);
+  if (!pid.ok()) return pid.status();
+  m.pid = *pid;
   m.stopped = false;
   return absl::OkStatus();
 }
