@@ -1,0 +1,307 @@
+#include "http/http_server.h"
+
+#include <atomic>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/log.h"
+#include "http/influx_error.h"
+#include "http/worker_pool.h"
+
+namespace authd::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+std::chrono::steady_clock::duration ToSteady(absl::Duration d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(absl::ToChronoNanoseconds(d));
+}
+
+// Sent, best effort, to a connection refused at accept.
+constexpr char kBusy[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+    "X-Platform-Error-Code: unavailable\r\nConnection: close\r\nContent-Length: 66\r\n\r\n"
+    "{\"code\":\"unavailable\",\"message\":\"too many connections, try again\"}";
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions options, HttpHandler handler)
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        acceptor_(io_),
+        workers_(options_.workers, options_.max_queued_requests) {}
+
+  ~Impl() { Shutdown(); }
+
+  absl::Status Bind() {
+    const size_t colon = options_.listen.rfind(':');
+    int port = 0;
+    if (colon == std::string::npos || !absl::SimpleAtoi(options_.listen.substr(colon + 1), &port) ||
+        port < 0 || port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--http-listen: want host:port, got \"", options_.listen, "\""));
+    }
+    std::string host = options_.listen.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    boost::system::error_code ec;
+    const asio::ip::address address = asio::ip::make_address(host, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--http-listen: \"", host, "\" is not an IP address"));
+    }
+    const tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("--http-listen: cannot listen on ", options_.listen, ": ", ec.message()));
+    }
+    port_ = acceptor_.local_endpoint().port();
+    return absl::OkStatus();
+  }
+
+  void Run() {
+    Accept();
+    io_thread_ = std::thread([this] { io_.run(); });
+  }
+
+  int port() const { return port_; }
+
+  void Shutdown() {
+    if (shut_down_.exchange(true)) return;
+    asio::post(io_, [this] {
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    workers_.Shutdown();  // running handlers finish; queued ones are dropped
+    io_.stop();
+    if (io_thread_.joinable()) io_thread_.join();
+  }
+
+  const HttpServerOptions& options() const { return options_; }
+  const HttpHandler& handler() const { return handler_; }
+  WorkerPool& workers() { return workers_; }
+  std::atomic<int>& connections() { return connections_; }
+
+ private:
+  void Accept();
+
+  // Declared so that they outlive what refers to them: connections (owned by io_'s pending
+  // handlers and by queued worker tasks) count themselves out of connections_ when destroyed.
+  const HttpServerOptions options_;
+  const HttpHandler handler_;
+  std::atomic<int> connections_{0};
+  std::atomic<bool> shut_down_{false};
+  int port_ = 0;
+  asio::io_context io_{1};
+  tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_{io_};
+  WorkerPool workers_;
+  std::thread io_thread_;
+};
+
+namespace {
+
+// One client connection: read a request (idle wait, then the whole request under one deadline),
+// hand it to a worker, write the answer, repeat while keep-alive. One request at a time.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, HttpServer::Impl* server)
+      : stream_(std::move(socket)), server_(server) {
+    boost::system::error_code ec;
+    const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
+  }
+  ~Connection() { server_->connections().fetch_sub(1); }
+
+  void Start() { WaitForRequest(); }
+
+ private:
+  const HttpServerOptions& options() const { return server_->options(); }
+
+  // An idle connection costs a socket and this small buffer until its first byte or the timeout.
+  void WaitForRequest() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
+    parser_->body_limit(static_cast<std::uint64_t>(options().max_body_bytes));
+    if (buffer_.size() > 0) return ReadRequest();  // a pipelined request's bytes already arrived
+    stream_.expires_after(ToSteady(options().idle_timeout));
+    stream_.async_read_some(
+        buffer_.prepare(1024),
+        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          if (ec) return self->Close();
+          self->buffer_.commit(n);
+          self->ReadRequest();
+        });
+  }
+
+  void ReadRequest() {
+    stream_.expires_after(ToSteady(options().request_timeout));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->OnRead(ec);
+                      });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted) {
+      return Close();
+    }
+    if (ec == bhttp::error::header_limit) {
+      return Refuse(ErrorResponse(431, kCodeTooLarge, "request header fields too large"));
+    }
+    if (ec == bhttp::error::body_limit) {
+      return Refuse(ErrorResponse(413, kCodeTooLarge, absl::StrCat("request body larger than ",
+                                                                   options().max_body_bytes,
+                                                                   " bytes")));
+    }
+    if (ec) return Refuse(ErrorResponse(400, kCodeInvalid, "malformed HTTP request"));
+
+    bhttp::request<bhttp::string_body> msg = parser_->release();
+    keep_alive_ = msg.keep_alive();
+    HttpRequest request;
+    request.method = std::string(msg.method_string());
+    if (!ParseTarget(std::string(msg.target()), &request.path, &request.query)) {
+      return Refuse(ErrorResponse(400, kCodeInvalid, "malformed request target"));
+    }
+    for (const auto& field : msg) {
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(msg.body());
+    request.peer = peer_;
+    // The I/O thread waits for no handler: a worker answers and posts the write back here.
+    stream_.expires_never();
+    auto self = shared_from_this();
+    const bool queued = server_->workers().Submit([self, request = std::move(request)] {
+      HttpResponse response = self->server_->handler()(request);
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response)]() mutable {
+                   self->Write(std::move(response));
+                 });
+    });
+    if (!queued) {
+      Write(ErrorResponse(503, kCodeUnavailable, "too many requests in progress, try again")
+                .With("Retry-After", "1"));
+    }
+  }
+
+  // An answer after which the connection closes (the request could not be read to its end).
+  void Refuse(HttpResponse response) {
+    keep_alive_ = false;
+    Write(std::move(response));
+  }
+
+  void Write(HttpResponse response) {
+    auto msg = std::make_shared<bhttp::response<bhttp::string_body>>();
+    msg->version(11);
+    msg->result(static_cast<unsigned>(response.status));
+    for (auto& [name, value] : response.headers) msg->insert(name, value);
+    msg->set(bhttp::field::server, "authd");
+    msg->set("X-Content-Type-Options", "nosniff");
+    msg->set(bhttp::field::cache_control, "no-store");
+    msg->body() = std::move(response.body);
+    msg->keep_alive(keep_alive_);
+    // 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 8.6).
+    if (response.status != 204 && response.status != 304) msg->prepare_payload();
+    stream_.expires_after(ToSteady(options().request_timeout));
+    bhttp::async_write(stream_, *msg,
+                       [self = shared_from_this(), msg](beast::error_code ec, std::size_t) {
+                         if (ec) return self->Close();
+                         if (!self->keep_alive_) return self->LingeringClose();
+                         self->WaitForRequest();
+                       });
+  }
+
+  // After the last answer: stop sending, then read and discard what the client is still sending
+  // (the rest of a refused body) for a bounded time and amount, so that closing does not reset
+  // the connection before the client has read the answer.
+  void LingeringClose() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(1));
+    Drain(0);
+  }
+
+  void Drain(std::size_t drained) {
+    constexpr std::size_t kMaxDrain = 4 << 20;
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(64 << 10),
+                            [self = shared_from_this(), drained](beast::error_code ec, std::size_t n) {
+                              if (ec || drained + n >= kMaxDrain) return self->Close();
+                              self->Drain(drained + n);
+                            });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl* const server_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool keep_alive_ = true;
+  std::string peer_;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      if (connections_.fetch_add(1) >= options_.max_connections) {
+        connections_.fetch_sub(1);
+        beast::error_code ignored;
+        socket.non_blocking(true, ignored);
+        socket.write_some(asio::buffer(kBusy, sizeof(kBusy) - 1), ignored);
+        socket.close(ignored);
+      } else {
+        std::make_shared<Connection>(std::move(socket), this)->Start();
+      }
+    } else {
+      // Out of descriptors, say: accepting again at once would spin. Wait a little.
+      LogWarning(absl::StrCat("http: accept failed: ", ec.message()));
+      accept_retry_.expires_after(std::chrono::milliseconds(100));
+      accept_retry_.async_wait([this](beast::error_code) { Accept(); });
+      return;
+    }
+    Accept();
+  });
+}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
+                                                              HttpHandler handler) {
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+  if (absl::Status s = impl->Bind(); !s.ok()) return s;
+  impl->Run();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() = default;
+int HttpServer::port() const { return impl_->port(); }
+void HttpServer::Shutdown() { impl_->Shutdown(); }
+
+}  // namespace authd::http

@@ -1,0 +1,223 @@
+#include "http/influx_json.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace authd::http {
+namespace {
+
+absl::Status Invalid(absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("invalid json structure: ", why));
+}
+
+absl::StatusOr<Json> ParseObject(absl::string_view body) {
+  Json j = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Invalid("the body is not JSON (or not UTF-8)");
+  if (!j.is_object()) return Invalid("the body must be a JSON object");
+  return j;
+}
+
+// Reads the string field `key` of `obj` into `out` when present (null counts as absent).
+absl::Status ReadString(const Json& obj, const char* key, std::string* out, bool* present = nullptr) {
+  if (present != nullptr) *present = false;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return absl::OkStatus();
+  if (!it->is_string()) return Invalid(absl::StrCat("\"", key, "\" must be a string"));
+  *out = it->get<std::string>();
+  if (present != nullptr) *present = true;
+  return absl::OkStatus();
+}
+
+absl::Status ReadPermission(const Json& p, authd::v1::Permission* out) {
+  if (!p.is_object()) return Invalid("each permission must be an object");
+  std::string action;
+  if (absl::Status s = ReadString(p, "action", &action); !s.ok()) return s;
+  out->set_action(action);
+  auto r = p.find("resource");
+  if (r == p.end() || r->is_null()) return absl::OkStatus();  // the service names what is missing
+  if (!r->is_object()) return Invalid("\"resource\" must be an object");
+  authd::v1::Resource* res = out->mutable_resource();
+  std::string v;
+  if (absl::Status s = ReadString(*r, "type", &v); !s.ok()) return s;
+  res->set_type(v);
+  v.clear();
+  if (absl::Status s = ReadString(*r, "id", &v); !s.ok()) return s;
+  res->set_id(v);
+  v.clear();
+  if (absl::Status s = ReadString(*r, "orgID", &v); !s.ok()) return s;
+  res->set_org_id(v);
+  return absl::OkStatus();
+}
+
+Json Links(std::initializer_list<std::pair<const char*, std::string>> links) {
+  Json j = Json::object();
+  for (const auto& [k, v] : links) j[k] = v;
+  return j;
+}
+
+}  // namespace
+
+std::string Rfc3339(const google::protobuf::Timestamp& t) {
+  absl::Time at = absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", at, absl::UTCTimeZone());
+}
+
+std::string Dump(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+absl::StatusOr<authd::v1::CreateAuthorizationRequest> CreateAuthorizationFromJson(
+    absl::string_view body) {
+  absl::StatusOr<Json> j = ParseObject(body);
+  if (!j.ok()) return j.status();
+  authd::v1::CreateAuthorizationRequest req;
+  std::string v;
+  if (absl::Status s = ReadString(*j, "orgID", &v); !s.ok()) return s;
+  req.set_org_id(v);
+  v.clear();
+  if (absl::Status s = ReadString(*j, "userID", &v); !s.ok()) return s;
+  req.set_user_id(v);
+  v.clear();
+  if (absl::Status s = ReadString(*j, "description", &v); !s.ok()) return s;
+  req.set_description(v);
+  v.clear();
+  if (absl::Status s = ReadString(*j, "status", &v); !s.ok()) return s;
+  req.set_status(v);
+  auto perms = j->find("permissions");
+  if (perms != j->end() && !perms->is_null()) {
+    if (!perms->is_array()) return Invalid("\"permissions\" must be an array");
+    for (const Json& p : *perms) {
+      if (absl::Status s = ReadPermission(p, req.add_permissions()); !s.ok()) return s;
+    }
+  }
+  return req;
+}
+
+absl::StatusOr<authd::v1::UpdateAuthorizationRequest> UpdateAuthorizationFromJson(
+    absl::string_view id, absl::string_view body) {
+  absl::StatusOr<Json> j = ParseObject(body);
+  if (!j.ok()) return j.status();
+  authd::v1::UpdateAuthorizationRequest req;
+  req.set_id(std::string(id));
+  std::string v;
+  bool present = false;
+  if (absl::Status s = ReadString(*j, "status", &v, &present); !s.ok()) return s;
+  if (present) req.set_status(v);
+  v.clear();
+  if (absl::Status s = ReadString(*j, "description", &v, &present); !s.ok()) return s;
+  if (present) req.set_description(v);
+  return req;
+}
+
+absl::StatusOr<authd::v1::SetupRequest> SetupFromJson(absl::string_view body) {
+  absl::StatusOr<Json> j = ParseObject(body);
+  if (!j.ok()) return j.status();
+  authd::v1::SetupRequest req;
+  for (auto [key, setter] :
+       std::initializer_list<std::pair<const char*, void (authd::v1::SetupRequest::*)(
+                                                        const std::string&)>>{
+           {"username", &authd::v1::SetupRequest::set_username},
+           {"password", &authd::v1::SetupRequest::set_password},
+           {"org", &authd::v1::SetupRequest::set_org},
+           {"bucket", &authd::v1::SetupRequest::set_bucket},
+           {"token", &authd::v1::SetupRequest::set_token}}) {
+    std::string v;
+    if (absl::Status s = ReadString(*j, key, &v); !s.ok()) return s;
+    (req.*setter)(v);
+  }
+  auto seconds = j->find("retentionPeriodSeconds");
+  if (seconds != j->end() && !seconds->is_null()) {
+    if (!seconds->is_number_integer()) return Invalid("\"retentionPeriodSeconds\" must be an integer");
+    req.set_retention_period_seconds(seconds->get<int64_t>());
+  } else if (auto hrs = j->find("retentionPeriodHrs"); hrs != j->end() && !hrs->is_null()) {
+    if (!hrs->is_number_integer()) return Invalid("\"retentionPeriodHrs\" must be an integer");
+    const int64_t hours = hrs->get<int64_t>();
+    if (hours > int64_t{1} << 40 || hours < -(int64_t{1} << 40)) {
+      return Invalid("\"retentionPeriodHrs\" is out of range");
+    }
+    req.set_retention_period_seconds(hours * 3600);
+  }
+  return req;
+}
+
+Json AuthorizationJson(const authd::v1::Authorization& a) {
+  Json j = Json::object();
+  j["id"] = a.id();
+  j["token"] = a.token();  // "" for a hashed token after creation, as InfluxDB's
+  j["status"] = a.status();
+  j["description"] = a.description();
+  j["orgID"] = a.org_id();
+  j["org"] = a.org();
+  j["userID"] = a.user_id();
+  j["user"] = a.user();
+  Json perms = Json::array();
+  for (const authd::v1::Permission& p : a.permissions()) {
+    Json res = Json::object();
+    res["type"] = p.resource().type();
+    if (!p.resource().id().empty()) res["id"] = p.resource().id();
+    if (!p.resource().org_id().empty()) res["orgID"] = p.resource().org_id();
+    if (!p.resource().name().empty()) res["name"] = p.resource().name();
+    if (!p.resource().org().empty()) res["org"] = p.resource().org();
+    perms.push_back(Json{{"action", p.action()}, {"resource", std::move(res)}});
+  }
+  j["permissions"] = std::move(perms);
+  j["links"] = Links({{"self", absl::StrCat("/api/v2/authorizations/", a.id())},
+                      {"user", absl::StrCat("/api/v2/users/", a.user_id())}});
+  j["createdAt"] = Rfc3339(a.created_at());
+  j["updatedAt"] = Rfc3339(a.updated_at());
+  return j;
+}
+
+Json UserJson(const authd::v1::User& u) {
+  Json j = Json::object();
+  j["id"] = u.id();
+  j["name"] = u.name();
+  j["status"] = u.status();
+  j["links"] = Links({{"self", absl::StrCat("/api/v2/users/", u.id())}});
+  return j;
+}
+
+Json OrgJson(const authd::v1::Org& o) {
+  Json j = Json::object();
+  const std::string self = absl::StrCat("/api/v2/orgs/", o.id());
+  j["links"] = Links({{"self", self},
+                      {"buckets", absl::StrCat("/api/v2/buckets?org=", o.name())},
+                      {"members", self + "/members"},
+                      {"owners", self + "/owners"}});
+  j["id"] = o.id();
+  j["name"] = o.name();
+  j["description"] = o.description();
+  j["createdAt"] = Rfc3339(o.created_at());
+  j["updatedAt"] = Rfc3339(o.updated_at());
+  return j;
+}
+
+Json BucketJson(const authd::v1::Bucket& b) {
+  Json j = Json::object();
+  j["links"] = Links({{"self", absl::StrCat("/api/v2/buckets/", b.id())},
+                      {"org", absl::StrCat("/api/v2/orgs/", b.org_id())}});
+  j["id"] = b.id();
+  j["orgID"] = b.org_id();
+  j["type"] = "user";
+  j["name"] = b.name();
+  j["description"] = b.description();
+  Json rules = Json::array();
+  // InfluxDB: retention 0 means "forever" and is sent as one rule with everySeconds 0.
+  rules.push_back(Json{{"type", "expire"}, {"everySeconds", b.retention_period_seconds()}});
+  j["retentionRules"] = std::move(rules);
+  j["createdAt"] = Rfc3339(b.created_at());
+  j["updatedAt"] = Rfc3339(b.updated_at());
+  return j;
+}
+
+Json SetupJson(const authd::v1::SetupResponse& r) {
+  Json j = Json::object();
+  j["user"] = UserJson(r.user());
+  j["bucket"] = BucketJson(r.bucket());
+  j["org"] = OrgJson(r.org());
+  j["auth"] = AuthorizationJson(r.authorization());
+  return j;
+}
+
+}  // namespace authd::http
