@@ -242,6 +242,30 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
                        " max-connections-per-peer=", options.max_connections_per_peer,
                        " max-stream-resets-per-second=", options.max_stream_resets_per_second));
 
+  if (!options.http_listen.empty()) {
+    http::InfluxApiOptions api;
+    api.version = kAuthdVersion;
+    api.tls = false;
+    s->http_api_ = std::make_unique<http::InfluxApi>(
+        s->server_->InProcessChannel(grpc::ChannelArguments()), api);
+    http::HttpServerOptions http_options;
+    http_options.listen = options.http_listen;
+    http_options.max_connections = options.http_max_connections;
+    http_options.max_body_bytes = options.max_receive_message_bytes;
+    http_options.idle_timeout = options.http_idle_timeout;
+    http_options.request_timeout = options.http_request_timeout;
+    http_options.workers = options.http_workers;
+    http::InfluxApi* api_raw = s->http_api_.get();
+    AUTHD_ASSIGN_OR_RETURN(
+        s->http_, http::HttpServer::Start(http_options, [api_raw](const http::HttpRequest& r) {
+          return api_raw->Handle(r);
+        }));
+    const std::string http_host = options.http_listen.substr(0, options.http_listen.rfind(':'));
+    LogInfo(absl::StrCat("HTTP API (InfluxDB /api/v2) at http://", http_host, ":",
+                         s->http_->port(), "/ max-connections=", options.http_max_connections,
+                         " workers=", options.http_workers));
+  }
+
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus("", true);
   for (const std::string& name : AuthdServiceNames()) health->SetServingStatus(name, true);
@@ -305,6 +329,8 @@ void AuthdServer::Shutdown(absl::Duration grace) {
     replication_cv_.SignalAll();
   }
   if (replication_watcher_.joinable()) replication_watcher_.join();
+  // HTTP first: its handlers call server_ in-process.
+  if (http_ != nullptr) http_->Shutdown();
   // Start may have failed half-way: tear down only what exists. The front keeps carrying bytes
   // while gRPC drains (its GOAWAYs and the last responses), and stops after it.
   if (front_ != nullptr) front_->StopAccepting();
@@ -322,5 +348,7 @@ void AuthdServer::Shutdown(absl::Duration grace) {
 }
 
 AuthdServer::~AuthdServer() { Shutdown(absl::Seconds(5)); }
+
+int AuthdServer::http_port() const { return http_ != nullptr ? http_->port() : 0; }
 
 }  // namespace authd::services

@@ -22,6 +22,8 @@
 #include "services/password_hasher.h"
 #include "services/server_options.h"
 #include "services/service_deps.h"
+#include "http/http_server.h"
+#include "http/influx_api.h"
 #include "storage/token_store.h"
 
 namespace authd::services {
@@ -44,6 +46,8 @@ class AuthdServer {
   // The bound address, e.g. "127.0.0.1:43211".
   const std::string& address() const { return info_.listen; }
   int port() const { return port_; }
+  // The HTTP API's bound port (--http-listen), 0 when it is off.
+  int http_port() const;
 
   // Reports NOT_SERVING, stops accepting, lets in-flight calls finish for up to `grace`, then
   // flushes and closes the store.
@@ -64,6 +68,9 @@ class AuthdServer {
   std::unique_ptr<PasswordHasher> passwords_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
+  // InfluxDB's /api/v2 (docs/adr/0006-http-api.md): calls server_ in-process; stopped first.
+  std::unique_ptr<http::InfluxApi> http_api_;
+  std::unique_ptr<http::HttpServer> http_;
   // Set by the first Shutdown (an exchange, so two concurrent calls cannot both act).
   std::atomic<bool> shut_down_{false};
 

@@ -244,6 +244,32 @@ const std::vector<OptionSpec>& Specs() {
        [](ServerOptions* o, const std::string& v) {
          return ParsePositiveDuration(v, &o->client_stall_timeout);
        }},
+      {"http-listen", false,
+       "serve InfluxDB's /api/v2 over HTTP on host:port (default: off; tools/run.sh uses "
+       "127.0.0.1:8086)",
+       [](ServerOptions* o, const std::string& v) {
+         o->http_listen = v;
+         return absl::OkStatus();
+       }},
+      {"http-max-connections", false,
+       "HTTP connections open at once; more get 503 at accept (default 256)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseIntAtLeast(v, 1, &o->http_max_connections);
+       }},
+      {"http-idle-timeout", false,
+       "how long an HTTP connection may wait for a request to begin (default 60s)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParsePositiveDuration(v, &o->http_idle_timeout);
+       }},
+      {"http-request-timeout", false,
+       "how long a client has to send a whole HTTP request once it began (default 10s)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParsePositiveDuration(v, &o->http_request_timeout);
+       }},
+      {"http-workers", false, "threads answering HTTP requests (default 4)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseIntAtLeast(v, 1, &o->http_workers);
+       }},
       {"max-concurrent-password-hashes", false,
        "Argon2id computations (19 MiB each) at once; more wait until their deadline (default 4)",
        [](ServerOptions* o, const std::string& v) {
@@ -394,6 +420,13 @@ absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& 
   }
   if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
     return absl::InvalidArgumentError("--tls-client-ca: needs --tls-cert and --tls-key");
+  }
+  if (!o.http_listen.empty() && !o.tls_cert.empty()) {
+    // Not built yet (issue 19): refusing beats serving sign-in passwords in the clear beside a
+    // TLS-only gRPC port.
+    return absl::InvalidArgumentError(
+        "--http-listen: TLS on the HTTP port is not supported yet; run it without --tls-cert "
+        "behind a TLS-terminating proxy, or leave --http-listen off");
   }
   o.etcd_password = env_or_empty("AUTHD_ETCD_PASSWORD");
   if (o.etcd_user.empty() != o.etcd_password.empty()) {

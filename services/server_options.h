@@ -81,6 +81,18 @@ struct ServerOptions {
   // (needs tls-cert/tls-key). Default: empty.
   std::string tls_client_ca;
 
+  // InfluxDB's /api/v2 over HTTP/1.1 (docs/adr/0006-http-api.md, docs/http-api.md): host:port,
+  // port 0 picks a free one. Default: empty (off); tools/run.sh serves it on 127.0.0.1:8086.
+  std::string http_listen;
+  // HTTP connections open at once; past it a connection gets a 503 at accept. Default: 256.
+  int http_max_connections = 256;
+  // How long an HTTP connection may wait for a request's first byte. Default: 60s.
+  absl::Duration http_idle_timeout = absl::Seconds(60);
+  // How long a client has to send a whole HTTP request once it began. Default: 10s.
+  absl::Duration http_request_timeout = absl::Seconds(10);
+  // Threads running HTTP handlers (each waits on its gRPC call). Default: 4.
+  int http_workers = 4;
+
   // Replication (docs/adr/0005-event-log-seam-and-etcd.md, docs/etcd.md): with endpoints, the
   // event log lives in etcd and the data dir holds this replica's applied copy; every replica of
   // one cluster and prefix serves the same tokens. Needs use_hashed_tokens (no raw token ever

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing authd needs on Debian 12, skipping what is already there:
 # Debian packages (Bazel 4.2.3 from bazel-bootstrap, gRPC, Protobuf, Abseil, RocksDB, libargon2,
-# OpenSSL, GoogleTest, Benchmark, CLI11, jq, yamllint, Node.js/npm; clang-14 with libFuzzer and
+# OpenSSL, GoogleTest, Benchmark, CLI11, jq, yamllint, Node.js/npm; Boost (Beast, header-only) and
+# nlohmann-json for the HTTP API; clang-14 with libFuzzer and
 # llvm-symbolizer for tools/fuzz.sh; etcd 3.4 with etcdctl, and the Go source packages that ship
 # etcd's v3 .proto files and their gogoproto / google.api imports, for storage/etcd/ and its tests)
 # and, from npm, into ./.tools:
@@ -15,6 +16,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   librocksdb-dev libargon2-dev libabsl-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libyaml-cpp-dev
+  libboost-dev nlohmann-json3-dev
   nodejs npm yamllint
   clang-14 libclang-rt-14-dev llvm-14
   etcd-server etcd-client golang-etcd-server-dev

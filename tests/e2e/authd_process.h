@@ -71,6 +71,8 @@ class AuthdProcess {
   // The running authd's process ID; -1 when it is not running.
   pid_t pid() const { return pid_; }
   const std::string& address() const { return address_; }
+  // The HTTP API's port when started with --http-listen=127.0.0.1:0 (from its log line), else 0.
+  int http_port() const { return http_port_; }
   const std::string& data_dir() const { return data_dir_; }
   // Everything the process has logged so far (all runs).
   std::string Log() const;
@@ -83,6 +85,7 @@ class AuthdProcess {
   std::string log_path_;
   pid_t pid_ = -1;
   std::string address_;
+  int http_port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
   std::shared_ptr<grpc::ChannelCredentials> creds_;
 };

@@ -125,6 +125,14 @@ std::vector<FlagCase> FlagCases() {
       {"client-stall-timeout", "1m",
        [](const ServerOptions& o) { return o.client_stall_timeout == absl::Minutes(1); }},
       {"use-hashed-tokens", "false", [](const ServerOptions& o) { return !o.use_hashed_tokens; }},
+      {"http-listen", "127.0.0.1:8086",
+       [](const ServerOptions& o) { return o.http_listen == "127.0.0.1:8086"; }},
+      {"http-max-connections", "3", [](const ServerOptions& o) { return o.http_max_connections == 3; }},
+      {"http-idle-timeout", "5s",
+       [](const ServerOptions& o) { return o.http_idle_timeout == absl::Seconds(5); }},
+      {"http-request-timeout", "250ms",
+       [](const ServerOptions& o) { return o.http_request_timeout == absl::Milliseconds(250); }},
+      {"http-workers", "2", [](const ServerOptions& o) { return o.http_workers == 2; }},
       {"etcd-endpoints", "http://127.0.0.1:2379, https://10.0.0.2:2379",
        [](const ServerOptions& o) {
          return o.etcd_endpoints ==
@@ -337,6 +345,20 @@ TEST(ServerOptionsTest, EtcdOptionsComeTogetherAndNeedHashing) {
   auto bad = Load({endpoints}, with_password);
   ASSERT_FALSE(bad.ok());
   EXPECT_FALSE(absl::StrContains(bad.status().message(), "s3cret-pass"));
+}
+
+TEST(ServerOptionsTest, HttpApiIsOffByDefaultAndRefusedWithTlsForNow) {
+  FakeEnv env;
+  auto defaults = Load({}, env);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->options.http_listen, "");
+  EXPECT_EQ(defaults->options.http_max_connections, 256);
+  EXPECT_EQ(defaults->options.http_workers, 4);
+  ExpectInvalid(Load({"--http-listen=127.0.0.1:8086", "--tls-cert=/c.pem", "--tls-key=/k.pem"},
+                     env),
+                "--http-listen: TLS on the HTTP port is not supported yet");
+  ExpectInvalid(Load({"--http-workers=0"}, env), "--http-workers");
+  ExpectInvalid(Load({"--http-idle-timeout=-1s"}, env), "--http-idle-timeout");
 }
 
 TEST(ServerOptionsTest, BadFlagValueNamesFlagAndSource) {

@@ -1,0 +1,54 @@
+// A small blocking HTTP/1.1 client for tests of authd's HTTP API (Boost.Beast's parser on the
+// client side too), and a raw socket for the tests that send what no client library would
+// (huge headers, half a request, idle connections). 127.0.0.1 only. Thread-compatible.
+#ifndef AUTHD_TESTS_SUPPORT_HTTP_CLIENT_H_
+#define AUTHD_TESTS_SUPPORT_HTTP_CLIENT_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace authd::test_support {
+
+struct HttpReply {
+  int status = 0;
+  // Header fields in order, names as sent.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // The first field called `name` (case-insensitive), or "".
+  std::string Header(const std::string& name) const;
+};
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// One request on a new connection to 127.0.0.1:`port`; fails on a socket error or a timeout.
+absl::StatusOr<HttpReply> HttpCall(int port, const std::string& method, const std::string& target,
+                                   const HttpHeaders& headers = {}, const std::string& body = "",
+                                   absl::Duration timeout = absl::Seconds(30));
+
+// A raw TCP connection to 127.0.0.1:`port`.
+class RawConnection {
+ public:
+  explicit RawConnection(int port);
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  // Writes all of `bytes`; false on an error (the server closed, say).
+  bool Send(const std::string& bytes);
+  // Reads until the server closes the connection or `timeout` passes; what arrived. `*closed`
+  // says whether the server closed it.
+  std::string ReadUntilClosed(absl::Duration timeout, bool* closed);
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace authd::test_support
+
+#endif  // AUTHD_TESTS_SUPPORT_HTTP_CLIENT_H_
