@@ -10,7 +10,9 @@
 #include "base/log.h"
 #include "base/status_macros.h"
 #include "services/call_budget.h"
+#include "services/api_convert.h"
 #include "services/grpc_status.h"
+#include "services/with_caller.h"
 
 namespace authd::services {
 namespace {
@@ -76,6 +78,16 @@ grpc::Status SessionServiceImpl::SignOut(grpc::ServerContext* context,
     return ToGrpcStatus(absl::UnauthenticatedError("no such session"));
   }
   return grpc::Status::OK;
+}
+
+grpc::Status SessionServiceImpl::GetCurrentUser(grpc::ServerContext* context,
+                                                const authd::v1::GetCurrentUserRequest*,
+                                                authd::v1::User* response) {
+  return WithCaller(deps_, *context, [&](const authz::Principal& caller) -> absl::Status {
+    AUTHD_ASSIGN_OR_RETURN(auto user, deps_.store->GetUser(caller.user_id));
+    *response = ApiRenderer(deps_.store).User(user);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace authd::services

@@ -16,6 +16,9 @@ class SessionServiceImpl final : public authd::v1::SessionService::Service {
                       authd::v1::SignInResponse* response) override;
   grpc::Status SignOut(grpc::ServerContext* context, const authd::v1::SignOutRequest* request,
                        authd::v1::SignOutResponse* response) override;
+  grpc::Status GetCurrentUser(grpc::ServerContext* context,
+                              const authd::v1::GetCurrentUserRequest* request,
+                              authd::v1::User* response) override;
 
  private:
   absl::Status DoSignIn(const grpc::ServerContext& context, const authd::v1::SignInRequest& request,

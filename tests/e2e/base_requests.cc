@@ -134,6 +134,8 @@ const std::map<std::string, BaseRequestBuilder>& BaseRequestBuilders() {
        }},
       {"authd.v1.SessionService.SignOut",
        [](Env& env) { return One(v1::SignOutRequest(), env.NewSession()); }},
+      {"authd.v1.SessionService.GetCurrentUser",
+       [](Env& env) { return One(v1::GetCurrentUserRequest(), env.operator_token()); }},
 
       // TenantService: orgs.
       {"authd.v1.TenantService.CreateOrg",

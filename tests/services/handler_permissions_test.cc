@@ -430,6 +430,12 @@ class Calls : public HandlerPermissionsTest {
         return session->SignIn(c, req, &resp);
       };
     };
+    calls["GetCurrentUser"] = [=] {
+      return [=](grpc::ClientContext* c) {
+        v1::User resp;
+        return session->GetCurrentUser(c, v1::GetCurrentUserRequest(), &resp);
+      };
+    };
     calls["SignOut(not a session)"] = [=] {
       return [=](grpc::ClientContext* c) {
         v1::SignOutRequest req;
@@ -551,6 +557,10 @@ const std::vector<Row> kRows = {
     // SignOut ends a session; a stored token is not one.
     {"SignOut(not a session)", "operator", UNAUTH},
     {"SignOut(not a session)", "none", UNAUTH},
+    // The current user needs credentials and nothing more: the narrowest token may ask.
+    {"GetCurrentUser", "operator", OK},
+    {"GetCurrentUser", "read_a", OK},
+    {"GetCurrentUser", "all_b", OK},
 };
 
 // The RPCs that authenticate their caller (every one but these).
