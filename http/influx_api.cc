@@ -9,38 +9,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "http/api_reply.h"
 #include "http/influx_error.h"
 #include "http/influx_json.h"
 
 namespace authd::http {
 namespace {
-
-constexpr char kUnauthorizedAccess[] = "unauthorized access";
-
-HttpResponse Unauthorized() {
-  return ErrorResponse(401, kCodeUnauthorized, kUnauthorizedAccess);
-}
-
-HttpResponse NoContent() {
-  HttpResponse r;
-  r.status = 204;
-  return r;
-}
-
-// A status from a request body's decoding (absl and gRPC codes are the same numbers).
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
-
-// The gRPC services word a credentials problem for gRPC ("authorization metadata is missing");
-// InfluxDB says "unauthorized access" for every such case (http/tokens.go).
-HttpResponse CallError(const grpc::Status& s) {
-  if (s.error_code() == grpc::StatusCode::UNAUTHENTICATED &&
-      absl::StartsWith(s.error_message(), "authorization metadata")) {
-    return Unauthorized();
-  }
-  return ErrorResponse(s);
-}
 
 bool Printable(absl::string_view v) {
   for (char c : v) {
@@ -115,6 +89,8 @@ InfluxApi::InfluxApi(std::shared_ptr<grpc::Channel> channel, InfluxApiOptions op
       authorizations_(authd::v1::AuthorizationService::NewStub(channel)),
       setup_(authd::v1::SetupService::NewStub(channel)),
       sessions_(authd::v1::SessionService::NewStub(channel)),
+      tenants_(authd::v1::TenantService::NewStub(channel)),
+      admin_(authd::v1::AdminService::NewStub(channel)),
       health_(grpc::health::v1::Health::NewStub(channel)) {
   routes_.Add("GET", "/health", kHealth);
   routes_.Add("GET", "/ping", kPing);
@@ -129,6 +105,23 @@ InfluxApi::InfluxApi(std::shared_ptr<grpc::Channel> channel, InfluxApiOptions op
   routes_.Add("GET", "/api/v2/authorizations/{id}", kAuthGet);
   routes_.Add("PATCH", "/api/v2/authorizations/{id}", kAuthPatch);
   routes_.Add("DELETE", "/api/v2/authorizations/{id}", kAuthDelete);
+  routes_.Add("GET", "/api/v2/me", kMe);
+  routes_.Add("GET", "/api/v2/orgs", kOrgList);
+  routes_.Add("POST", "/api/v2/orgs", kOrgCreate);
+  routes_.Add("GET", "/api/v2/orgs/{id}", kOrgGet);
+  routes_.Add("DELETE", "/api/v2/orgs/{id}", kOrgDelete);
+  routes_.Add("GET", "/api/v2/buckets", kBucketList);
+  routes_.Add("POST", "/api/v2/buckets", kBucketCreate);
+  routes_.Add("GET", "/api/v2/buckets/{id}", kBucketGet);
+  routes_.Add("DELETE", "/api/v2/buckets/{id}", kBucketDelete);
+  routes_.Add("GET", "/api/v2/users", kUserList);
+  routes_.Add("POST", "/api/v2/users", kUserCreate);
+  routes_.Add("GET", "/api/v2/users/{id}", kUserGet);
+  routes_.Add("PATCH", "/api/v2/users/{id}", kUserPatch);
+  routes_.Add("DELETE", "/api/v2/users/{id}", kUserDelete);
+  routes_.Add("POST", "/api/v2/users/{id}/password", kUserPassword);
+  routes_.Add("GET", "/api/v2/resources", kResources);
+  routes_.Add("GET", "/api/v2/config", kConfig);
 }
 
 std::unique_ptr<grpc::ClientContext> InfluxApi::Context(const std::string& credentials) const {
@@ -181,7 +174,7 @@ HttpResponse InfluxApi::Handle(const HttpRequest& request) const {
     case kAuthDelete:
       return DeleteAuthorization(m.Param("id"), credentials);
     default:
-      return ErrorResponse(404, kCodeNotFound, "path not found");
+      return Tenants(m.handler, request, m, credentials);
   }
 }
 
@@ -209,9 +202,15 @@ HttpResponse InfluxApi::Ping() const {
 HttpResponse InfluxApi::Root() const {
   Json j = Json::object();
   j["authorizations"] = "/api/v2/authorizations";
+  j["buckets"] = "/api/v2/buckets";
+  j["config"] = "/api/v2/config";
+  j["me"] = "/api/v2/me";
+  j["orgs"] = "/api/v2/orgs";
+  j["resources"] = "/api/v2/resources";
   j["setup"] = "/api/v2/setup";
   j["signin"] = "/api/v2/signin";
   j["signout"] = "/api/v2/signout";
+  j["users"] = "/api/v2/users";
   return JsonResponse(200, Dump(j));
 }
 

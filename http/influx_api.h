@@ -15,9 +15,11 @@
 #include <grpcpp/channel.h>
 
 #include "absl/time/time.h"
+#include "authd/v1/admin_service.grpc.pb.h"
 #include "authd/v1/authorization_service.grpc.pb.h"
 #include "authd/v1/session_service.grpc.pb.h"
 #include "authd/v1/setup_service.grpc.pb.h"
+#include "authd/v1/tenant_service.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "http/http_message.h"
 #include "http/route_table.h"
@@ -58,6 +60,23 @@ class InfluxApi {
     kAuthGet,
     kAuthPatch,
     kAuthDelete,
+    kMe,
+    kOrgList,
+    kOrgCreate,
+    kOrgGet,
+    kOrgDelete,
+    kBucketList,
+    kBucketCreate,
+    kBucketGet,
+    kBucketDelete,
+    kUserList,
+    kUserCreate,
+    kUserGet,
+    kUserPatch,
+    kUserDelete,
+    kUserPassword,
+    kResources,
+    kConfig,
   };
 
   HttpResponse Health() const;
@@ -73,6 +92,13 @@ class InfluxApi {
   HttpResponse UpdateAuthorization(const HttpRequest& r, absl::string_view id,
                                    const std::string& credentials) const;
   HttpResponse DeleteAuthorization(absl::string_view id, const std::string& credentials) const;
+  // The routes of orgs, buckets, users, /me, /resources and /config (influx_api_tenants.cc).
+  HttpResponse Tenants(int route, const HttpRequest& r, const RouteMatch& m,
+                       const std::string& credentials) const;
+  HttpResponse ListOrgs(const HttpRequest& r, const std::string& credentials) const;
+  HttpResponse ListBuckets(const HttpRequest& r, const std::string& credentials) const;
+  HttpResponse ListUsers(const HttpRequest& r, const std::string& credentials) const;
+  HttpResponse Config(const std::string& credentials) const;
 
   // A client context with the deadline and, when given, the `authorization` metadata.
   std::unique_ptr<grpc::ClientContext> Context(const std::string& credentials) const;
@@ -82,6 +108,8 @@ class InfluxApi {
   std::unique_ptr<authd::v1::AuthorizationService::Stub> authorizations_;
   std::unique_ptr<authd::v1::SetupService::Stub> setup_;
   std::unique_ptr<authd::v1::SessionService::Stub> sessions_;
+  std::unique_ptr<authd::v1::TenantService::Stub> tenants_;
+  std::unique_ptr<authd::v1::AdminService::Stub> admin_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 

@@ -29,6 +29,16 @@ absl::Status ReadString(const Json& obj, const char* key, std::string* out, bool
   return absl::OkStatus();
 }
 
+// A JSON integer that fits int64 (a large unsigned one does not).
+absl::Status ReadInt64(const Json& v, const char* key, int64_t* out) {
+  if (!v.is_number_integer()) return Invalid(absl::StrCat("\"", key, "\" must be an integer"));
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    return Invalid(absl::StrCat("\"", key, "\" is out of range"));
+  }
+  *out = v.get<int64_t>();
+  return absl::OkStatus();
+}
+
 absl::Status ReadPermission(const Json& p, authd::v1::Permission* out) {
   if (!p.is_object()) return Invalid("each permission must be an object");
   std::string action;
@@ -128,16 +138,99 @@ absl::StatusOr<authd::v1::SetupRequest> SetupFromJson(absl::string_view body) {
   }
   auto seconds = j->find("retentionPeriodSeconds");
   if (seconds != j->end() && !seconds->is_null()) {
-    if (!seconds->is_number_integer()) return Invalid("\"retentionPeriodSeconds\" must be an integer");
-    req.set_retention_period_seconds(seconds->get<int64_t>());
+    int64_t value = 0;
+    if (absl::Status s = ReadInt64(*seconds, "retentionPeriodSeconds", &value); !s.ok()) return s;
+    req.set_retention_period_seconds(value);
   } else if (auto hrs = j->find("retentionPeriodHrs"); hrs != j->end() && !hrs->is_null()) {
-    if (!hrs->is_number_integer()) return Invalid("\"retentionPeriodHrs\" must be an integer");
-    const int64_t hours = hrs->get<int64_t>();
+    int64_t hours = 0;
+    if (absl::Status s = ReadInt64(*hrs, "retentionPeriodHrs", &hours); !s.ok()) return s;
     if (hours > int64_t{1} << 40 || hours < -(int64_t{1} << 40)) {
       return Invalid("\"retentionPeriodHrs\" is out of range");
     }
     req.set_retention_period_seconds(hours * 3600);
   }
+  return req;
+}
+
+absl::StatusOr<authd::v1::CreateOrgRequest> CreateOrgFromJson(absl::string_view body) {
+  absl::StatusOr<Json> j = ParseObject(body);
+  if (!j.ok()) return j.status();
+  authd::v1::CreateOrgRequest req;
+  std::string v;
+  if (absl::Status s = ReadString(*j, "name", &v); !s.ok()) return s;
+  req.set_name(v);
+  v.clear();
+  if (absl::Status s = ReadString(*j, "description", &v); !s.ok()) return s;
+  req.set_description(v);
+  return req;
+}
+
+absl::StatusOr<authd::v1::CreateBucketRequest> CreateBucketFromJson(absl::string_view body) {
+  absl::StatusOr<Json> j = ParseObject(body);
+  if (!j.ok()) return j.status();
+  authd::v1::CreateBucketRequest req;
+  std::string v;
+  if (absl::Status s = ReadString(*j, "orgID", &v); !s.ok()) return s;
+  req.set_org_id(v);
+  v.clear();
+  if (absl::Status s = ReadString(*j, "name", &v); !s.ok()) return s;
+  req.set_name(v);
+  v.clear();
+  if (absl::Status s = ReadString(*j, "description", &v); !s.ok()) return s;
+  req.set_description(v);
+  auto rules = j->find("retentionRules");
+  if (rules != j->end() && !rules->is_null()) {
+    if (!rules->is_array()) return Invalid("\"retentionRules\" must be an array");
+    for (const Json& rule : *rules) {
+      if (!rule.is_object()) return Invalid("each retention rule must be an object");
+      auto every = rule.find("everySeconds");
+      if (every == rule.end() || every->is_null()) continue;
+      int64_t seconds = 0;
+      if (absl::Status s = ReadInt64(*every, "everySeconds", &seconds); !s.ok()) return s;
+      req.set_retention_period_seconds(seconds);
+    }
+  }
+  return req;
+}
+
+absl::StatusOr<authd::v1::CreateUserRequest> CreateUserFromJson(absl::string_view body) {
+  absl::StatusOr<Json> j = ParseObject(body);
+  if (!j.ok()) return j.status();
+  authd::v1::CreateUserRequest req;
+  std::string v;
+  if (absl::Status s = ReadString(*j, "name", &v); !s.ok()) return s;
+  req.set_name(v);
+  v.clear();
+  if (absl::Status s = ReadString(*j, "status", &v); !s.ok()) return s;
+  req.set_status(v);
+  return req;
+}
+
+absl::StatusOr<authd::v1::UpdateUserRequest> UpdateUserFromJson(absl::string_view id,
+                                                                absl::string_view body) {
+  absl::StatusOr<Json> j = ParseObject(body);
+  if (!j.ok()) return j.status();
+  authd::v1::UpdateUserRequest req;
+  req.set_id(std::string(id));
+  std::string v;
+  bool present = false;
+  if (absl::Status s = ReadString(*j, "name", &v, &present); !s.ok()) return s;
+  if (present) req.set_name(v);
+  v.clear();
+  if (absl::Status s = ReadString(*j, "status", &v, &present); !s.ok()) return s;
+  if (present) req.set_status(v);
+  return req;
+}
+
+absl::StatusOr<authd::v1::SetPasswordRequest> SetPasswordFromJson(absl::string_view user_id,
+                                                                  absl::string_view body) {
+  absl::StatusOr<Json> j = ParseObject(body);
+  if (!j.ok()) return j.status();
+  authd::v1::SetPasswordRequest req;
+  req.set_user_id(std::string(user_id));
+  std::string v;
+  if (absl::Status s = ReadString(*j, "password", &v); !s.ok()) return s;
+  req.set_password(v);
   return req;
 }
 

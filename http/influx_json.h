@@ -15,6 +15,7 @@
 #include "authd/v1/authorization_service.pb.h"
 #include "authd/v1/session_service.pb.h"
 #include "authd/v1/setup_service.pb.h"
+#include "authd/v1/tenant_service.pb.h"
 #include "authd/v1/types.pb.h"
 
 namespace authd::http {
@@ -31,6 +32,19 @@ absl::StatusOr<authd::v1::UpdateAuthorizationRequest> UpdateAuthorizationFromJso
     absl::string_view id, absl::string_view body);
 // POST /api/v2/setup: `retentionPeriodSeconds`, or InfluxDB's deprecated `retentionPeriodHrs`.
 absl::StatusOr<authd::v1::SetupRequest> SetupFromJson(absl::string_view body);
+
+// POST /api/v2/orgs: `name`, `description`.
+absl::StatusOr<authd::v1::CreateOrgRequest> CreateOrgFromJson(absl::string_view body);
+// POST /api/v2/buckets: `orgID`, `name`, `description`, `retentionRules[0].everySeconds`.
+absl::StatusOr<authd::v1::CreateBucketRequest> CreateBucketFromJson(absl::string_view body);
+// POST /api/v2/users: `name`, `status`.
+absl::StatusOr<authd::v1::CreateUserRequest> CreateUserFromJson(absl::string_view body);
+// PATCH /api/v2/users/{id}: `name`, `status` (each when present).
+absl::StatusOr<authd::v1::UpdateUserRequest> UpdateUserFromJson(absl::string_view id,
+                                                                absl::string_view body);
+// POST /api/v2/users/{id}/password and PUT /api/v2/me/password: `password`.
+absl::StatusOr<authd::v1::SetPasswordRequest> SetPasswordFromJson(absl::string_view user_id,
+                                                                  absl::string_view body);
 
 // Replies.
 Json AuthorizationJson(const authd::v1::Authorization& a);
