@@ -4,11 +4,17 @@
 #include <optional>
 #include <thread>
 
+#include <openssl/ssl.h>
+
+#include <type_traits>
+
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -45,6 +51,37 @@ class HttpServer::Impl {
         workers_(options_.workers, options_.max_queued_requests) {}
 
   ~Impl() { Shutdown(); }
+
+  // With a certificate: TLS 1.2 or later, the chain and key from PEM files, and with a client CA,
+  // a client certificate it signed is required.
+  absl::Status ConfigureTls() {
+    if (options_.tls_cert_file.empty()) return absl::OkStatus();
+    tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
+    boost::system::error_code ec;
+    tls_->use_certificate_chain_file(options_.tls_cert_file, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tls-cert: cannot use ", options_.tls_cert_file, " for HTTP: ", ec.message()));
+    }
+    tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tls-key: cannot use ", options_.tls_key_file, " for HTTP: ", ec.message()));
+    }
+    if (!options_.tls_client_ca_file.empty()) {
+      tls_->load_verify_file(options_.tls_client_ca_file, ec);
+      if (ec) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--tls-client-ca: cannot use ", options_.tls_client_ca_file, " for HTTP: ", ec.message()));
+      }
+      tls_->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+    }
+    return absl::OkStatus();
+  }
 
   absl::Status Bind() {
     const size_t colon = options_.listen.rfind(':');
@@ -110,6 +147,7 @@ class HttpServer::Impl {
   std::atomic<int> connections_{0};
   std::atomic<bool> shut_down_{false};
   int port_ = 0;
+  std::unique_ptr<asio::ssl::context> tls_;  // null: plaintext
   asio::io_context io_{1};
   tcp::acceptor acceptor_;
   asio::steady_timer accept_retry_{io_};
@@ -119,22 +157,40 @@ class HttpServer::Impl {
 
 namespace {
 
-// One client connection: read a request (idle wait, then the whole request under one deadline),
-// hand it to a worker, write the answer, repeat while keep-alive. One request at a time.
-class Connection : public std::enable_shared_from_this<Connection> {
+// One client connection: (TLS handshake,) read a request (idle wait, then the whole request under
+// one deadline), hand it to a worker, write the answer, repeat while keep-alive. One request at a
+// time. `Stream` is beast::tcp_stream, or beast::ssl_stream over one.
+template <class Stream>
+class Connection : public std::enable_shared_from_this<Connection<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
  public:
-  Connection(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(std::move(socket)), server_(server) {
+  template <typename... TlsContext>
+  Connection(tcp::socket socket, HttpServer::Impl* server, TlsContext&... tls)
+      : stream_(std::move(socket), tls...), server_(server) {
     boost::system::error_code ec;
-    const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    const tcp::endpoint remote = tcp().socket().remote_endpoint(ec);
     if (!ec) peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
   }
   ~Connection() { server_->connections().fetch_sub(1); }
 
-  void Start() { WaitForRequest(); }
+  void Start() {
+    if constexpr (kTls) {
+      // The handshake has the whole-request deadline: a client that stalls in it holds nothing.
+      tcp().expires_after(ToSteady(options().request_timeout));
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->Close();
+                                self->WaitForRequest();
+                              });
+    } else {
+      WaitForRequest();
+    }
+  }
 
  private:
   const HttpServerOptions& options() const { return server_->options(); }
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
 
   // An idle connection costs a socket and this small buffer until its first byte or the timeout.
   void WaitForRequest() {
@@ -142,10 +198,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
     parser_->body_limit(static_cast<std::uint64_t>(options().max_body_bytes));
     if (buffer_.size() > 0) return ReadRequest();  // a pipelined request's bytes already arrived
-    stream_.expires_after(ToSteady(options().idle_timeout));
+    tcp().expires_after(ToSteady(options().idle_timeout));
     stream_.async_read_some(
         buffer_.prepare(1024),
-        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
           if (ec) return self->Close();
           self->buffer_.commit(n);
           self->ReadRequest();
@@ -153,9 +209,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void ReadRequest() {
-    stream_.expires_after(ToSteady(options().request_timeout));
+    tcp().expires_after(ToSteady(options().request_timeout));
     bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                         self->OnRead(ec);
                       });
   }
@@ -189,8 +245,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request.body = std::move(msg.body());
     request.peer = peer_;
     // The I/O thread waits for no handler: a worker answers and posts the write back here.
-    stream_.expires_never();
-    auto self = shared_from_this();
+    tcp().expires_never();
+    auto self = this->shared_from_this();
     const bool queued = server_->workers().Submit([self, request = std::move(request)] {
       HttpResponse response = self->server_->handler()(request);
       asio::post(self->stream_.get_executor(),
@@ -222,9 +278,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     msg->keep_alive(keep_alive_);
     // 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 8.6).
     if (response.status != 204 && response.status != 304) msg->prepare_payload();
-    stream_.expires_after(ToSteady(options().request_timeout));
+    tcp().expires_after(ToSteady(options().request_timeout));
     bhttp::async_write(stream_, *msg,
-                       [self = shared_from_this(), msg](beast::error_code ec, std::size_t) {
+                       [self = this->shared_from_this(), msg](beast::error_code ec, std::size_t) {
                          if (ec) return self->Close();
                          if (!self->keep_alive_) return self->LingeringClose();
                          self->WaitForRequest();
@@ -236,8 +292,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // the connection before the client has read the answer.
   void LingeringClose() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(1));
+    tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp().expires_after(std::chrono::seconds(1));
     Drain(0);
   }
 
@@ -245,19 +301,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
     constexpr std::size_t kMaxDrain = 4 << 20;
     buffer_.clear();
     stream_.async_read_some(buffer_.prepare(64 << 10),
-                            [self = shared_from_this(), drained](beast::error_code ec, std::size_t n) {
+                            [self = this->shared_from_this(), drained](beast::error_code ec, std::size_t n) {
                               if (ec || drained + n >= kMaxDrain) return self->Close();
                               self->Drain(drained + n);
                             });
   }
 
+  // Without a TLS close_notify under TLS: every answer is framed by its length, so a truncation
+  // cannot pass for a whole answer, and waiting for the peer's close_notify could hold the socket.
   void Close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp().close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpServer::Impl* const server_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -278,7 +336,13 @@ void HttpServer::Impl::Accept() {
         socket.write_some(asio::buffer(kBusy, sizeof(kBusy) - 1), ignored);
         socket.close(ignored);
       } else {
-        std::make_shared<Connection>(std::move(socket), this)->Start();
+        if (tls_ != nullptr) {
+          std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket),
+                                                                             this, *tls_)
+              ->Start();
+        } else {
+          std::make_shared<Connection<beast::tcp_stream>>(std::move(socket), this)->Start();
+        }
       }
     } else {
       // Out of descriptors, say: accepting again at once would spin. Wait a little.
@@ -294,6 +358,7 @@ void HttpServer::Impl::Accept() {
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
                                                               HttpHandler handler) {
   auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+  if (absl::Status s = impl->ConfigureTls(); !s.ok()) return s;
   if (absl::Status s = impl->Bind(); !s.ok()) return s;
   impl->Run();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));

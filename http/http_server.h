@@ -35,6 +35,11 @@ struct HttpServerOptions {
   int workers = 4;
   // Requests waiting for a worker; past it a request gets 503 `unavailable`. Default: 64.
   int max_queued_requests = 64;
+  // TLS (HTTPS only when set): PEM certificate chain and key; with a client CA, every client must
+  // present a certificate it signed. TLS 1.2 or later. Default: empty (plaintext).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
 };
 
 // Answers one request; called on a worker thread, never on the I/O thread.
@@ -43,7 +48,8 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 class HttpServer {
  public:
   // Binds `options.listen` and starts serving with `handler`. Fails (INVALID_ARGUMENT or
-  // UNAVAILABLE, naming the address) when the address is malformed or cannot be bound.
+  // UNAVAILABLE, naming the address or file) when the address is malformed or cannot be bound, or
+  // a TLS file cannot be used.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options,
                                                            HttpHandler handler);
   ~HttpServer();

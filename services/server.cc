@@ -245,7 +245,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   if (!options.http_listen.empty()) {
     http::InfluxApiOptions api;
     api.version = kAuthdVersion;
-    api.tls = false;
+    api.tls = !options.tls_cert.empty();
     s->http_api_ = std::make_unique<http::InfluxApi>(
         s->server_->InProcessChannel(grpc::ChannelArguments()), api);
     http::HttpServerOptions http_options;
@@ -255,13 +255,17 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
     http_options.idle_timeout = options.http_idle_timeout;
     http_options.request_timeout = options.http_request_timeout;
     http_options.workers = options.http_workers;
+    http_options.tls_cert_file = options.tls_cert;
+    http_options.tls_key_file = options.tls_key;
+    http_options.tls_client_ca_file = options.tls_client_ca;
     http::InfluxApi* api_raw = s->http_api_.get();
     AUTHD_ASSIGN_OR_RETURN(
         s->http_, http::HttpServer::Start(http_options, [api_raw](const http::HttpRequest& r) {
           return api_raw->Handle(r);
         }));
     const std::string http_host = options.http_listen.substr(0, options.http_listen.rfind(':'));
-    LogInfo(absl::StrCat("HTTP API (InfluxDB /api/v2) at http://", http_host, ":",
+    LogInfo(absl::StrCat("HTTP API (InfluxDB /api/v2) at ", api.tls ? "https://" : "http://",
+                         http_host, ":",
                          s->http_->port(), "/ max-connections=", options.http_max_connections,
                          " workers=", options.http_workers));
   }

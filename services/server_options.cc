@@ -421,13 +421,6 @@ absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& 
   if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
     return absl::InvalidArgumentError("--tls-client-ca: needs --tls-cert and --tls-key");
   }
-  if (!o.http_listen.empty() && !o.tls_cert.empty()) {
-    // Not built yet (issue 19): refusing beats serving sign-in passwords in the clear beside a
-    // TLS-only gRPC port.
-    return absl::InvalidArgumentError(
-        "--http-listen: TLS on the HTTP port is not supported yet; run it without --tls-cert "
-        "behind a TLS-terminating proxy, or leave --http-listen off");
-  }
   o.etcd_password = env_or_empty("AUTHD_ETCD_PASSWORD");
   if (o.etcd_user.empty() != o.etcd_password.empty()) {
     return absl::InvalidArgumentError(

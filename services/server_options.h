@@ -82,7 +82,8 @@ struct ServerOptions {
   std::string tls_client_ca;
 
   // InfluxDB's /api/v2 over HTTP/1.1 (docs/adr/0006-http-api.md, docs/http-api.md): host:port,
-  // port 0 picks a free one. Default: empty (off); tools/run.sh serves it on 127.0.0.1:8086.
+  // port 0 picks a free one; HTTPS with the tls_* files below when they are set. Default: empty
+  // (off); tools/run.sh serves it on 127.0.0.1:8086.
   std::string http_listen;
   // HTTP connections open at once; past it a connection gets a 503 at accept. Default: 256.
   int http_max_connections = 256;

@@ -144,7 +144,7 @@ absl::Status AuthdProcess::Start() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   {
-    const std::regex http("HTTP API \\(InfluxDB /api/v2\\) at http://127\\.0\\.0\\.1:([0-9]+)/");
+    const std::regex http("HTTP API \\(InfluxDB /api/v2\\) at https?://127\\.0\\.0\\.1:([0-9]+)/");
     const std::string log = ReadFile(log_path_).substr(log_offset);
     std::smatch m;
     http_port_ = std::regex_search(log, m, http) ? std::stoi(m[1]) : 0;

@@ -347,16 +347,15 @@ TEST(ServerOptionsTest, EtcdOptionsComeTogetherAndNeedHashing) {
   EXPECT_FALSE(absl::StrContains(bad.status().message(), "s3cret-pass"));
 }
 
-TEST(ServerOptionsTest, HttpApiIsOffByDefaultAndRefusedWithTlsForNow) {
+TEST(ServerOptionsTest, HttpApiIsOffByDefault) {
   FakeEnv env;
   auto defaults = Load({}, env);
   ASSERT_TRUE(defaults.ok());
   EXPECT_EQ(defaults->options.http_listen, "");
   EXPECT_EQ(defaults->options.http_max_connections, 256);
   EXPECT_EQ(defaults->options.http_workers, 4);
-  ExpectInvalid(Load({"--http-listen=127.0.0.1:8086", "--tls-cert=/c.pem", "--tls-key=/k.pem"},
-                     env),
-                "--http-listen: TLS on the HTTP port is not supported yet");
+  auto tls = Load({"--http-listen=127.0.0.1:8086", "--tls-cert=/c.pem", "--tls-key=/k.pem"}, env);
+  EXPECT_TRUE(tls.ok()) << tls.status();  // HTTPS with the gRPC port's certificate
   ExpectInvalid(Load({"--http-workers=0"}, env), "--http-workers");
   ExpectInvalid(Load({"--http-idle-timeout=-1s"}, env), "--http-idle-timeout");
 }

@@ -9,6 +9,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -39,15 +40,12 @@ std::string HttpReply::Header(const std::string& name) const {
   return "";
 }
 
-absl::StatusOr<HttpReply> HttpCall(int port, const std::string& method, const std::string& target,
-                                   const HttpHeaders& headers, const std::string& body,
-                                   absl::Duration timeout) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  beast::error_code ec;
-  socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("connect: ", ec.message()));
-  SetTimeouts(socket.native_handle(), timeout);
+namespace {
+
+template <class Stream>
+absl::StatusOr<HttpReply> Exchange(Stream& stream, int port, const std::string& method,
+                                   const std::string& target, const HttpHeaders& headers,
+                                   const std::string& body) {
   bhttp::request<bhttp::string_body> req;
   req.method_string(method);
   req.target(target);
@@ -58,20 +56,52 @@ absl::StatusOr<HttpReply> HttpCall(int port, const std::string& method, const st
   if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT") {
     req.prepare_payload();
   }
-  bhttp::write(socket, req, ec);
+  beast::error_code ec;
+  bhttp::write(stream, req, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("write: ", ec.message()));
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(64 << 20);
   if (method == "HEAD") parser.skip(true);
-  bhttp::read(socket, buffer, parser, ec);
+  bhttp::read(stream, buffer, parser, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("read: ", ec.message()));
   HttpReply reply;
   const auto& msg = parser.get();
   reply.status = static_cast<int>(msg.result_int());
-  for (const auto& f : msg) reply.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  for (const auto& f : msg) {
+    reply.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  }
   reply.body = msg.body();
   return reply;
+}
+
+}  // namespace
+
+absl::StatusOr<HttpReply> HttpCall(int port, const std::string& method, const std::string& target,
+                                   const HttpHeaders& headers, const std::string& body,
+                                   absl::Duration timeout, const HttpsOptions* tls) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  beast::error_code ec;
+  socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("connect: ", ec.message()));
+  SetTimeouts(socket.native_handle(), timeout);
+  if (tls == nullptr) return Exchange(socket, port, method, target, headers, body);
+
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.load_verify_file(tls->ca_file, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("ca: ", ec.message()));
+  if (!tls->cert_file.empty()) {
+    ctx.use_certificate_chain_file(tls->cert_file, ec);
+    if (!ec) ctx.use_private_key_file(tls->key_file, asio::ssl::context::pem, ec);
+    if (ec) return absl::InvalidArgumentError(absl::StrCat("client certificate: ", ec.message()));
+  }
+  asio::ssl::stream<asio::ip::tcp::socket&> stream(socket, ctx);
+  stream.set_verify_mode(asio::ssl::verify_peer);
+  stream.set_verify_callback(asio::ssl::host_name_verification("127.0.0.1"));
+  stream.handshake(asio::ssl::stream_base::client, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("tls handshake: ", ec.message()));
+  return Exchange(stream, port, method, target, headers, body);
 }
 
 RawConnection::RawConnection(int port) {

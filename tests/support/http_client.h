@@ -25,10 +25,20 @@ struct HttpReply {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
-// One request on a new connection to 127.0.0.1:`port`; fails on a socket error or a timeout.
+// HTTPS: the server's certificate must be signed by `ca_file` and name 127.0.0.1; with
+// `cert_file` and `key_file`, the client presents that certificate.
+struct HttpsOptions {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
+// One request on a new connection to 127.0.0.1:`port`; fails on a socket error, a TLS error or
+// a timeout. HTTPS when `tls` is given.
 absl::StatusOr<HttpReply> HttpCall(int port, const std::string& method, const std::string& target,
                                    const HttpHeaders& headers = {}, const std::string& body = "",
-                                   absl::Duration timeout = absl::Seconds(30));
+                                   absl::Duration timeout = absl::Seconds(30),
+                                   const HttpsOptions* tls = nullptr);
 
 // A raw TCP connection to 127.0.0.1:`port`.
 class RawConnection {
