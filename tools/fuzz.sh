@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds authd's libFuzzer targets (fuzz/: token, permission, event, config) with clang-14 and runs
+# Builds authd's libFuzzer targets (fuzz/: token, permission, event, config, http) with clang-14 and runs
 # each for a bounded time, starting from a copy of its seed corpus (fuzz/corpus/<target>/ is never
 # written). Usage: tools/fuzz.sh [seconds_per_target [target...]]   (default: 30 s, all four)
 # Prints per target the executions, executions per second and coverage (libFuzzer's `cov`: edges of
@@ -15,13 +15,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 usage() {
-  echo "usage: tools/fuzz.sh [seconds_per_target [token|permission|event|config ...]]" >&2
+  echo "usage: tools/fuzz.sh [seconds_per_target [token|permission|event|config|http ...]]" >&2
   exit 2
 }
 secs="${1:-30}"
 [[ "$secs" =~ ^[1-9][0-9]*$ ]] || usage
 shift $(($# > 0 ? 1 : 0))
-targets=(token permission event config)
+targets=(token permission event config http)
 if [ $# -gt 0 ]; then
   for t in "$@"; do [[ " ${targets[*]} " == *" $t "* ]] || usage; done
   targets=("$@")
