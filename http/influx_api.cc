@@ -12,6 +12,7 @@
 #include "http/api_reply.h"
 #include "http/influx_error.h"
 #include "http/influx_json.h"
+#include "http/ui_assets.h"
 
 namespace authd::http {
 namespace {
@@ -134,6 +135,12 @@ std::unique_ptr<grpc::ClientContext> InfluxApi::Context(const std::string& crede
 HttpResponse InfluxApi::Handle(const HttpRequest& request) const {
   const RouteMatch m = routes_.Find(request.method, request.path);
   if (m.kind == RouteMatch::Kind::kNoPath) {
+    // The web UI: its exact files, from memory (http/ui_assets.h); nothing else outside the API.
+    if (request.method == "GET" || request.method == "HEAD") {
+      if (const UiAsset* asset = FindUiAsset(request.path)) {
+        return UiResponse(*asset, request.method == "HEAD");
+      }
+    }
     return ErrorResponse(404, kCodeNotFound, "path not found");
   }
   if (m.kind == RouteMatch::Kind::kWrongMethod) {

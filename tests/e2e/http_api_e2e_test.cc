@@ -389,6 +389,36 @@ TEST_F(HttpApiE2eTest, SlowAndIdleConnectionsAreCutOffAndTheCapHolds) {
   EXPECT_EQ(status, 200);
 }
 
+TEST_F(HttpApiE2eTest, TheWebUiIsServedFromMemoryWithItsSecurityHeadersAndNothingElse) {
+  HttpReply index = Call("GET", "/");
+  ASSERT_EQ(index.status, 200);
+  EXPECT_TRUE(absl::StartsWith(index.Header("Content-Type"), "text/html"));
+  EXPECT_TRUE(absl::StrContains(index.Header("Content-Security-Policy"), "script-src 'self'"));
+  EXPECT_TRUE(absl::StrContains(index.Header("Content-Security-Policy"), "frame-ancestors 'none'"));
+  EXPECT_EQ(index.Header("X-Frame-Options"), "DENY");
+  EXPECT_EQ(index.Header("X-Content-Type-Options"), "nosniff");
+  EXPECT_TRUE(absl::StrContains(index.body, "<script src=\"/app.js\" defer></script>"));
+  EXPECT_EQ(Call("GET", "/index.html").body, index.body);
+  HttpReply js = Call("GET", "/app.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_TRUE(absl::StartsWith(js.Header("Content-Type"), "text/javascript"));
+  HttpReply head = Call("HEAD", "/app.css");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  // Nothing but those files: traversal, encoded traversal, other files, NULs.
+  for (const char* path : {"/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/app.js/../../x",
+                           "/ui/app.js", "/BUILD.bazel", "//etc/passwd", "/index.html/",
+                           "/%2fetc%2fpasswd", "/app.js%20", "/.git/config"}) {
+    SCOPED_TRACE(path);
+    HttpReply r = Call("GET", path);
+    EXPECT_EQ(r.status, 404) << r.body;
+    EXPECT_FALSE(absl::StrContains(r.body, "root:")) << r.body;
+  }
+  EXPECT_EQ(Call("GET", "/index.html%00").status, 400);
+  // Writes to the UI's paths are not a thing.
+  EXPECT_EQ(Call("POST", "/index.html", {}, "x").status, 404);
+}
+
 TEST_F(HttpApiE2eTest, KeepAliveServesManyRequestsOnOneConnection) {
   ASSERT_NO_FATAL_FAILURE(RunSetup());
   RawConnection c(authd_->http_port());

@@ -48,6 +48,19 @@ TEST(CreateAuthorizationFromJsonTest, NullsAreAbsentAndValuesAreLeftToTheService
   EXPECT_TRUE(CreateAuthorizationFromJson("{}").ok());
 }
 
+TEST(CreateAuthorizationFromJsonTest, AuthdPresetIsTheRequestsPreset) {
+  auto all = CreateAuthorizationFromJson(R"({"orgID":"0000000000000001","authdPreset":"all-access"})");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->preset(), authd::v1::PRESET_ALL_ACCESS);
+  auto op = CreateAuthorizationFromJson(R"({"orgID":"0000000000000001","authdPreset":"operator"})");
+  ASSERT_TRUE(op.ok());
+  EXPECT_EQ(op->preset(), authd::v1::PRESET_OPERATOR);
+  EXPECT_EQ(CreateAuthorizationFromJson("{}")->preset(), authd::v1::PRESET_UNSPECIFIED);
+  auto bad = CreateAuthorizationFromJson(R"({"authdPreset":"root"})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "authdPreset: must be all-access or operator");
+}
+
 TEST(UpdateAuthorizationFromJsonTest, OnlyStatusAndDescriptionAndPresenceIsKept) {
   auto both = UpdateAuthorizationFromJson("abc", R"({"status":"inactive","description":"","permissions":[]})");
   ASSERT_TRUE(both.ok());
