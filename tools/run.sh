@@ -19,6 +19,8 @@ token API answers over HTTP at http://127.0.0.1:8086/api/v2 (docs/http-api.md), 
 
   curl -s http://127.0.0.1:8086/api/v2/setup
 
+and the API Tokens page is at http://127.0.0.1:8086/ (sign in with the setup user's password).
+
 Ctrl-C stops authd.
 
 NEXT
