@@ -9,8 +9,11 @@
 // volumes) that resolve; the PDB (fitting the replicas), the NetworkPolicy and the helm test pod;
 // with etcd: one etcd-endpoints and prefix for every replica in the ConfigMap, the etcd password
 // only from a Secret, anti-affinity, egress only to etcd and DNS; the bundled etcd: 3 members
-// whose --initial-cluster names exactly them, its headless Service, PDB and NetworkPolicy; and
-// each variant's own difference.
+// whose --initial-cluster names exactly them, its headless Service, PDB and NetworkPolicy; the
+// InfluxDB HTTP API (http.enabled): http-listen on the pod's port named http, that port on both
+// Services and admitted by the NetworkPolicy to the gRPC port's callers, and no probe on it (a
+// full HTTP port answers 503, which must not get a healthy pod restarted); without it, none of
+// these; and each variant's own difference.
 // Prints `ok   VARIANT: ...` or every broken promise as `FAIL VARIANT: ...`; exits 1 if any.
 'use strict';
 const fs = require('fs');
@@ -55,8 +58,10 @@ function checkVariant(file, variant) {
     'no-persistence': { persistence: false },
     'no-networkpolicy': { networkPolicy: false },
     'no-bootstrap': { bootstrap: false },
+    'no-http': { http: false },
     'data-helper': { replicas: 0, dataHelper: true },
-    full: { containerPort: 7443, servicePort: 443, accessMode: 'ReadWriteOncePod',
+    full: { containerPort: 7443, servicePort: 443, httpContainerPort: 9086, httpServicePort: 80,
+            accessMode: 'ReadWriteOncePod',
             storageClass: 'fast-ssd', minAvailable: 1, allowEgress: true, digest: true,
             mountPath: '/var/lib/authd', secretKeys: { password: 'admin-password', token: 'admin-token' } },
     'etcd-bundled': { replicas: 3, etcd: 'bundled' },
@@ -75,6 +80,7 @@ function checkVariant(file, variant) {
   const want = {
     replicas: 1, persistence: true, networkPolicy: true, bootstrap: true, dataHelper: false,
     containerPort: 50051, servicePort: 50051, accessMode: 'ReadWriteOnce', mountPath: '/data',
+    http: true, httpContainerPort: 8086, httpServicePort: 8086,
     secretKeys: { password: 'password', token: 'token' }, existingSecret: '', allowEgress: false,
     etcd: null, etcdPrefix: '/authd/', etcdUser: '', etcdPassword: null, etcdTlsSecret: '',
     antiAffinity: 'soft', topologyKey: 'kubernetes.io/hostname',
@@ -378,17 +384,36 @@ function checkVariant(file, variant) {
   const authdServices = all('Service').filter((s) => !etcdServices.includes(s));
   const services = authdServices.filter((s) => s.spec.clusterIP !== 'None');
   expect(services.length === 1, `want 1 client Service, got ${services.length}`);
+  const svcPort = (svc, name) => (svc.spec.ports || []).find((p) => p.name === name);
   for (const svc of authdServices) {
-    const port = (svc.spec.ports || []).find((p) => p.name === 'grpc');
+    const port = svcPort(svc, 'grpc');
     if (expect(port, `Service ${svc.metadata.name} has no port named grpc`)) {
       expect(port.appProtocol === 'grpc', `Service ${svc.metadata.name}: appProtocol is not grpc`);
       expect(port.targetPort === 'grpc', `Service ${svc.metadata.name}: targetPort is not grpc`);
     }
+    const http = svcPort(svc, 'http');
+    if (want.http) {
+      if (expect(http, `Service ${svc.metadata.name} has no port named http`)) {
+        expect(http.appProtocol === 'http', `Service ${svc.metadata.name}: http appProtocol is not http`);
+        expect(http.targetPort === 'http', `Service ${svc.metadata.name}: http targetPort is not http`);
+        expect((http.protocol || 'TCP') === 'TCP', `Service ${svc.metadata.name}: http is not TCP`);
+      }
+    } else {
+      expect(!http, `Service ${svc.metadata.name} has an http port with http.enabled false`);
+    }
+    expect((svc.spec.ports || []).length === (want.http ? 2 : 1),
+           `Service ${svc.metadata.name} ports ${(svc.spec.ports || []).map((p) => p.name)}`);
     expect(matches(svc.spec.selector, podLabels), `Service ${svc.metadata.name} selects other pods`);
   }
   if (services[0]) {
-    expect(services[0].spec.ports[0].port === want.servicePort,
-           `Service port ${services[0].spec.ports[0].port}, want ${want.servicePort}`);
+    const grpc = svcPort(services[0], 'grpc');
+    expect(grpc && grpc.port === want.servicePort,
+           `Service port ${grpc && grpc.port}, want ${want.servicePort}`);
+    const http = svcPort(services[0], 'http');
+    if (want.http) {
+      expect(http && http.port === want.httpServicePort,
+             `Service http port ${http && http.port}, want ${want.httpServicePort}`);
+    }
   }
 
   const containers = pod.containers || [];
@@ -400,8 +425,24 @@ function checkVariant(file, variant) {
   const grpcPort = (c.ports || []).find((p) => p.name === 'grpc');
   expect(grpcPort && grpcPort.containerPort === want.containerPort,
          `container port grpc is not ${want.containerPort}`);
+  const httpPort = (c.ports || []).find((p) => p.name === 'http');
+  if (want.http) {
+    expect(httpPort && httpPort.containerPort === want.httpContainerPort &&
+           (httpPort.protocol || 'TCP') === 'TCP',
+           `container port http is not ${want.httpContainerPort}/TCP`);
+  } else {
+    expect(!httpPort, 'a container port named http with http.enabled false');
+  }
+  expect((c.ports || []).length === (want.http ? 2 : 1),
+         `container ports ${(c.ports || []).map((p) => p.name)}`);
   for (const kind of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
     const p = c[kind];
+    // The HTTP port's connections and workers are shared with every HTTP client, and a full port
+    // answers /ping with 503: a probe there would restart (or unready) a healthy pod under load.
+    const handler = p && (p.httpGet || p.tcpSocket || p.grpc);
+    expect(!(p && p.httpGet), `${kind} is an httpGet probe (the HTTP port may be full; use gRPC)`);
+    expect(!(handler && [want.httpContainerPort, 'http'].includes(handler.port)),
+           `${kind} checks the HTTP port, whose capacity every HTTP client shares`);
     if (want.etcd && kind === 'livenessProbe') {
       // authd reports NOT_SERVING ("" and every service) while it lags behind etcd: a gRPC
       // liveness probe would restart a replica that only needs time to catch up.
@@ -436,6 +477,18 @@ function checkVariant(file, variant) {
       const cfg = YAML.parse(cm.data['authd.yaml']);
       expect(cfg.listen === `0.0.0.0:${want.containerPort}`,
              `config listen ${cfg.listen}, want 0.0.0.0:${want.containerPort}`);
+      if (want.http) {
+        expect(cfg['http-listen'] === `0.0.0.0:${want.httpContainerPort}`,
+               `config http-listen ${cfg['http-listen']}, want 0.0.0.0:${want.httpContainerPort}`);
+      } else {
+        expect(cfg['http-listen'] === undefined,
+               `config http-listen ${cfg['http-listen']} with http.enabled false`);
+      }
+      // Nothing per pod overrides the config file's addresses.
+      for (const e of c.env || []) {
+        expect(!['AUTHD_LISTEN', 'AUTHD_HTTP_LISTEN'].includes(e.name),
+               `env ${e.name} would override the config file's listen address`);
+      }
       const dataMount = mounts.get('data');
       expect(dataMount && dataMount.mountPath === want.mountPath,
              `data volume not mounted at ${want.mountPath}`);
@@ -538,8 +591,10 @@ function checkVariant(file, variant) {
       expect(clientLabels && Object.keys(clientLabels).length > 0,
              'the first ingress peer is not a pod label selector');
       expect(!peer.namespaceSelector, 'the client peer is not limited to the release namespace');
-      expect((rule.ports || []).length === 1 && rule.ports[0].port === 'grpc',
-             'ingress is not limited to the grpc port');
+      // One rule, so the HTTP port admits exactly the gRPC port's callers.
+      const ports = (rule.ports || []).map((p) => `${p.port}/${p.protocol || 'TCP'}`).join();
+      const wantPorts = want.http ? 'grpc/TCP,http/TCP' : 'grpc/TCP';
+      expect(ports === wantPorts, `ingress ports ${ports}, want ${wantPorts}`);
       if (want.allowEgress) {
         expect(!(np.policyTypes || []).includes('Egress'), 'egress restricted with allowEgress');
       } else if (want.etcd) {
@@ -576,8 +631,9 @@ function checkVariant(file, variant) {
       expect(JSON.stringify(tc.command) === JSON.stringify(['/usr/local/bin/authctl']),
              `test pod command ${JSON.stringify(tc.command)} is not the image's authctl`);
       const svc = services[0];
-      expect(svc && (tc.args || []).includes(`--host=${svc.metadata.name}:${svc.spec.ports[0].port}`),
-             `test pod does not call the Service: ${JSON.stringify(tc.args)}`);
+      const grpc = svc && svcPort(svc, 'grpc');
+      expect(grpc && (tc.args || []).includes(`--host=${svc.metadata.name}:${grpc.port}`),
+             `test pod does not call the Service's grpc port: ${JSON.stringify(tc.args)}`);
       checkEnvRefs(tc, 'test pod');
       if (clientLabels) {
         expect(matches(clientLabels, t.metadata.labels),

@@ -8,9 +8,12 @@
 // would see: the probes the chart declares answer SERVING, bootstrap runs once across two starts,
 // SIGTERM exits 0 within terminationGracePeriodSeconds, nothing is written outside the data
 // volume, the `helm test` pod's command passes, the NOTES.txt commands work, and the cold
-// backup/restore the chart documents brings the store back. The bundled-etcd variant runs too:
-// its 3 members from their rendered command and args (Debian's etcd 3.4 for the image's), and two
-// authd replicas sharing it (their member addresses become 127.0.0.1 ports, the only rewrite).
+// backup/restore the chart documents brings the store back. The InfluxDB HTTP API the chart turns
+// on (http-listen, also rewritten to 127.0.0.1:0) answers with the Secret's token; the liveness
+// probe holds while every HTTP connection is taken; http.enabled=false serves no HTTP. The
+// bundled-etcd variant runs too: its 3 members from their rendered command and args (Debian's
+// etcd 3.4 for the image's), and two authd replicas sharing it (their member addresses become
+// 127.0.0.1 ports, the only rewrite).
 //
 // Tools: helm from $AUTHD_TOOLS/node_modules/.bin and buf at $AUTHD_BUF (tools/test.sh passes
 // both); the test fails, never skips, when one is missing.
@@ -21,6 +24,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,6 +75,14 @@ std::string Helm() {
 }
 
 std::string ChartDir() { return RunfilePath("deploy/helm/authd"); }
+
+// The `field` (containerPort, port) of the entry named `name` in a ports list; 0 if none.
+int NamedPort(const YAML::Node& ports, const std::string& name, const std::string& field) {
+  for (const YAML::Node& p : ports) {
+    if (p["name"].as<std::string>("") == name) return p[field].as<int>(0);
+  }
+  return 0;
+}
 
 // authd's StatefulSet: the one whose pods are the "server" component (the bundled etcd's are
 // "etcd"); an undefined node if none.
@@ -183,7 +195,7 @@ class ChartReplayTest : public ::testing::Test {
     if (!test_pod.IsDefined()) return nullptr;
     YAML::Node svc = FindObject(docs, "Service", kRelease);
     std::string service_address = absl::StrCat(svc["metadata"]["name"].as<std::string>(), ":",
-                                               svc["spec"]["ports"][0]["port"].as<int>());
+                                               NamedPort(svc["spec"]["ports"], "grpc", "port"));
     const std::string container = test_pod["spec"]["containers"][0]["name"].as<std::string>();
     auto replay =
         PodReplay::Create(docs, test_pod["spec"], YAML::Node(YAML::NodeType::Undefined), container,
@@ -223,6 +235,9 @@ class RunningPod {
       return address.status();
     }
     address_ = *address;
+    // The HTTP API's bound address, when the pod serves it (logged before "listening on").
+    auto http = HttpAddressInLog(log_path_, offset);
+    http_address_ = http.ok() ? *http : "";
     return absl::OkStatus();
   }
 
@@ -237,12 +252,15 @@ class RunningPod {
   }
 
   const std::string& address() const { return address_; }
+  // 127.0.0.1:PORT of the HTTP API; "" when authd serves none.
+  const std::string& http_address() const { return http_address_; }
 
  private:
   const PodReplay& pod_;
   std::string log_path_;
   pid_t pid_ = -1;
   std::string address_;
+  std::string http_address_;
 };
 
 // SIGTERM and the exit code, or -1 (with a test failure) when it did not exit within `grace`.
@@ -260,13 +278,23 @@ int StopWithinGrace(RunningPod* run, absl::Duration grace, const std::string& lo
 
 struct Probe {
   std::string kind;
-  bool tcp = false;  // a tcpSocket probe (the kubelet only connects); else a native gRPC one
-  int port = 0;
-  std::string service;
+  std::string handler;  // "grpc" (native gRPC), "tcpSocket" (the kubelet only connects), "httpGet"
+  int port = 0;         // the container port it targets (a named port resolved)
+  std::string service;  // grpc
+  std::string path;     // httpGet
+  std::string scheme;   // httpGet: HTTP or HTTPS
   int timeout_seconds = 1;    // Kubernetes' default
   int period_seconds = 10;    // Kubernetes' default
   int failure_threshold = 3;  // Kubernetes' default
 };
+
+// A probe's port: a number, or the name of one of the container's ports (as the kubelet resolves
+// it); 0 when it names no port.
+int ProbePort(const YAML::Node& port, const YAML::Node& container) {
+  int number = 0;
+  if (absl::SimpleAtoi(port.as<std::string>(""), &number)) return number;
+  return NamedPort(container["ports"], port.as<std::string>(""), "containerPort");
+}
 
 std::vector<Probe> DeclaredProbes(const YAML::Node& container) {
   std::vector<Probe> out;
@@ -276,10 +304,16 @@ std::vector<Probe> DeclaredProbes(const YAML::Node& container) {
     Probe probe;
     probe.kind = kind;
     if (p["tcpSocket"].IsDefined()) {
-      probe.tcp = true;
-      probe.port = p["tcpSocket"]["port"].as<int>(0);
+      probe.handler = "tcpSocket";
+      probe.port = ProbePort(p["tcpSocket"]["port"], container);
+    } else if (p["httpGet"].IsDefined()) {
+      probe.handler = "httpGet";
+      probe.port = ProbePort(p["httpGet"]["port"], container);
+      probe.path = p["httpGet"]["path"].as<std::string>("/");
+      probe.scheme = p["httpGet"]["scheme"].as<std::string>("HTTP");
     } else {
-      EXPECT_TRUE(p["grpc"].IsDefined()) << kind << " is neither a native gRPC nor a TCP probe";
+      EXPECT_TRUE(p["grpc"].IsDefined()) << kind << " is neither a gRPC, TCP nor HTTP probe";
+      probe.handler = "grpc";
       probe.port = p["grpc"]["port"].as<int>(0);
       probe.service = p["grpc"]["service"].as<std::string>("");
     }
@@ -306,53 +340,146 @@ HealthStatus::ServingStatus Check(const std::string& address, const Probe& probe
   return resp.status();
 }
 
-// A tcpSocket probe as the kubelet runs it: a TCP connection to `address` (127.0.0.1:PORT) opens.
-bool TcpConnects(const std::string& address) {
+// A TCP connection to `address` (127.0.0.1:PORT), open; -1 when it cannot be made.
+int ConnectLoopback(const std::string& address) {
   int port = 0;
-  if (!absl::SimpleAtoi(address.substr(address.rfind(':') + 1), &port)) return false;
+  if (!absl::SimpleAtoi(address.substr(address.rfind(':') + 1), &port)) return -1;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A tcpSocket probe as the kubelet runs it: a TCP connection to `address` (127.0.0.1:PORT) opens.
+bool TcpConnects(const std::string& address) {
+  int fd = ConnectLoopback(address);
+  if (fd < 0) return false;
   close(fd);
-  return ok;
+  return true;
+}
+
+struct HttpAnswer {
+  int status = 0;
+  std::string head;  // status line and headers
+  std::string body;
+};
+
+// One HTTP/1.1 GET on a fresh connection (as the kubelet's httpGet probe and curl make it), read
+// to the server's close within `timeout`.
+absl::StatusOr<HttpAnswer> HttpGet(const std::string& address, const std::string& path,
+                                   const std::string& token = "",
+                                   absl::Duration timeout = absl::Seconds(5)) {
+  int fd = ConnectLoopback(address);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot connect to ", address));
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(absl::ToInt64Seconds(timeout));
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  std::string request = absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: ", address,
+                                     "\r\nUser-Agent: kube-probe/1.29\r\nConnection: close\r\n");
+  if (!token.empty()) absl::StrAppend(&request, "Authorization: Token ", token, "\r\n");
+  absl::StrAppend(&request, "\r\n");
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot send to ", address));
+  }
+  std::string raw;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;  // closed, reset or timed out: judge what arrived
+    raw.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  const size_t end_of_head = raw.find("\r\n\r\n");
+  HttpAnswer answer;
+  answer.head = raw.substr(0, end_of_head);
+  answer.body = end_of_head == std::string::npos ? "" : raw.substr(end_of_head + 4);
+  std::vector<std::string> status_line = absl::StrSplit(raw.substr(0, raw.find("\r\n")), ' ');
+  if (status_line.size() < 2 || !absl::StartsWith(status_line[0], "HTTP/1.") ||
+      !absl::SimpleAtoi(status_line[1], &answer.status)) {
+    return absl::DataLossError(absl::StrCat("not an HTTP answer from ", address, ": ", raw));
+  }
+  return answer;
+}
+
+// The pod's container ports -> the replayed authd's local addresses: the gRPC port and, when
+// authd serves it, the HTTP API's.
+std::map<int, std::string> LocalAddresses(const YAML::Node& container, const RunningPod& run) {
+  std::map<int, std::string> out = {
+      {NamedPort(container["ports"], "grpc", "containerPort"), run.address()}};
+  if (!run.http_address().empty()) {
+    out[NamedPort(container["ports"], "http", "containerPort")] = run.http_address();
+  }
+  return out;
+}
+
+// One attempt of `probe`, as the kubelet makes it, at the replay's address for the probe's port.
+// True when it succeeds; else `detail` says why.
+bool ProbeOnce(const Probe& probe, const std::map<int, std::string>& local, std::string* detail) {
+  auto it = local.find(probe.port);
+  if (it == local.end()) {
+    *detail = absl::StrCat("port ", probe.port, " is not a port authd listens on in the pod");
+    return false;
+  }
+  const std::string& address = it->second;
+  if (probe.handler == "tcpSocket") {
+    *detail = "no TCP connection";
+    return TcpConnects(address);
+  }
+  if (probe.handler == "httpGet") {
+    if (probe.scheme != "HTTP") {
+      *detail =
+          absl::StrCat("scheme ", probe.scheme, ": the replay makes plaintext HTTP probes only");
+      return false;
+    }
+    auto answer = HttpGet(address, probe.path, "", absl::Seconds(probe.timeout_seconds));
+    if (!answer.ok()) {
+      *detail = answer.status().ToString();
+      return false;
+    }
+    *detail = answer->head;
+    // The kubelet's rule: any status from 200 to 399 is a success.
+    return answer->status >= 200 && answer->status < 400;
+  }
+  grpc::Status s;
+  const bool serving = Check(address, probe, &s) == HealthStatus::SERVING && s.ok();
+  *detail = absl::StrCat(s.error_code(), " ", s.error_message());
+  return serving;
 }
 
 // The startup probe as the kubelet runs it: every periodSeconds, at most failureThreshold times.
 // The period is shortened to 50 ms here (the test has no reason to wait), the count is not.
-bool StartupProbeSucceeds(const std::string& address, const Probe& probe, std::string* last_error) {
+bool StartupProbeSucceeds(const Probe& probe, const std::map<int, std::string>& local,
+                          std::string* last_error) {
   for (int attempt = 0; attempt < probe.failure_threshold; ++attempt) {
-    grpc::Status s;
-    if (Check(address, probe, &s) == HealthStatus::SERVING && s.ok()) return true;
-    *last_error = absl::StrCat(s.error_code(), " ", s.error_message());
+    if (ProbeOnce(probe, local, last_error)) return true;
     usleep(50 * 1000);
   }
   return false;
 }
 
-void ExpectProbesServing(const YAML::Node& container, const std::string& address) {
+void ExpectProbesServing(const YAML::Node& container, const RunningPod& run) {
   std::vector<Probe> probes = DeclaredProbes(container);
   ASSERT_EQ(probes.size(), 3u) << "the chart declares startup, liveness and readiness probes";
-  const int container_port = container["ports"][0]["containerPort"].as<int>();
+  const std::map<int, std::string> local = LocalAddresses(container, run);
   for (const Probe& probe : probes) {
-    SCOPED_TRACE(probe.kind + (probe.tcp ? " tcpSocket" : " service \"" + probe.service + "\""));
-    // The probe must target the port authd listens on in the pod (the replay rebinds it).
-    EXPECT_EQ(probe.port, container_port);
-    if (probe.tcp) {
-      EXPECT_TRUE(TcpConnects(address));
-      continue;
-    }
+    SCOPED_TRACE(probe.kind + " " + probe.handler +
+                 (probe.handler == "grpc" ? " service \"" + probe.service + "\"" : ""));
+    std::string detail;
     if (probe.kind == "startupProbe") {
-      std::string error;
-      EXPECT_TRUE(StartupProbeSucceeds(address, probe, &error)) << error;
-      continue;
+      EXPECT_TRUE(StartupProbeSucceeds(probe, local, &detail)) << detail;
+    } else {
+      EXPECT_TRUE(ProbeOnce(probe, local, &detail)) << detail;
     }
-    grpc::Status s;
-    EXPECT_EQ(Check(address, probe, &s), HealthStatus::SERVING);
-    EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
   }
 }
 
@@ -382,6 +509,26 @@ bool OperatorAllowed(const std::string& address, const std::string& token) {
   return client.Authorize(token, "write", "orgs").allowed();
 }
 
+// The HTTP API of a running pod as InfluxDB's clients see it: /ping 204 with InfluxDB's version
+// header, /health "pass", and (given a token) /api/v2/orgs listing `org` for it.
+void ExpectHttpApiServes(const RunningPod& run, const std::string& token, const std::string& org) {
+  ASSERT_FALSE(run.http_address().empty()) << "authd logged no HTTP API address";
+  auto ping = HttpGet(run.http_address(), "/ping");
+  ASSERT_TRUE(ping.ok()) << ping.status();
+  EXPECT_EQ(ping->status, 204) << ping->head;
+  EXPECT_TRUE(absl::StrContains(absl::AsciiStrToLower(ping->head), "\r\nx-influxdb-version:"))
+      << ping->head;
+  auto health = HttpGet(run.http_address(), "/health");
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(health->status, 200) << health->head << "\n" << health->body;
+  EXPECT_TRUE(absl::StrContains(health->body, "\"status\":\"pass\"")) << health->body;
+  if (token.empty()) return;
+  auto orgs = HttpGet(run.http_address(), "/api/v2/orgs", token);
+  ASSERT_TRUE(orgs.ok()) << orgs.status();
+  EXPECT_EQ(orgs->status, 200) << orgs->head << "\n" << orgs->body;
+  EXPECT_TRUE(absl::StrContains(orgs->body, absl::StrCat("\"name\":\"", org, "\""))) << orgs->body;
+}
+
 TEST_F(ChartReplayTest, RenderedCommandIsTheImageEntrypointAndRunsAsTheImageUser) {
   std::vector<YAML::Node> docs = Render({});
   ASSERT_FALSE(docs.empty());
@@ -409,8 +556,14 @@ TEST_F(ChartReplayTest, DefaultValuesServeTheirProbesBootstrapOnceAndStopWithinG
   auto listen = pod->RewriteListenToLoopback();
   ASSERT_TRUE(listen.ok()) << listen.status();
   YAML::Node container = AuthdContainer(docs);
-  EXPECT_EQ(*listen, absl::StrCat("0.0.0.0:", container["ports"][0]["containerPort"].as<int>()))
+  EXPECT_EQ(*listen,
+            absl::StrCat("0.0.0.0:", NamedPort(container["ports"], "grpc", "containerPort")))
       << "authd must listen on all interfaces on the container port in the pod";
+  // The HTTP API (on by default) too, on the port the pod names http.
+  const int http_port = NamedPort(container["ports"], "http", "containerPort");
+  ASSERT_NE(http_port, 0) << "no container port named http";
+  EXPECT_EQ(pod->manifest_http_listen(), absl::StrCat("0.0.0.0:", http_port))
+      << "authd must serve the HTTP API on all interfaces on the http port in the pod";
 
   const std::string token = pod->EnvValue("AUTHD_INIT_TOKEN");
   const std::string password = pod->EnvValue("AUTHD_INIT_PASSWORD");
@@ -441,9 +594,10 @@ TEST_F(ChartReplayTest, DefaultValuesServeTheirProbesBootstrapOnceAndStopWithinG
   {
     RunningPod run(*pod, log);
     ASSERT_TRUE(run.Start().ok()) << ReadFileOrEmpty(log);
-    ExpectProbesServing(container, run.address());
+    ExpectProbesServing(container, run);
     EXPECT_TRUE(OperatorAllowed(run.address(), token))
         << "the Secret's token is not the operator's";
+    ExpectHttpApiServes(run, token, org);
     EXPECT_EQ(OrgNames(run.address(), token), std::vector<std::string>{org});
 
     // `helm test`: the rendered test pod's authctl command, against this server.
@@ -466,7 +620,7 @@ TEST_F(ChartReplayTest, DefaultValuesServeTheirProbesBootstrapOnceAndStopWithinG
   {
     RunningPod run(*pod, log);
     ASSERT_TRUE(run.Start().ok()) << ReadFileOrEmpty(log);
-    ExpectProbesServing(container, run.address());
+    ExpectProbesServing(container, run);
     EXPECT_TRUE(OperatorAllowed(run.address(), token));
     EXPECT_EQ(OrgNames(run.address(), token), std::vector<std::string>{org});
     EXPECT_EQ(StopWithinGrace(&run, grace, log), 0);
@@ -542,7 +696,7 @@ TEST_F(ChartReplayTest, ExistingSecretVariantBootstrapsFromTheOperatorsSecret) {
   const std::string log = MakeTempDir("podlog") + "/authd.log";
   RunningPod run(*pod, log);
   ASSERT_TRUE(run.Start().ok()) << ReadFileOrEmpty(log);
-  ExpectProbesServing(AuthdContainer(docs), run.address());
+  ExpectProbesServing(AuthdContainer(docs), run);
   EXPECT_TRUE(OperatorAllowed(run.address(), token));
 
   auto test_pod = HelmTestPod(docs, run.address(), cluster);
@@ -567,12 +721,17 @@ TEST_F(ChartReplayTest, FullValuesVariantConfigIsAcceptedAndApplied) {
   auto listen = pod->RewriteListenToLoopback();
   ASSERT_TRUE(listen.ok());
   EXPECT_EQ(*listen, "0.0.0.0:7443");
+  EXPECT_EQ(pod->manifest_http_listen(), "0.0.0.0:9086");
   const std::string token = pod->EnvValue("AUTHD_INIT_TOKEN");
   EXPECT_EQ(token, "operator-token-chosen-by-the-operator");
   const std::string log = MakeTempDir("podlog") + "/authd.log";
   RunningPod run(*pod, log);
   ASSERT_TRUE(run.Start().ok()) << ReadFileOrEmpty(log);
-  ExpectProbesServing(AuthdContainer(docs), run.address());
+  ExpectProbesServing(AuthdContainer(docs), run);
+  // The HTTP bounds from config (authd reports no HTTP options over gRPC, so its log line).
+  EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(log), "max-connections=64 workers=2"))
+      << ReadFileOrEmpty(log);
+  ExpectHttpApiServes(run, token, "acme");
 
   v1::GetServerConfigResponse config;
   {
@@ -603,13 +762,108 @@ TEST_F(ChartReplayTest, NoBootstrapVariantLeavesSetupToTheOperator) {
   const std::string log = MakeTempDir("podlog") + "/authd.log";
   RunningPod run(*pod, log);
   ASSERT_TRUE(run.Start().ok()) << ReadFileOrEmpty(log);
-  ExpectProbesServing(AuthdContainer(docs), run.address());
+  ExpectProbesServing(AuthdContainer(docs), run);
   {
     AuthdClient client(grpc::CreateChannel(run.address(), grpc::InsecureChannelCredentials()));
     v1::GetSetupStatusResponse status;
     ASSERT_TRUE(client.setup->GetSetupStatus(AuthdClient::Ctx().get(), {}, &status).ok());
     EXPECT_TRUE(status.allowed()) << "setup must still be open for the operator";
   }
+  EXPECT_EQ(StopWithinGrace(&run, Grace(docs), log), 0);
+}
+
+// File descriptors closed when this goes (connections a test holds open).
+struct HeldConnections {
+  ~HeldConnections() {
+    for (int fd : fds) close(fd);
+  }
+  std::vector<int> fds;
+};
+
+TEST_F(ChartReplayTest, LivenessHoldsWhileEveryHttpConnectionIsTaken) {
+  // The HTTP port's connections (http-max-connections) are shared with every HTTP client: with
+  // all of them held open by one client, authd answers even /ping with 503. The liveness and
+  // readiness probes the chart declares must still pass then, or that client could get a healthy
+  // pod restarted (or taken out of the Service).
+  std::vector<YAML::Node> docs = Render({});
+  ASSERT_FALSE(docs.empty());
+  auto pod = AuthdPod(docs, MakeTempDir("pod"));
+  ASSERT_NE(pod, nullptr);
+  ASSERT_TRUE(pod->RewriteListenToLoopback().ok());
+  const std::string log = MakeTempDir("podlog") + "/authd.log";
+  RunningPod run(*pod, log);
+  ASSERT_TRUE(run.Start().ok()) << ReadFileOrEmpty(log);
+  ASSERT_FALSE(run.http_address().empty()) << ReadFileOrEmpty(log);
+  // The cap in force, as authd logs it ("HTTP API (InfluxDB /api/v2) at ... max-connections=N").
+  std::smatch m;
+  const std::string text = ReadFileOrEmpty(log);
+  ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(HTTP API [^\n]* max-connections=([0-9]+))")))
+      << text;
+  const int cap = std::stoi(m[1]);
+  ASSERT_GT(cap, 0);
+  ASSERT_LE(cap, 512) << "the test holds one descriptor per connection; keep it modest";
+
+  HeldConnections held;
+  for (int i = 0; i < cap; ++i) {
+    const int fd = ConnectLoopback(run.http_address());
+    ASSERT_GE(fd, 0) << "connection " << i;
+    held.fds.push_back(fd);
+  }
+  // authd accepts in order, so these are all counted before the next connection: it is refused.
+  auto refused = HttpGet(run.http_address(), "/ping");
+  if (refused.ok()) {
+    EXPECT_EQ(refused->status, 503) << "the HTTP port is not full:\n" << refused->head;
+  }  // else: closed before the 503 could be read, a refusal as well
+  const YAML::Node container = AuthdContainer(docs);
+  const std::map<int, std::string> local = LocalAddresses(container, run);
+  for (const Probe& probe : DeclaredProbes(container)) {
+    if (probe.kind == "startupProbe") continue;  // done before the flood: it never runs again
+    std::string detail;
+    EXPECT_TRUE(ProbeOnce(probe, local, &detail))
+        << probe.kind << " fails while the HTTP port is full: " << detail;
+  }
+
+  // Once the connections close, authd counts them out and answers /ping again.
+  for (int fd : held.fds) close(fd);
+  held.fds.clear();
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int status = 0;
+  while (absl::Now() < deadline) {
+    auto ping = HttpGet(run.http_address(), "/ping");
+    status = ping.ok() ? ping->status : 0;
+    if (status == 204) break;
+    usleep(50 * 1000);
+  }
+  EXPECT_EQ(status, 204) << "the HTTP port did not recover after the connections closed";
+  EXPECT_EQ(StopWithinGrace(&run, Grace(docs), log), 0);
+}
+
+TEST_F(ChartReplayTest, HttpDisabledVariantServesGrpcOnly) {
+  // http.enabled=false: no http-listen in the config, no port named http on the pod or the
+  // Services, and authd starts without the HTTP API while its probes still serve.
+  std::vector<YAML::Node> docs = Render({"ci/no-http-values.yaml"});
+  ASSERT_FALSE(docs.empty());
+  const YAML::Node container = AuthdContainer(docs);
+  EXPECT_EQ(NamedPort(container["ports"], "http", "containerPort"), 0);
+  for (const YAML::Node& d : docs) {
+    if (d["kind"].as<std::string>("") != "Service") continue;
+    EXPECT_EQ(NamedPort(d["spec"]["ports"], "http", "port"), 0)
+        << "Service " << d["metadata"]["name"].as<std::string>("");
+  }
+  YAML::Node cm = FindObject(docs, "ConfigMap", kRelease);
+  ASSERT_TRUE(cm.IsDefined());
+  EXPECT_FALSE(absl::StrContains(cm["data"]["authd.yaml"].as<std::string>(""), "http-listen"))
+      << cm["data"]["authd.yaml"].as<std::string>("");
+  auto pod = AuthdPod(docs, MakeTempDir("pod"));
+  ASSERT_NE(pod, nullptr);
+  ASSERT_TRUE(pod->RewriteListenToLoopback().ok());
+  EXPECT_EQ(pod->manifest_http_listen(), "") << "the pod sets an HTTP address";
+  const std::string log = MakeTempDir("podlog") + "/authd.log";
+  RunningPod run(*pod, log);
+  ASSERT_TRUE(run.Start().ok()) << ReadFileOrEmpty(log);
+  ExpectProbesServing(container, run);
+  EXPECT_EQ(run.http_address(), "");
+  EXPECT_FALSE(absl::StrContains(ReadFileOrEmpty(log), "HTTP API")) << ReadFileOrEmpty(log);
   EXPECT_EQ(StopWithinGrace(&run, Grace(docs), log), 0);
 }
 
@@ -650,8 +904,8 @@ TEST_F(ChartReplayTest, NotesCommandsGetTheOperatorTokenAndCallAuthd) {
   RunningPod run(*pod, log);
   ASSERT_TRUE(run.Start().ok()) << ReadFileOrEmpty(log);
 
-  std::string token, forwarded_port;
-  std::vector<std::string> buf_lines, exec_lines;
+  std::string token, forwarded_port, forwarded_http_port;
+  std::vector<std::string> buf_lines, exec_lines, curl_lines;
   static const std::regex kGetToken(
       R"(^export AUTHD_TOKEN=\$\(kubectl get secret -n (\S+) (\S+) -o jsonpath='\{\.data\.([^}]+)\}' \| base64 -d\)$)");
   static const std::regex kForward(
@@ -671,10 +925,18 @@ TEST_F(ChartReplayTest, NotesCommandsGetTheOperatorTokenAndCallAuthd) {
       YAML::Node svc = FindObject(docs, "Service", m[2]);
       ASSERT_TRUE(svc.IsDefined())
           << "NOTES forward to Service " << m[2] << ", which is not rendered";
-      EXPECT_EQ(std::stoi(m[4]), svc["spec"]["ports"][0]["port"].as<int>());
-      forwarded_port = m[3];
+      // The Service port forwarded: gRPC's (for buf) or the HTTP API's (for curl).
+      if (std::stoi(m[4]) == NamedPort(svc["spec"]["ports"], "grpc", "port")) {
+        forwarded_port = m[3];
+      } else if (std::stoi(m[4]) == NamedPort(svc["spec"]["ports"], "http", "port")) {
+        forwarded_http_port = m[3];
+      } else {
+        ADD_FAILURE() << "NOTES forward port " << m[4] << ", which Service " << m[2] << " lacks";
+      }
     } else if (absl::StartsWith(line, "buf curl ")) {
       buf_lines.push_back(line);
+    } else if (absl::StartsWith(line, "curl ")) {
+      curl_lines.push_back(line);
     } else if (absl::StartsWith(line, "kubectl exec ")) {
       exec_lines.push_back(line);
     }
@@ -683,6 +945,9 @@ TEST_F(ChartReplayTest, NotesCommandsGetTheOperatorTokenAndCallAuthd) {
   ASSERT_FALSE(forwarded_port.empty()) << notes;
   ASSERT_EQ(buf_lines.size(), 2u) << notes;
   ASSERT_EQ(exec_lines.size(), 1u) << notes;
+  ASSERT_FALSE(forwarded_http_port.empty()) << notes;
+  ASSERT_EQ(curl_lines.size(), 1u) << notes;
+  ASSERT_FALSE(run.http_address().empty()) << ReadFileOrEmpty(log);
 
   const std::vector<std::string> env = {
       "AUTHD_TOKEN=" + token,
@@ -698,6 +963,17 @@ TEST_F(ChartReplayTest, NotesCommandsGetTheOperatorTokenAndCallAuthd) {
   EXPECT_TRUE(absl::StrContains(outputs, "authd.v1.AuthorizeService")) << outputs;
   EXPECT_TRUE(absl::StrContains(outputs, "\"" + org + "\"")) << outputs;
 
+  // The HTTP API's curl line, through its own port-forward.
+  {
+    const std::string line = std::regex_replace(
+        curl_lines[0], std::regex("127\\.0\\.0\\.1:" + forwarded_http_port), run.http_address());
+    auto r = e2e::RunCommand({"/bin/bash", "-c", line}, absl::Seconds(30), env);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->exit_code, 0) << line << "\n" << r->output;
+    const std::string want = "\"name\":\"" + org + "\"";
+    EXPECT_TRUE(absl::StrContains(r->output, want)) << line << "\n" << r->output;
+  }
+
   // `kubectl exec -n NS POD -- authctl ...`: the pod is the StatefulSet's pod 0, and the command
   // after `--` runs with the image's authctl, inside the pod (so 127.0.0.1 is authd).
   static const std::regex kExec(R"(^kubectl exec -n (\S+) (\S+) -- authctl (.*)$)");
@@ -705,7 +981,7 @@ TEST_F(ChartReplayTest, NotesCommandsGetTheOperatorTokenAndCallAuthd) {
   ASSERT_TRUE(std::regex_match(exec_lines[0], m, kExec)) << exec_lines[0];
   EXPECT_EQ(m[1], kNamespace);
   EXPECT_EQ(m[2], AuthdStatefulSet(docs)["metadata"]["name"].as<std::string>() + "-0");
-  const int port = AuthdContainer(docs)["ports"][0]["containerPort"].as<int>();
+  const int port = NamedPort(AuthdContainer(docs)["ports"], "grpc", "containerPort");
   std::string args = std::regex_replace(
       std::string(m[3]), std::regex(absl::StrCat("127\\.0\\.0\\.1:", port)), run.address());
   auto r = e2e::RunCommand({"/bin/bash", "-c", binaries_["authctl"] + " " + args},
@@ -869,7 +1145,9 @@ TEST_F(ChartReplayTest, BundledEtcdVariantMembersFormAClusterTwoReplicasShare) {
     absl::Status s = runs.back()->Start();
     ASSERT_TRUE(s.ok()) << s << "\n" << ReadFileOrEmpty(logs.back()) << "\n" << etcd.Logs();
     // Readiness (gRPC health of AuthorizeService: SERVING once caught up) and liveness (TCP).
-    ExpectProbesServing(AuthdContainer(docs), runs.back()->address());
+    ExpectProbesServing(AuthdContainer(docs), *runs.back());
+    // Each replica serves the HTTP API too; its /health says "pass" once caught up.
+    ExpectHttpApiServes(*runs.back(), "", "");
   }
   const std::string token = pods[0]->EnvValue("AUTHD_INIT_TOKEN");
   ASSERT_FALSE(token.empty());

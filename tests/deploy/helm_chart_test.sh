@@ -3,7 +3,7 @@
 # default values and every variant in deploy/helm/authd/ci/; each rendered object validated against
 # the Kubernetes schemas (npm kubernetes-models, unknown fields included) and the chart's own
 # promises (chart_invariants.js), among them the etcd variants' (N replicas on an existing etcd or
-# the bundled 3-member one); yamllint on the rendered output and the values files; every bad
+# the bundled 3-member one) and the InfluxDB HTTP port's (on and off); yamllint on the rendered output and the values files; every bad
 # value in bad_values/ rejected by the schema (or the chart's checks) with the expected message;
 # the validators shown to catch broken manifests; every value documented in deploy/README.md.
 # Fails loudly, never skips, when a tool is missing (tools/install_deps.sh installs them all).
@@ -36,7 +36,7 @@ render() {  # render NAME [helm args...]: helm template into $work/NAME.yaml
 variants=(default)
 for f in "$CHART"/ci/*-values.yaml; do variants+=("$(basename "$f" -values.yaml)"); done
 [ "${#variants[@]}" -ge 4 ] || { echo "FAIL: want at least 3 variants in ci/"; exit 1; }
-for v in existing-secret no-persistence no-networkpolicy etcd-external etcd-bundled; do
+for v in existing-secret no-persistence no-networkpolicy etcd-external etcd-bundled no-http; do
   [ -f "$CHART/ci/$v-values.yaml" ] || { echo "FAIL: variant $v missing from ci/"; exit 1; }
 done
 
@@ -109,6 +109,23 @@ expect_fail "invariants catch a PDB that blocks evicting any of N replicas" \
      --values '$CHART/ci/etcd-bundled-values.yaml' --set podDisruptionBudget.maxUnavailable=0 \
      >'$work/weak-pdb.yaml' && \
    node '$HERE/chart_invariants.js' '$TOOLS' '$work/weak-pdb.yaml:etcd-bundled'"
+
+# The HTTP port's promises bite both ways: a chart without it is not the default, and a liveness
+# probe moved onto it (a full HTTP port answers /ping with 503) is refused.
+expect_fail "invariants catch a default chart without the HTTP port" \
+  "container port http is not 8086/TCP" bash -c \
+  "'$HELM' template authd '$CHART' -n authd --kube-version $KUBE_VERSION \
+     --set http.enabled=false >'$work/no-http-as-default.yaml' && \
+   node '$HERE/chart_invariants.js' '$TOOLS' '$work/no-http-as-default.yaml:default'"
+expect_fail "invariants catch http-listen left behind with http.enabled=false" \
+  "config http-listen 0.0.0.0:8086 with http.enabled false" \
+  node "$HERE/chart_invariants.js" "$TOOLS" "$work/default.yaml:no-http"
+expect_fail "invariants catch a liveness probe on the HTTP port" \
+  "livenessProbe checks the HTTP port" bash -c \
+  "sed -e '/livenessProbe:/,/service:/{s/grpc:/httpGet:/;s/port: 50051/path: \/ping/;s/service: \"\"/port: http/}' \
+     '$work/default.yaml' >'$work/http-liveness.yaml' && \
+   grep -q 'path: /ping' '$work/http-liveness.yaml' && \
+   node '$HERE/chart_invariants.js' '$TOOLS' '$work/http-liveness.yaml:default'"
 
 run_case "yamllint values files" "${YAMLLINT_SOURCES[@]}" "$CHART/values.yaml" "$CHART/Chart.yaml" \
   "$CHART"/ci/*.yaml "$HERE"/bad_values/*.yaml

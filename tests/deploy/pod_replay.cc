@@ -513,15 +513,16 @@ absl::Status PodReplay::RemapPathArgs() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> PodReplay::RewriteListenToLoopback() {
-  const std::string loopback = "127.0.0.1:0";
+absl::StatusOr<std::string> PodReplay::RewriteOption(const std::string& key,
+                                                     const std::string& env_name,
+                                                     const std::string& to) {
   std::string from_file, from_env, from_flag;
   if (!config_file_.empty()) {
     try {
       YAML::Node config = YAML::LoadFile(config_file_);
-      if (config["listen"].IsDefined()) {
-        from_file = config["listen"].as<std::string>();
-        config["listen"] = loopback;
+      if (config[key].IsDefined()) {
+        from_file = config[key].as<std::string>();
+        config[key] = to;
         YAML::Emitter out;
         out << config;
         absl::Status s = WriteFile(config_file_, std::string(out.c_str()) + "\n");
@@ -531,26 +532,40 @@ absl::StatusOr<std::string> PodReplay::RewriteListenToLoopback() {
       return absl::InvalidArgumentError(absl::StrCat("config file ", config_file_, ": ", e.what()));
     }
   }
+  const std::string env_prefix = env_name + "=";
   for (std::string& kv : env_) {
-    if (absl::StartsWith(kv, "AUTHD_LISTEN=")) {
-      from_env = kv.substr(13);
-      kv = "AUTHD_LISTEN=" + loopback;
+    if (absl::StartsWith(kv, env_prefix)) {
+      from_env = kv.substr(env_prefix.size());
+      kv = env_prefix + to;
     }
   }
+  const std::string flag = "--" + key;
   for (size_t i = 1; i < argv_.size(); ++i) {
-    if (absl::StartsWith(argv_[i], "--listen=")) {
-      from_flag = argv_[i].substr(9);
-      argv_[i] = "--listen=" + loopback;
-    } else if (argv_[i] == "--listen" && i + 1 < argv_.size()) {
+    if (absl::StartsWith(argv_[i], flag + "=")) {
+      from_flag = argv_[i].substr(flag.size() + 1);
+      argv_[i] = flag + "=" + to;
+    } else if (argv_[i] == flag && i + 1 < argv_.size()) {
       from_flag = argv_[i + 1];
-      argv_[i + 1] = loopback;
+      argv_[i + 1] = to;
     }
   }
   // authd's precedence: flag > env > config file.
   if (!from_flag.empty()) return from_flag;
   if (!from_env.empty()) return from_env;
-  if (!from_file.empty()) return from_file;
-  return absl::NotFoundError("the listen address is set nowhere (authd would use its default)");
+  return from_file;
+}
+
+absl::StatusOr<std::string> PodReplay::RewriteListenToLoopback() {
+  const std::string loopback = "127.0.0.1:0";
+  absl::StatusOr<std::string> grpc = RewriteOption("listen", "AUTHD_LISTEN", loopback);
+  if (!grpc.ok()) return grpc.status();
+  absl::StatusOr<std::string> http = RewriteOption("http-listen", "AUTHD_HTTP_LISTEN", loopback);
+  if (!http.ok()) return http.status();
+  manifest_http_listen_ = *http;
+  if (grpc->empty()) {
+    return absl::NotFoundError("the listen address is set nowhere (authd would use its default)");
+  }
+  return *grpc;
 }
 
 absl::Status PodReplay::RewriteArgValue(const std::string& from, const std::string& to) {
@@ -656,6 +671,16 @@ absl::StatusOr<std::string> WaitListening(pid_t pid, const std::string& log_path
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+}
+
+absl::StatusOr<std::string> HttpAddressInLog(const std::string& log_path, size_t offset) {
+  static const std::regex kHttp(
+      R"(HTTP API \(InfluxDB /api/v2\) at https?://(127\.0\.0\.1:[0-9]+)/)");
+  std::string log = ReadFileOrEmpty(log_path);
+  log = log.size() > offset ? log.substr(offset) : "";
+  std::smatch m;
+  if (std::regex_search(log, m, kHttp)) return std::string(m[1]);
+  return absl::NotFoundError("authd logged no HTTP API address");
 }
 
 }  // namespace authd::deploy

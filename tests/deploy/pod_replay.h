@@ -6,7 +6,8 @@
 //
 // Only these things differ from the pod, and each is a rewrite the caller asks for by name:
 //   - paths inside a volumeMount are moved under the pod root (so the data dir is a temp dir);
-//   - authd's listen address (config file key, --listen or AUTHD_LISTEN) becomes 127.0.0.1:0;
+//   - authd's listen addresses (config file keys listen and http-listen, their flags, or
+//     AUTHD_LISTEN and AUTHD_HTTP_LISTEN) become 127.0.0.1:0;
 //   - for a client container, the Service address in its args becomes the server's bound address;
 //   - cluster DNS names and listen addresses in args (the bundled etcd's members) and in authd's
 //     config file (its etcd-endpoints) become 127.0.0.1 addresses.
@@ -73,9 +74,16 @@ class PodReplay {
       const std::map<std::string, std::map<std::string, std::string>>& external_secrets,
       const std::string& pod_root, const std::map<std::string, std::string>& pod_fields = {});
 
-  // Rewrites authd's listen address to 127.0.0.1:0 wherever it is set (config file, flag, env),
-  // and returns the address the manifest had. Errors: kNotFound when it is set nowhere.
+  // Rewrites authd's listen addresses to 127.0.0.1:0 wherever they are set (config file, flag,
+  // env): the gRPC one (listen) and, when the pod sets it, the HTTP API's (http-listen), so that
+  // the replay binds neither on all interfaces nor on a fixed port. Returns the gRPC address the
+  // manifest had; manifest_http_listen() then gives the HTTP one. Errors: kNotFound when the gRPC
+  // address is set nowhere.
   absl::StatusOr<std::string> RewriteListenToLoopback();
+
+  // The HTTP API address the manifest had (effective by authd's precedence), as found by
+  // RewriteListenToLoopback(); "" when the pod sets none (authd then serves no HTTP).
+  const std::string& manifest_http_listen() const { return manifest_http_listen_; }
 
   // Replaces the argument or `--flag=` value `from` with `to`. Errors: kNotFound.
   absl::Status RewriteArgValue(const std::string& from, const std::string& to);
@@ -104,11 +112,16 @@ class PodReplay {
  private:
   PodReplay() = default;
   absl::Status RemapPathArgs();
+  // Rewrites config key `key`, flag --`key` and env `env_name` to `to`; returns the value authd
+  // would have used (flag > env > config file), "" when none sets it.
+  absl::StatusOr<std::string> RewriteOption(const std::string& key, const std::string& env_name,
+                                            const std::string& to);
 
   std::vector<std::string> argv_;
   std::vector<std::string> env_;
   std::map<std::string, std::string> mounts_;
   std::string config_file_;  // local path of the --config / AUTHD_CONFIG file, if any
+  std::string manifest_http_listen_;
 };
 
 // Waits (bounded by `timeout`) for `pid` to exit. Returns the exit code; kDeadlineExceeded on
@@ -119,6 +132,11 @@ absl::StatusOr<int> WaitExit(pid_t pid, absl::Duration timeout);
 // kInternal with the log if the process exits first.
 absl::StatusOr<std::string> WaitListening(pid_t pid, const std::string& log_path, size_t offset,
                                           absl::Duration timeout);
+
+// The HTTP API address authd logged ("HTTP API (InfluxDB /api/v2) at http://127.0.0.1:PORT/")
+// after byte `offset` of the log; authd logs it before its "listening on" line, so it is there
+// once WaitListening has returned. Errors: kNotFound when the log has no such line.
+absl::StatusOr<std::string> HttpAddressInLog(const std::string& log_path, size_t offset);
 
 std::string ReadFileOrEmpty(const std::string& path);
 

@@ -194,6 +194,14 @@ preferredDuringSchedulingIgnoredDuringExecution:
 {{- if and .Values.persistence.existingClaim (gt (int .Values.replicaCount) 1) }}
 {{- fail "persistence.existingClaim is one volume, and every replica needs its own: leave it empty with replicaCount above 1 (a PVC per replica)" }}
 {{- end }}
+{{- if .Values.http.enabled }}
+{{- if eq (int .Values.http.containerPort) (int .Values.containerPort) }}
+{{- fail (printf "http.containerPort %d is containerPort (gRPC) too: give the HTTP API a port of its own" (int .Values.http.containerPort)) }}
+{{- end }}
+{{- if eq (int .Values.http.servicePort) (int .Values.service.port) }}
+{{- fail (printf "http.servicePort %d is service.port (gRPC) too: give the HTTP API a Service port of its own" (int .Values.http.servicePort)) }}
+{{- end }}
+{{- end }}
 {{- $etcd := .Values.etcd }}
 {{- if and $etcd.endpoints $etcd.bundled.enabled }}
 {{- fail "etcd.endpoints and etcd.bundled.enabled: choose one (an existing cluster, or the bundled one)" }}
