@@ -1,6 +1,11 @@
 #include "http/http_server.h"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cstring>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -21,6 +26,7 @@
 #include "base/log.h"
 #include "http/influx_error.h"
 #include "http/worker_pool.h"
+#include "net/peer_table.h"
 
 namespace authd::http {
 namespace {
@@ -32,6 +38,23 @@ using tcp = boost::asio::ip::tcp;
 
 std::chrono::steady_clock::duration ToSteady(absl::Duration d) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(absl::ToChronoNanoseconds(d));
+}
+
+net::PeerLimits LimitsOf(const HttpServerOptions& o) {
+  net::PeerLimits limits;
+  limits.max_connections = o.max_connections;
+  limits.max_connections_per_peer = o.max_connections_per_peer;
+  return limits;
+}
+
+// The peer key (IPv4 address, IPv6 /64) of a connected socket's remote end.
+std::string PeerKeyOf(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const tcp::endpoint remote = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  sockaddr_storage storage{};
+  std::memcpy(&storage, remote.data(), std::min<size_t>(remote.size(), sizeof(storage)));
+  return net::PeerKey(&storage);
 }
 
 // Sent, best effort, to a connection refused at accept.
@@ -47,6 +70,7 @@ class HttpServer::Impl {
   Impl(HttpServerOptions options, HttpHandler handler)
       : options_(std::move(options)),
         handler_(std::move(handler)),
+        peers_(LimitsOf(options_)),
         acceptor_(io_),
         workers_(options_.workers, options_.max_queued_requests) {}
 
@@ -135,16 +159,39 @@ class HttpServer::Impl {
   const HttpServerOptions& options() const { return options_; }
   const HttpHandler& handler() const { return handler_; }
   WorkerPool& workers() { return workers_; }
-  std::atomic<int>& connections() { return connections_; }
+  // Admits a new connection from `peer_key` (net::PeerKey), or says why not.
+  net::AdmitVerdict Admit(const std::string& peer_key) {
+    std::lock_guard<std::mutex> lock(peers_mu_);
+    const int64_t now = absl::GetCurrentTimeNanos();
+    if (now >= next_sweep_ns_) {
+      peers_.Sweep(now);
+      next_sweep_ns_ = now + 250'000'000;
+    }
+    return peers_.Admit(peer_key, now).verdict;
+  }
+  void Release(const std::string& peer_key) {
+    std::lock_guard<std::mutex> lock(peers_mu_);
+    peers_.Release(peer_key);
+  }
+  // A connection from `peer_key` stalled mid-request (slow loris): its accept budget is emptied,
+  // so its next connections are refused for a moment (net/peer_table.h). Malformed or oversized
+  // requests are answered (400, 413, 431) without a strike: honest clients make those too, and
+  // they hold nothing.
+  void Strike(const std::string& peer_key) {
+    std::lock_guard<std::mutex> lock(peers_mu_);
+    peers_.Strike(peer_key, absl::GetCurrentTimeNanos());
+  }
 
  private:
   void Accept();
 
   // Declared so that they outlive what refers to them: connections (owned by io_'s pending
-  // handlers and by queued worker tasks) count themselves out of connections_ when destroyed.
+  // handlers and by queued worker tasks) release themselves from peers_ when destroyed.
   const HttpServerOptions options_;
   const HttpHandler handler_;
-  std::atomic<int> connections_{0};
+  std::mutex peers_mu_;
+  net::PeerTable peers_;  // guarded by peers_mu_
+  int64_t next_sweep_ns_ = 0;  // guarded by peers_mu_
   std::atomic<bool> shut_down_{false};
   int port_ = 0;
   std::unique_ptr<asio::ssl::context> tls_;  // null: plaintext
@@ -165,14 +212,16 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
  public:
+  // `peer_key` was admitted by the server's PeerTable; the destructor releases it.
   template <typename... TlsContext>
-  Connection(tcp::socket socket, HttpServer::Impl* server, TlsContext&... tls)
-      : stream_(std::move(socket), tls...), server_(server) {
+  Connection(tcp::socket socket, HttpServer::Impl* server, std::string peer_key,
+             TlsContext&... tls)
+      : stream_(std::move(socket), tls...), server_(server), peer_key_(std::move(peer_key)) {
     boost::system::error_code ec;
     const tcp::endpoint remote = tcp().socket().remote_endpoint(ec);
     if (!ec) peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
   }
-  ~Connection() { server_->connections().fetch_sub(1); }
+  ~Connection() { server_->Release(peer_key_); }
 
   void Start() {
     if constexpr (kTls) {
@@ -217,9 +266,12 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::eof || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted) {
+    if (ec == beast::error::timeout) {
+      server_->Strike(peer_key_);  // began a request and did not finish it in time
+      return Close();
+    }
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
       return Close();
     }
     if (ec == bhttp::error::header_limit) {
@@ -317,6 +369,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   Stream stream_;
   HttpServer::Impl* const server_;
+  const std::string peer_key_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool keep_alive_ = true;
@@ -329,19 +382,21 @@ void HttpServer::Impl::Accept() {
   acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
-      if (connections_.fetch_add(1) >= options_.max_connections) {
-        connections_.fetch_sub(1);
+      std::string peer_key = PeerKeyOf(socket);
+      if (Admit(peer_key) != net::AdmitVerdict::kAdmitted) {
         beast::error_code ignored;
         socket.non_blocking(true, ignored);
         socket.write_some(asio::buffer(kBusy, sizeof(kBusy) - 1), ignored);
         socket.close(ignored);
       } else {
         if (tls_ != nullptr) {
-          std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket),
-                                                                             this, *tls_)
+          std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
+              std::move(socket), this, std::move(peer_key), *tls_)
               ->Start();
         } else {
-          std::make_shared<Connection<beast::tcp_stream>>(std::move(socket), this)->Start();
+          std::make_shared<Connection<beast::tcp_stream>>(std::move(socket), this,
+                                                         std::move(peer_key))
+              ->Start();
         }
       }
     } else {

@@ -22,6 +22,12 @@ struct HttpServerOptions {
   std::string listen = "127.0.0.1:8086";
   // Connections open at once; past it a new connection gets a 503 and is closed. Default: 256.
   int max_connections = 256;
+  // Connections open at once from one client address (an IPv6 /64), and new ones it may open per
+  // second (net/peer_table.h); past them, 503 at accept. A peer whose connection stalls
+  // mid-request gets a strike: its accept budget is emptied for a moment.
+  // Behind a proxy that hides client addresses every client is one peer: raise it there.
+  // Default: 64.
+  int max_connections_per_peer = 64;
   // Largest request header block (request line and fields); larger gets 431. Default: 16 KiB.
   int max_header_bytes = 16 << 10;
   // Largest request body; larger gets 413 `request too large`. Default: 1 MiB.

@@ -251,6 +251,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
     http::HttpServerOptions http_options;
     http_options.listen = options.http_listen;
     http_options.max_connections = options.http_max_connections;
+    http_options.max_connections_per_peer = options.http_max_connections_per_peer;
     http_options.max_body_bytes = options.max_receive_message_bytes;
     http_options.idle_timeout = options.http_idle_timeout;
     http_options.request_timeout = options.http_request_timeout;
@@ -267,6 +268,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
     LogInfo(absl::StrCat("HTTP API (InfluxDB /api/v2) at ", api.tls ? "https://" : "http://",
                          http_host, ":",
                          s->http_->port(), "/ max-connections=", options.http_max_connections,
+                         " max-connections-per-peer=", options.http_max_connections_per_peer,
                          " workers=", options.http_workers));
   }
 

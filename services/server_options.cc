@@ -256,6 +256,11 @@ const std::vector<OptionSpec>& Specs() {
        [](ServerOptions* o, const std::string& v) {
          return ParseIntAtLeast(v, 1, &o->http_max_connections);
        }},
+      {"http-max-connections-per-peer", false,
+       "HTTP connections open at once from one client address (default 64)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseIntAtLeast(v, 1, &o->http_max_connections_per_peer);
+       }},
       {"http-idle-timeout", false,
        "how long an HTTP connection may wait for a request to begin (default 60s)",
        [](ServerOptions* o, const std::string& v) {

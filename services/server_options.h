@@ -87,6 +87,8 @@ struct ServerOptions {
   std::string http_listen;
   // HTTP connections open at once; past it a connection gets a 503 at accept. Default: 256.
   int http_max_connections = 256;
+  // HTTP connections open at once from one client address (an IPv6 /64). Default: 64.
+  int http_max_connections_per_peer = 64;
   // How long an HTTP connection may wait for a request's first byte. Default: 60s.
   absl::Duration http_idle_timeout = absl::Seconds(60);
   // How long a client has to send a whole HTTP request once it began. Default: 10s.

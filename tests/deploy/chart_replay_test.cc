@@ -729,7 +729,8 @@ TEST_F(ChartReplayTest, FullValuesVariantConfigIsAcceptedAndApplied) {
   ASSERT_TRUE(run.Start().ok()) << ReadFileOrEmpty(log);
   ExpectProbesServing(AuthdContainer(docs), run);
   // The HTTP bounds from config (authd reports no HTTP options over gRPC, so its log line).
-  EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(log), "max-connections=64 workers=2"))
+  EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(log),
+                                "max-connections=64 max-connections-per-peer=16 workers=2"))
       << ReadFileOrEmpty(log);
   ExpectHttpApiServes(run, token, "acme");
 

@@ -57,8 +57,8 @@ run_case "runtime stage: ENTRYPOINT is authd (exec form)" \
   last "$RUNTIME" ENTRYPOINT '^ENTRYPOINT \["/usr/local/bin/authd"\]$'
 run_case "runtime stage: state only under the /data volume" has "$RUNTIME" '^VOLUME \["/data"\]$'
 run_case "runtime stage: /data owned by the image user" has "$RUNTIME" 'chown 65532:65532 /data'
-run_case "runtime stage: CMD listens on all interfaces, data on the volume" \
-  last "$RUNTIME" CMD '"--listen=0.0.0.0:50051", "--data-dir=/data"'
+run_case "runtime stage: CMD listens on all interfaces (gRPC and InfluxDB's HTTP API), data on the volume" \
+  last "$RUNTIME" CMD '"--listen=0.0.0.0:50051", "--http-listen=0.0.0.0:8086", "--data-dir=/data"'
 run_case "runtime stage: no AUTHD_* variables baked in" hasnt "$RUNTIME" '^(ENV|ARG) .*AUTHD_'
 run_case "runtime stage: no compilers, -dev packages or Bazel" \
   hasnt "$RUNTIME" 'install .*(-dev( |$)|g\+\+|gcc |bazel)'

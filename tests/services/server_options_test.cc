@@ -128,6 +128,8 @@ std::vector<FlagCase> FlagCases() {
       {"http-listen", "127.0.0.1:8086",
        [](const ServerOptions& o) { return o.http_listen == "127.0.0.1:8086"; }},
       {"http-max-connections", "3", [](const ServerOptions& o) { return o.http_max_connections == 3; }},
+      {"http-max-connections-per-peer", "5",
+       [](const ServerOptions& o) { return o.http_max_connections_per_peer == 5; }},
       {"http-idle-timeout", "5s",
        [](const ServerOptions& o) { return o.http_idle_timeout == absl::Seconds(5); }},
       {"http-request-timeout", "250ms",
@@ -353,6 +355,7 @@ TEST(ServerOptionsTest, HttpApiIsOffByDefault) {
   ASSERT_TRUE(defaults.ok());
   EXPECT_EQ(defaults->options.http_listen, "");
   EXPECT_EQ(defaults->options.http_max_connections, 256);
+  EXPECT_EQ(defaults->options.http_max_connections_per_peer, 64);
   EXPECT_EQ(defaults->options.http_workers, 4);
   auto tls = Load({"--http-listen=127.0.0.1:8086", "--tls-cert=/c.pem", "--tls-key=/k.pem"}, env);
   EXPECT_TRUE(tls.ok()) << tls.status();  // HTTPS with the gRPC port's certificate
