@@ -48,16 +48,30 @@ int64_t NowNs() {
       .count();
 }
 
-// One keep-alive HTTP/1.1 connection to 127.0.0.1:port.
+// One keep-alive HTTP/1.1 connection to 127.0.0.1:port, reopened after an error.
 class HttpConnection {
  public:
-  explicit HttpConnection(int port) : port_(port), socket_(io_) {
-    socket_.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
-    socket_.set_option(asio::ip::tcp::no_delay(true));
-  }
-  // Returns the status; the body in *body.
+  explicit HttpConnection(int port) : port_(port), socket_(io_) {}
+  // Returns the status (0 when the connection failed; the next call reconnects); the body in *body.
   int Call(const std::string& method, const std::string& target, const std::string& token,
            const std::string& body_in, std::string* body) {
+    try {
+      return CallOnce(method, target, token, body_in, body);
+    } catch (const std::exception&) {
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+      buffer_.clear();
+      return 0;
+    }
+  }
+
+ private:
+  int CallOnce(const std::string& method, const std::string& target, const std::string& token,
+               const std::string& body_in, std::string* body) {
+    if (!socket_.is_open()) {
+      socket_.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)});
+      socket_.set_option(asio::ip::tcp::no_delay(true));
+    }
     bhttp::request<bhttp::string_body> req;
     req.method_string(method);
     req.target(target);
@@ -70,10 +84,13 @@ class HttpConnection {
     bhttp::response<bhttp::string_body> res;
     bhttp::read(socket_, buffer_, res);
     if (body != nullptr) *body = std::move(res.body());
+    if (!res.keep_alive()) {
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+    }
     return static_cast<int>(res.result_int());
   }
 
- private:
   int port_;
   asio::io_context io_;
   asio::ip::tcp::socket socket_;

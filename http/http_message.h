@@ -13,6 +13,11 @@
 
 namespace authd::http {
 
+// The metadata by which the HTTP API tells authd's gRPC services, on the in-process channel, which
+// client a call is for: "<per-process secret> <address>" (services/caller_auth.h believes it only
+// with the secret).
+inline constexpr char kHttpPeerMetadata[] = "authd-http-peer";
+
 struct HttpRequest {
   // "GET", "POST", ... as sent (methods are case-sensitive).
   std::string method;

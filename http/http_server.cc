@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
 #include "http/influx_error.h"
+#include "http/server_tls.h"
 #include "http/worker_pool.h"
 #include "net/peer_table.h"
 
@@ -65,6 +67,14 @@ constexpr char kBusy[] =
 
 }  // namespace
 
+// What Shutdown needs of a connection, whatever its stream.
+class ConnectionBase {
+ public:
+  virtual ~ConnectionBase() = default;
+  // Closes the socket: pending operations end with operation_aborted. I/O thread only.
+  virtual void Abort() = 0;
+};
+
 class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, HttpHandler handler)
@@ -76,34 +86,12 @@ class HttpServer::Impl {
 
   ~Impl() { Shutdown(); }
 
-  // With a certificate: TLS 1.2 or later, the chain and key from PEM files, and with a client CA,
-  // a client certificate it signed is required.
   absl::Status ConfigureTls() {
     if (options_.tls_cert_file.empty()) return absl::OkStatus();
-    tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                      asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-    SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
-    boost::system::error_code ec;
-    tls_->use_certificate_chain_file(options_.tls_cert_file, ec);
-    if (ec) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--tls-cert: cannot use ", options_.tls_cert_file, " for HTTP: ", ec.message()));
-    }
-    tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
-    if (ec) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--tls-key: cannot use ", options_.tls_key_file, " for HTTP: ", ec.message()));
-    }
-    if (!options_.tls_client_ca_file.empty()) {
-      tls_->load_verify_file(options_.tls_client_ca_file, ec);
-      if (ec) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--tls-client-ca: cannot use ", options_.tls_client_ca_file, " for HTTP: ", ec.message()));
-      }
-      tls_->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
-    }
+    absl::StatusOr<std::unique_ptr<asio::ssl::context>> tls = MakeServerTlsContext(
+        options_.tls_cert_file, options_.tls_key_file, options_.tls_client_ca_file);
+    if (!tls.ok()) return tls.status();
+    tls_ = std::move(*tls);
     return absl::OkStatus();
   }
 
@@ -145,12 +133,25 @@ class HttpServer::Impl {
 
   int port() const { return port_; }
 
+  // Stops accepting and closes every connection (on the I/O thread, waited for), lets running
+  // handlers finish (their answers are dropped), then stops the I/O thread.
   void Shutdown() {
     if (shut_down_.exchange(true)) return;
-    asio::post(io_, [this] {
-      boost::system::error_code ignored;
-      acceptor_.close(ignored);
-    });
+    if (io_thread_.joinable()) {
+      std::promise<void> closed;
+      std::future<void> done = closed.get_future();
+      asio::post(io_, [this, &closed] {
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+        accept_retry_.cancel();
+        for (const std::weak_ptr<ConnectionBase>& w : live_) {
+          if (std::shared_ptr<ConnectionBase> c = w.lock()) c->Abort();
+        }
+        live_.clear();
+        closed.set_value();
+      });
+      done.wait_for(std::chrono::seconds(5));
+    }
     workers_.Shutdown();  // running handlers finish; queued ones are dropped
     io_.stop();
     if (io_thread_.joinable()) io_thread_.join();
@@ -195,6 +196,8 @@ class HttpServer::Impl {
   std::atomic<bool> shut_down_{false};
   int port_ = 0;
   std::unique_ptr<asio::ssl::context> tls_;  // null: plaintext
+  // Open connections, to close them at Shutdown. Touched on the I/O thread only.
+  std::vector<std::weak_ptr<ConnectionBase>> live_;
   asio::io_context io_{1};
   tcp::acceptor acceptor_;
   asio::steady_timer accept_retry_{io_};
@@ -208,7 +211,7 @@ namespace {
 // one deadline), hand it to a worker, write the answer, repeat while keep-alive. One request at a
 // time. `Stream` is beast::tcp_stream, or beast::ssl_stream over one.
 template <class Stream>
-class Connection : public std::enable_shared_from_this<Connection<Stream>> {
+class Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
  public:
@@ -221,7 +224,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     const tcp::endpoint remote = tcp().socket().remote_endpoint(ec);
     if (!ec) peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
   }
-  ~Connection() { server_->Release(peer_key_); }
+  ~Connection() override { server_->Release(peer_key_); }
+
+  void Abort() override { Close(); }
 
   void Start() {
     if constexpr (kTls) {
@@ -229,6 +234,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       tcp().expires_after(ToSteady(options().request_timeout));
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec == beast::error::timeout) self->server_->Strike(self->peer_key_);
                                 if (ec) return self->Close();
                                 self->WaitForRequest();
                               });
@@ -286,6 +292,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
     bhttp::request<bhttp::string_body> msg = parser_->release();
     keep_alive_ = msg.keep_alive();
+    head_ = msg.method() == bhttp::verb::head;
     HttpRequest request;
     request.method = std::string(msg.method_string());
     if (!ParseTarget(std::string(msg.target()), &request.path, &request.query)) {
@@ -315,6 +322,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   // An answer after which the connection closes (the request could not be read to its end).
   void Refuse(HttpResponse response) {
     keep_alive_ = false;
+    head_ = false;
     Write(std::move(response));
   }
 
@@ -326,10 +334,16 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     msg->set(bhttp::field::server, "authd");
     msg->set("X-Content-Type-Options", "nosniff");
     msg->set(bhttp::field::cache_control, "no-store");
-    msg->body() = std::move(response.body);
     msg->keep_alive(keep_alive_);
-    // 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 8.6).
-    if (response.status != 204 && response.status != 304) msg->prepare_payload();
+    if (response.status == 204 || response.status == 304) {
+      // No body and no Content-Length (RFC 9110 8.6).
+    } else if (head_) {
+      // The length GET would send, and no body (RFC 9110 9.3.2).
+      msg->content_length(response.body.size());
+    } else {
+      msg->body() = std::move(response.body);
+      msg->prepare_payload();
+    }
     tcp().expires_after(ToSteady(options().request_timeout));
     bhttp::async_write(stream_, *msg,
                        [self = this->shared_from_this(), msg](beast::error_code ec, std::size_t) {
@@ -362,6 +376,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   // Without a TLS close_notify under TLS: every answer is framed by its length, so a truncation
   // cannot pass for a whole answer, and waiting for the peer's close_notify could hold the socket.
   void Close() {
+    if constexpr (kTls) {
+      // Closed cleanly as far as OpenSSL is concerned, so the session stays resumable (else it
+      // is dropped from the server's session cache as if the connection had failed).
+      SSL_set_shutdown(stream_.native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    }
     beast::error_code ignored;
     tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
     tcp().close();
@@ -373,6 +392,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool keep_alive_ = true;
+  bool head_ = false;  // the request being answered is a HEAD
   std::string peer_;
 };
 
@@ -385,18 +405,38 @@ void HttpServer::Impl::Accept() {
       std::string peer_key = PeerKeyOf(socket);
       if (Admit(peer_key) != net::AdmitVerdict::kAdmitted) {
         beast::error_code ignored;
-        socket.non_blocking(true, ignored);
-        socket.write_some(asio::buffer(kBusy, sizeof(kBusy) - 1), ignored);
+        if (tls_ == nullptr) {  // a TLS client could not read a plaintext answer
+          socket.non_blocking(true, ignored);
+          socket.write_some(asio::buffer(kBusy, sizeof(kBusy) - 1), ignored);
+        }
         socket.close(ignored);
       } else {
-        if (tls_ != nullptr) {
-          std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
-              std::move(socket), this, std::move(peer_key), *tls_)
-              ->Start();
-        } else {
-          std::make_shared<Connection<beast::tcp_stream>>(std::move(socket), this,
-                                                         std::move(peer_key))
-              ->Start();
+        // Once constructed, the connection owns the admitted slot (its destructor releases it).
+        bool owned = false;
+        try {
+          std::shared_ptr<ConnectionBase> c;
+          if (tls_ != nullptr) {
+            auto tls = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
+                std::move(socket), this, peer_key, *tls_);
+            owned = true;
+            tls->Start();
+            c = std::move(tls);
+          } else {
+            auto plain = std::make_shared<Connection<beast::tcp_stream>>(std::move(socket), this,
+                                                                         peer_key);
+            owned = true;
+            plain->Start();
+            c = std::move(plain);
+          }
+          // Forget the closed ones as new ones come, so the list stays as long as the open set.
+          live_.erase(std::remove_if(live_.begin(), live_.end(),
+                                     [](const std::weak_ptr<ConnectionBase>& w) { return w.expired(); }),
+                      live_.end());
+          live_.push_back(c);
+        } catch (const std::exception& e) {
+          // SSL_new or an allocation failed.
+          if (!owned) Release(peer_key);
+          LogWarning(absl::StrCat("http: could not set up a connection: ", e.what()));
         }
       }
     } else {

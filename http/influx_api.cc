@@ -125,20 +125,41 @@ InfluxApi::InfluxApi(std::shared_ptr<grpc::Channel> channel, InfluxApiOptions op
   routes_.Add("GET", "/api/v2/config", kConfig);
 }
 
+namespace {
+// The address of the client whose request this thread is handling (Handle's RAII below).
+thread_local const std::string* current_peer = nullptr;
+
+class CurrentPeer {
+ public:
+  explicit CurrentPeer(const std::string* peer) { current_peer = peer; }
+  ~CurrentPeer() { current_peer = nullptr; }
+};
+}  // namespace
+
 std::unique_ptr<grpc::ClientContext> InfluxApi::Context(const std::string& credentials) const {
   auto c = std::make_unique<grpc::ClientContext>();
   c->set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
   if (!credentials.empty()) c->AddMetadata("authorization", credentials);
+  if (!options_.peer_secret.empty() && current_peer != nullptr && !current_peer->empty() &&
+      Printable(*current_peer)) {
+    c->AddMetadata(kHttpPeerMetadata, absl::StrCat(options_.peer_secret, " ", *current_peer));
+  }
   return c;
 }
 
 HttpResponse InfluxApi::Handle(const HttpRequest& request) const {
-  const RouteMatch m = routes_.Find(request.method, request.path);
+  CurrentPeer peer(&request.peer);
+  // HEAD is GET without the body (the server drops it), wherever GET is served.
+  RouteMatch m = routes_.Find(request.method, request.path);
+  if (m.kind == RouteMatch::Kind::kWrongMethod && request.method == "HEAD") {
+    RouteMatch get = routes_.Find("GET", request.path);
+    if (get.kind == RouteMatch::Kind::kFound) m = std::move(get);
+  }
   if (m.kind == RouteMatch::Kind::kNoPath) {
     // The web UI: its exact files, from memory (http/ui_assets.h); nothing else outside the API.
     if (request.method == "GET" || request.method == "HEAD") {
       if (const UiAsset* asset = FindUiAsset(request.path)) {
-        return UiResponse(*asset, request.method == "HEAD");
+        return UiResponse(*asset);
       }
     }
     return ErrorResponse(404, kCodeNotFound, "path not found");

@@ -36,6 +36,9 @@ struct InfluxApiOptions {
   bool tls = false;
   // Reported by /health, /ping and /api/v2.
   std::string version;
+  // The secret of `authd-http-peer` metadata (kHttpPeerMetadata): with it, authd's logs name the
+  // HTTP client's address, not the in-process channel. Default: empty (not sent).
+  std::string peer_secret;
 };
 
 class InfluxApi {
@@ -100,7 +103,8 @@ class InfluxApi {
   HttpResponse ListUsers(const HttpRequest& r, const std::string& credentials) const;
   HttpResponse Config(const std::string& credentials) const;
 
-  // A client context with the deadline and, when given, the `authorization` metadata.
+  // A client context with the deadline and, when given, the `authorization` metadata and the
+  // client's address (of the request this thread is handling: Handle sets it).
   std::unique_ptr<grpc::ClientContext> Context(const std::string& credentials) const;
 
   InfluxApiOptions options_;

@@ -1,6 +1,7 @@
 // InfluxApi's routes for orgs, buckets, users, /me, /resources and /config: each one gRPC call
 // (TenantService, SessionService, AdminService) and InfluxDB's JSON for its answer. Lists follow
-// InfluxDB's `offset` and `limit` (default 20, at most 100) over the caller's readable items.
+// InfluxDB's `offset` and `limit` (default 20, at most 100) over the caller's readable items, and
+// read no more pages than those need.
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/client_context.h>
 
@@ -40,17 +41,18 @@ bool ParseWindow(const HttpRequest& r, Window* w, HttpResponse* error) {
   return true;
 }
 
-// Reads every page of a paged list call into `out`.
+// Reads pages of a paged list call into `out` until it holds `enough` items or the list ends.
 template <typename Request, typename Response, typename Call, typename Items>
-grpc::Status ReadAll(Request req, Call call, Items items, Json* out) {
-  for (;;) {
+grpc::Status ReadAll(Request req, Call call, Items items, size_t enough, Json* out) {
+  while (out->size() < enough) {
     Response resp;
     grpc::Status s = call(req, &resp);
     if (!s.ok()) return s;
     items(resp, out);
-    if (resp.next_page_token().empty()) return grpc::Status::OK;
+    if (resp.next_page_token().empty()) break;
     req.set_page_token(resp.next_page_token());
   }
+  return grpc::Status::OK;
 }
 
 Json Slice(const Json& all, const Window& w) {
@@ -199,7 +201,7 @@ HttpResponse InfluxApi::ListOrgs(const HttpRequest& r, const std::string& creden
         [](const authd::v1::ListOrgsResponse& resp, Json* out) {
           for (const auto& o : resp.orgs()) out->push_back(OrgJson(o));
         },
-        &all);
+        w.offset + w.limit, &all);
     if (!s.ok()) return CallError(s);
   }
   return JsonReply(200, ListBody("/api/v2/orgs", "orgs", Slice(all, w)));
@@ -242,7 +244,7 @@ HttpResponse InfluxApi::ListBuckets(const HttpRequest& r, const std::string& cre
       [](const authd::v1::ListBucketsResponse& resp, Json* out) {
         for (const auto& b : resp.buckets()) out->push_back(BucketJson(b));
       },
-      &all);
+      w.offset + w.limit, &all);
   if (!s.ok()) return CallError(s);
   return JsonReply(200, ListBody("/api/v2/buckets", "buckets", Slice(all, w)));
 }
@@ -270,7 +272,7 @@ HttpResponse InfluxApi::ListUsers(const HttpRequest& r, const std::string& crede
         [](const authd::v1::ListUsersResponse& resp, Json* out) {
           for (const auto& u : resp.users()) out->push_back(UserJson(u));
         },
-        &all);
+        w.offset + w.limit, &all);
     if (!s.ok()) return CallError(s);
   }
   return JsonReply(200, ListBody("/api/v2/users", "users", Slice(all, w)));

@@ -12,14 +12,14 @@ const UiAsset* FindUiAsset(absl::string_view path) {
   return nullptr;
 }
 
-HttpResponse UiResponse(const UiAsset& asset, bool head) {
+HttpResponse UiResponse(const UiAsset& asset) {
   HttpResponse r;
   r.status = 200;
   r.headers.emplace_back("Content-Type", std::string(asset.content_type));
   r.headers.emplace_back("Content-Security-Policy", kUiContentSecurityPolicy);
   r.headers.emplace_back("X-Frame-Options", "DENY");
   r.headers.emplace_back("Referrer-Policy", "no-referrer");
-  if (!head) r.body = std::string(asset.body);
+  r.body = std::string(asset.body);
   return r;
 }
 

@@ -26,8 +26,8 @@ extern const size_t kUiAssetCount;
 // The asset served at `path` ("/" is "/index.html"), or nullptr.
 const UiAsset* FindUiAsset(absl::string_view path);
 
-// The answer to GET (or HEAD: no body) of `asset`, with the security headers.
-HttpResponse UiResponse(const UiAsset& asset, bool head);
+// The answer to GET of `asset`, with the security headers (the server sends a HEAD its headers).
+HttpResponse UiResponse(const UiAsset& asset);
 
 // The Content-Security-Policy of every UI answer.
 inline constexpr char kUiContentSecurityPolicy[] =

@@ -6,6 +6,7 @@
 #include "authz/token.h"
 #include "authz/token_hash.h"
 #include "base/log.h"
+#include "http/http_message.h"
 
 namespace authd::services {
 namespace {
@@ -54,6 +55,18 @@ absl::StatusOr<authz::Principal> CallerAuthenticator::Authenticate(
 }
 
 std::string CallerAuthenticator::PeerOf(const grpc::ServerContext& context) const {
+  if (!http_peer_secret_.empty()) {
+    const auto& md = context.client_metadata();
+    auto it = md.find(http::kHttpPeerMetadata);
+    if (it != md.end()) {
+      absl::string_view value(it->second.data(), it->second.size());
+      const size_t space = value.find(' ');
+      if (space != absl::string_view::npos &&
+          authz::DigestEquals(authz::DigestToken(value.substr(0, space)), http_peer_digest_)) {
+        return absl::StrCat("http:", value.substr(space + 1));
+      }
+    }
+  }
   return front_ != nullptr ? front_->PeerOf(context.peer()) : context.peer();
 }
 

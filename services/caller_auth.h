@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "authz/principal.h"
 #include "authz/session_table.h"
+#include "authz/token_hash.h"
 #include "authz/token_index.h"
 #include "net/h2_front.h"
 
@@ -29,11 +30,19 @@ class CallerAuthenticator {
  public:
   // `front` (may be null) names the client behind a gRPC peer string: gRPC sees the HTTP/2
   // front's socketpair ("fd:N"), not the client's address.
+  // `http_peer_secret` (may be empty) proves a call came from authd's own HTTP API on the
+  // in-process channel: only then is its `authd-http-peer` metadata believed (see PeerOf).
   CallerAuthenticator(const authz::TokenIndex* index, authz::SessionTable* sessions,
-                      const net::H2Front* front = nullptr)
-      : index_(index), sessions_(sessions), front_(front) {}
+                      const net::H2Front* front = nullptr, std::string http_peer_secret = "")
+      : index_(index),
+        sessions_(sessions),
+        front_(front),
+        http_peer_secret_(std::move(http_peer_secret)),
+        http_peer_digest_(authz::DigestToken(http_peer_secret_)) {}
 
-  // The client's address for logs ("ipv4:127.0.0.1:5000").
+  // The client's address for logs ("ipv4:127.0.0.1:5000"; "http:127.0.0.1:5000" for a call the
+  // HTTP API made for a client, named by `authd-http-peer: <secret> <address>`, which a network
+  // client cannot forge without the per-process secret).
   std::string PeerOf(const grpc::ServerContext& context) const;
 
   // Errors: kUnauthenticated "authorization metadata is missing" / "... scheme is invalid",
@@ -48,6 +57,8 @@ class CallerAuthenticator {
  private:
   const authz::TokenIndex* index_;
   authz::SessionTable* sessions_;
+  const std::string http_peer_secret_;
+  const authz::TokenDigest http_peer_digest_;  // compared in constant time
   const net::H2Front* front_;
 };
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "authz/token.h"
 #include "base/log.h"
 #include "base/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
@@ -177,8 +178,10 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
         "); they keep working. Was authd started with --use-hashed-tokens=false by mistake?"));
   }
 
+  // Proves, per process, that `authd-http-peer` metadata comes from our own HTTP API.
+  const std::string http_peer_secret = options.http_listen.empty() ? "" : authz::GenerateToken();
   s->auth_ = std::make_unique<CallerAuthenticator>(s->index_.get(), s->sessions_.get(),
-                                                   s->front_.get());
+                                                   s->front_.get(), http_peer_secret);
   s->passwords_ = std::make_unique<PasswordHasher>(options.max_concurrent_password_hashes);
   s->info_.version = kAuthdVersion;
   s->info_.data_dir = options.data_dir;
@@ -246,6 +249,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
     http::InfluxApiOptions api;
     api.version = kAuthdVersion;
     api.tls = !options.tls_cert.empty();
+    api.peer_secret = http_peer_secret;
     s->http_api_ = std::make_unique<http::InfluxApi>(
         s->server_->InProcessChannel(grpc::ChannelArguments()), api);
     http::HttpServerOptions http_options;

@@ -371,7 +371,10 @@ document.addEventListener('DOMContentLoaded', () => {
   $('create-form').addEventListener('submit', (ev) => { ev.preventDefault(); submitCreate(); });
   $('create-cancel').addEventListener('click', () => $('create-dialog').close());
   $('secret-copy').addEventListener('click', copySecret);
-  $('secret-close').addEventListener('click', () => $('secret-dialog').close());
+  $('secret-close').addEventListener('click', () => {
+    $('secret-value').value = '';
+    $('secret-dialog').close();
+  });
   // The token leaves the page with the dialog, however it closes (button or Escape).
   $('secret-dialog').addEventListener('close', () => { $('secret-value').value = ''; });
   $('rename-form').addEventListener('submit', (ev) => { ev.preventDefault(); submitRename(); });

@@ -416,9 +416,25 @@ TEST_F(HttpApiE2eTest, TheWebUiIsServedFromMemoryWithItsSecurityHeadersAndNothin
   HttpReply js = Call("GET", "/app.js");
   EXPECT_EQ(js.status, 200);
   EXPECT_TRUE(absl::StartsWith(js.Header("Content-Type"), "text/javascript"));
-  HttpReply head = Call("HEAD", "/app.css");
-  EXPECT_EQ(head.status, 200);
-  EXPECT_EQ(head.body, "");
+  // HEAD: GET's headers, Content-Length included, and no body: the connection stays usable.
+  {
+    RawConnection c(authd_->http_port());
+    ASSERT_TRUE(c.Send("HEAD /app.css HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "HEAD /api/v2/authorizations HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    bool closed = false;
+    const std::string all = c.ReadUntilClosed(absl::Seconds(5), &closed);
+    const std::string css = Call("GET", "/app.css").body;
+    EXPECT_TRUE(absl::StartsWith(all, "HTTP/1.1 200 OK\r\n")) << all;
+    EXPECT_TRUE(absl::StrContains(all, absl::StrCat("Content-Length: ", css.size(), "\r\n"))) << all;
+    EXPECT_FALSE(absl::StrContains(all, css.substr(0, 40))) << "a HEAD answer carries no body";
+    // The 401 to the second HEAD has no body either, so the third answer parses: 204.
+    const size_t second = all.find("HTTP/1.1 401");
+    const size_t third = all.find("HTTP/1.1 204");
+    ASSERT_NE(second, std::string::npos) << all;
+    ASSERT_NE(third, std::string::npos) << all;
+    EXPECT_EQ(all.find("{\"code\"", second), std::string::npos) << all;
+  }
   // Nothing but those files: traversal, encoded traversal, other files, NULs.
   for (const char* path : {"/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/app.js/../../x",
                            "/ui/app.js", "/BUILD.bazel", "//etc/passwd", "/index.html/",
@@ -431,6 +447,23 @@ TEST_F(HttpApiE2eTest, TheWebUiIsServedFromMemoryWithItsSecurityHeadersAndNothin
   EXPECT_EQ(Call("GET", "/index.html%00").status, 400);
   // Writes to the UI's paths are not a thing.
   EXPECT_EQ(Call("POST", "/index.html", {}, "x").status, 404);
+}
+
+TEST_F(HttpApiE2eTest, TheLogNamesTheHttpClientAndCannotBeToldAnotherAddressOverGrpc) {
+  ASSERT_NO_FATAL_FAILURE(RunSetup());
+  ExpectError(Call("GET", "/api/v2/me", Token("authd_not-a-real-token")), 401, "unauthorized");
+  // A gRPC caller sending the HTTP API's peer metadata without the process's secret is not
+  // believed: the log names its real connection.
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Token authd_another-fake-token");
+  ctx.AddMetadata("authd-http-peer", "guess 6.6.6.6:1");
+  v1::User user;
+  grpc::Status s = grpc_->session->GetCurrentUser(&ctx, v1::GetCurrentUserRequest(), &user);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  const std::string log = authd_->Log();
+  EXPECT_TRUE(absl::StrContains(log, "authentication failed: malformed token peer=http:127.0.0.1:"))
+      << log;
+  EXPECT_FALSE(absl::StrContains(log, "6.6.6.6")) << log;
 }
 
 TEST_F(HttpApiE2eTest, KeepAliveServesManyRequestsOnOneConnection) {

@@ -38,7 +38,9 @@ struct ChildSpec {
   int stdin_fd = -1;
   // Descriptors the child closes before exec (the parent's ends of pipes).
   std::vector<int> close_in_child;
-  // Killed (SIGKILL) when the thread that started it exits, so a crashed test leaves no servers.
+  // Killed (SIGKILL) when the *thread* that started it exits (PR_SET_PDEATHSIG follows the
+  // forking thread, not the process), so a crashed test leaves no servers. Only from a thread that
+  // outlives the child (the test's main thread), never from a std::async or worker thread.
   bool die_with_parent = false;
 };
 

@@ -75,6 +75,17 @@ absl::StatusOr<HttpReply> Exchange(Stream& stream, int port, const std::string& 
   return reply;
 }
 
+// TLS 1.3 hands out resumable sessions in NewSessionTicket messages after the handshake; OpenSSL
+// reports them to this callback (SSL_get1_session may return one already spent).
+thread_local SSL_SESSION** ticket_sink = nullptr;
+
+int OnNewSession(SSL*, SSL_SESSION* session) {
+  if (ticket_sink == nullptr) return 0;
+  if (*ticket_sink != nullptr) SSL_SESSION_free(*ticket_sink);
+  *ticket_sink = session;
+  return 1;  // we keep the reference
+}
+
 }  // namespace
 
 absl::StatusOr<HttpReply> HttpCall(int port, const std::string& method, const std::string& target,
@@ -96,12 +107,31 @@ absl::StatusOr<HttpReply> HttpCall(int port, const std::string& method, const st
     if (!ec) ctx.use_private_key_file(tls->key_file, asio::ssl::context::pem, ec);
     if (ec) return absl::InvalidArgumentError(absl::StrCat("client certificate: ", ec.message()));
   }
+  if (tls->save_session != nullptr) {
+    *tls->save_session = nullptr;
+    SSL_CTX_set_session_cache_mode(ctx.native_handle(),
+                                   SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx.native_handle(), OnNewSession);
+  }
+  ticket_sink = tls->save_session;
   asio::ssl::stream<asio::ip::tcp::socket&> stream(socket, ctx);
   stream.set_verify_mode(asio::ssl::verify_peer);
   stream.set_verify_callback(asio::ssl::host_name_verification("127.0.0.1"));
+  if (tls->resume_session != nullptr) SSL_set_session(stream.native_handle(), tls->resume_session);
   stream.handshake(asio::ssl::stream_base::client, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("tls handshake: ", ec.message()));
-  return Exchange(stream, port, method, target, headers, body);
+  if (ec) {
+    ticket_sink = nullptr;
+    return absl::UnavailableError(absl::StrCat("tls handshake: ", ec.message()));
+  }
+  absl::StatusOr<HttpReply> reply = Exchange(stream, port, method, target, headers, body);
+  if (tls->session_reused != nullptr) {
+    *tls->session_reused = SSL_session_reused(stream.native_handle()) == 1;
+  }
+  // A close_notify: without it OpenSSL counts the connection as failed and marks its session
+  // (the ticket we keep) not resumable. One call: send ours, do not wait for the server's.
+  SSL_shutdown(stream.native_handle());
+  ticket_sink = nullptr;
+  return reply;
 }
 
 RawConnection::RawConnection(int port) {

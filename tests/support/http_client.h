@@ -4,6 +4,8 @@
 #ifndef AUTHD_TESTS_SUPPORT_HTTP_CLIENT_H_
 #define AUTHD_TESTS_SUPPORT_HTTP_CLIENT_H_
 
+#include <openssl/ssl.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +33,13 @@ struct HttpsOptions {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
+  // Session resumption: when `save_session` is set, it gets the resumable session the server
+  // issued (a TLS 1.3 ticket; free it with SSL_SESSION_free; null if none came); when
+  // `resume_session` is set, the handshake offers it, and `*session_reused` says whether the
+  // server resumed it.
+  SSL_SESSION** save_session = nullptr;
+  SSL_SESSION* resume_session = nullptr;
+  bool* session_reused = nullptr;
 };
 
 // One request on a new connection to 127.0.0.1:`port`; fails on a socket error, a TLS error or

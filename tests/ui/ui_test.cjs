@@ -4,7 +4,7 @@
 // page back to sign-in. Also: the strict CSP holds (no violation, no page error), the new token is
 // in no storage, cookie or URL, and the answers carry the security headers.
 // Usage: node ui_test.cjs http://127.0.0.1:PORT http://127.0.0.1:PORT2 SCREENSHOT_DIR
-//   (PORT2: an authd with a 3 s session TTL; ui_test.sh starts both.)
+//   (PORT2: an authd with an 8 s session TTL; ui_test.sh starts both.)
 'use strict';
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
@@ -108,6 +108,7 @@ async function step(name, fn) {
       const stored = await page.evaluate(() => JSON.stringify([localStorage, sessionStorage, location.href, document.cookie]));
       assert.ok(!stored.includes(token), 'the token must not be stored or in the URL');
       await page.click('#secret-close');
+      await page.locator('#secret-dialog').waitFor({ state: 'hidden' });
       assert.equal(await page.inputValue('#secret-value'), '', 'closed: the token is gone from the page');
       const row = page.locator('#tokens-body tr', { hasText: 'metrics reader' });
       await row.waitFor();
@@ -187,7 +188,7 @@ async function step(name, fn) {
       await p.fill('#signin-password', password);
       await p.click('#signin-submit');
       await p.locator('#tokens-body tr').first().waitFor();
-      await new Promise((r) => setTimeout(r, 4000));  // the TTL is 3 s
+      await new Promise((r) => setTimeout(r, 9000));  // the TTL is 8 s
       await p.selectOption('#filter-status', 'active');
       await p.selectOption('#filter-org', { index: 1 });  // reloads the list: 401
       await p.locator('#signin-error', { hasText: 'Your session has ended' }).waitFor();

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts two real authd with their HTTP API on 127.0.0.1 (one with a 3 s session TTL) and drives
+# Starts two real authd with their HTTP API on 127.0.0.1 (one with an 8 s session TTL) and drives
 # the web UI in Debian's Chromium with playwright-core (ui_test.cjs). Needs /usr/bin/chromium and
 # $AUTHD_TOOLS/node_modules/playwright-core (tools/install_deps.sh installs both; tools/test.sh
 # passes --test_env=AUTHD_TOOLS). Screenshots go to $TEST_UNDECLARED_OUTPUTS_DIR.
@@ -36,7 +36,7 @@ start() {
 }
 start main
 main_port=$port
-start short --session-ttl=3s
+start short --session-ttl=8s
 short_port=$port
 
 status=0
