@@ -21,6 +21,16 @@ machine_env() {
   echo "load average at start: $(loadavg)"
 }
 
+# BENCH_PIN=1: servers on CPU 0 (SERVER_PIN), clients on CPU 1 (CLIENT_PIN); else both empty.
+set_pins() {
+  SERVER_PIN=()
+  CLIENT_PIN=()
+  if [ "${BENCH_PIN:-0}" = 1 ]; then
+    SERVER_PIN=(taskset -c 0)
+    CLIENT_PIN=(taskset -c 1)
+  fi
+}
+
 # Processes a bench script started: stopped (SIGTERM, then reaped) on exit by `cleanup`, which
 # each script installs with `trap cleanup EXIT`.
 PIDS=()

@@ -31,12 +31,7 @@ mkdir -p "$OUT"
 has_part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 BIN=/opt-output-dir-not-known-yet  # set after the build; `run` prints it as $BIN
 
-SERVER_PIN=()
-CLIENT_PIN=()
-if [ "${BENCH_PIN:-0}" = 1 ]; then
-  SERVER_PIN=(taskset -c 0)
-  CLIENT_PIN=(taskset -c 1)
-fi
+set_pins
 
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -16,12 +16,7 @@ DURATION=${BENCH_DURATION:-3}
 WARMUP=${BENCH_WARMUP:-1}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/authd-bench-http.XXXXXX)}
 mkdir -p "$OUT"
-SERVER_PIN=()
-CLIENT_PIN=()
-if [ "${BENCH_PIN:-0}" = 1 ]; then
-  SERVER_PIN=(taskset -c 0)
-  CLIENT_PIN=(taskset -c 1)
-fi
+set_pins
 trap cleanup EXIT
 
 tools/bazel.sh build -c opt //services:authd //bench:http_bench >&2
