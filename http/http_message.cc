@@ -1,6 +1,7 @@
 #include "http/http_message.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/str_split.h"
 
 namespace authd::http {
@@ -62,6 +63,22 @@ HttpResponse JsonResponse(int status, std::string body) {
 bool ParseTarget(absl::string_view target, std::string* path,
                  std::vector<std::pair<std::string, std::string>>* query) {
   query->clear();
+  // The absolute form ("http://host/path?q"), which a server must accept (RFC 9112 3.2.2): the
+  // path and query are what count; the authority is the Host's business.
+  for (absl::string_view scheme : {"http://", "https://"}) {
+    if (absl::StartsWithIgnoreCase(target, scheme)) {
+      target.remove_prefix(scheme.size());
+      const size_t slash = target.find_first_of("/?");
+      if (slash == absl::string_view::npos) {
+        target = "/";
+      } else if (target[slash] == '?') {
+        return false;  // "http://host?x": no path
+      } else {
+        target.remove_prefix(slash);
+      }
+      break;
+    }
+  }
   const size_t q = target.find('?');
   absl::string_view raw_path = target.substr(0, q);
   if (raw_path.empty() || raw_path[0] != '/') return false;

@@ -51,8 +51,9 @@ struct HttpResponse {
 // A JSON response (`Content-Type: application/json; charset=utf-8`).
 HttpResponse JsonResponse(int status, std::string body);
 
-// Splits a request target ("/a%20b?x=1&y") into a decoded path and query. False on a
-// malformed percent escape, a decoded NUL, or a path that does not start with '/'.
+// Splits a request target ("/a%20b?x=1&y", or the absolute form "http://host/a?x=1") into a
+// decoded path and query. False on a malformed percent escape, a decoded NUL, or a path that does
+// not start with '/'.
 bool ParseTarget(absl::string_view target, std::string* path,
                  std::vector<std::pair<std::string, std::string>>* query);
 

@@ -263,8 +263,33 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
         });
   }
 
+  // The header first: a client that sent `Expect: 100-continue` waits for our go-ahead before
+  // the body (curl does for large bodies), and one whose header is already too big or whose
+  // Content-Length is over the limit is refused before it sends the body at all.
   void ReadRequest() {
     tcp().expires_after(ToSteady(options().request_timeout));
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec || self->parser_->is_done()) return self->OnRead(ec);
+          const auto& header = self->parser_->get();
+          if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
+            return self->SendContinue();
+          }
+          self->ReadBody();
+        });
+  }
+
+  void SendContinue() {
+    auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+    bhttp::async_write(stream_, *interim,
+                       [self = this->shared_from_this(), interim](beast::error_code ec, std::size_t) {
+                         if (ec) return self->Close();
+                         self->ReadBody();
+                       });
+  }
+
+  void ReadBody() {
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                         self->OnRead(ec);

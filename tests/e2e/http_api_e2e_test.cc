@@ -466,6 +466,31 @@ TEST_F(HttpApiE2eTest, TheLogNamesTheHttpClientAndCannotBeToldAnotherAddressOver
   EXPECT_FALSE(absl::StrContains(log, "6.6.6.6")) << log;
 }
 
+TEST_F(HttpApiE2eTest, ExpectContinueGetsTheGoAheadAndAnOversizedBodyIsRefusedBeforeItIsSent) {
+  ASSERT_NO_FATAL_FAILURE(RunSetup());
+  // As curl sends a large body: the header alone, then wait for 100 Continue.
+  const std::string body = json{{"name", "continued"}}.dump();
+  RawConnection c(authd_->http_port());
+  ASSERT_TRUE(c.Send(absl::StrCat("POST /api/v2/orgs HTTP/1.1\r\nHost: x\r\nAuthorization: Token ",
+                                  operator_, "\r\nExpect: 100-continue\r\nContent-Length: ",
+                                  body.size(), "\r\nConnection: close\r\n\r\n")));
+  bool closed = false;
+  const std::string go = c.ReadUntilClosed(absl::Milliseconds(500), &closed);
+  EXPECT_TRUE(absl::StartsWith(go, "HTTP/1.1 100 Continue\r\n")) << go;
+  ASSERT_TRUE(c.Send(body));
+  const std::string answer = c.ReadUntilClosed(absl::Seconds(5), &closed);
+  EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 201")) << answer;
+  // Too big for the limit: refused at the header, no 100 Continue.
+  RawConnection big(authd_->http_port());
+  ASSERT_TRUE(big.Send(absl::StrCat("POST /api/v2/orgs HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n",
+                                    "Content-Length: ", 20 << 20, "\r\n\r\n")));
+  const std::string refused = big.ReadUntilClosed(absl::Seconds(5), &closed);
+  EXPECT_TRUE(absl::StartsWith(refused, "HTTP/1.1 413")) << refused;
+  // The absolute form is served like the origin form.
+  HttpReply absolute = Call("GET", absl::StrCat("http://127.0.0.1:", authd_->http_port(), "/api/v2/setup"));
+  EXPECT_EQ(absolute.status, 200) << absolute.body;
+}
+
 TEST_F(HttpApiE2eTest, KeepAliveServesManyRequestsOnOneConnection) {
   ASSERT_NO_FATAL_FAILURE(RunSetup());
   RawConnection c(authd_->http_port());

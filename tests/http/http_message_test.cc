@@ -21,10 +21,24 @@ TEST(ParseTargetTest, DecodesPathAndQuery) {
   EXPECT_TRUE(query.empty());
 }
 
+TEST(ParseTargetTest, TheAbsoluteFormCountsByItsPathAndQuery) {
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> query;
+  ASSERT_TRUE(ParseTarget("http://127.0.0.1:8086/api/v2/orgs?org=a", &path, &query));
+  EXPECT_EQ(path, "/api/v2/orgs");
+  ASSERT_EQ(query.size(), 1u);
+  ASSERT_TRUE(ParseTarget("HTTPS://example/", &path, &query));
+  EXPECT_EQ(path, "/");
+  ASSERT_TRUE(ParseTarget("http://example", &path, &query));
+  EXPECT_EQ(path, "/");
+  EXPECT_FALSE(ParseTarget("http://example?x=1", &path, &query));
+  EXPECT_FALSE(ParseTarget("ftp://example/x", &path, &query));
+}
+
 TEST(ParseTargetTest, RefusesMalformedTargets) {
   std::string path;
   std::vector<std::pair<std::string, std::string>> query;
-  for (const char* bad : {"", "api/v2", "http://h/x", "/a%", "/a%2", "/a%zz", "/a%00b",
+  for (const char* bad : {"", "api/v2", "h://x/y", "/a%", "/a%2", "/a%zz", "/a%00b",
                           "/a?x=%0", "/a?x=%00", "/a?%g1=1"}) {
     SCOPED_TRACE(bad);
     EXPECT_FALSE(ParseTarget(bad, &path, &query));
