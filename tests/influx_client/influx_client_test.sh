@@ -11,12 +11,13 @@ set -euo pipefail
 runfiles=${TEST_SRCDIR:-$0.runfiles}/authd
 authd=$runfiles/services/authd
 dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/influx_client.XXXXXX")
+: >"$dir/authd.log"  # exists before the first read below, however the child is scheduled
 "$authd" --listen=127.0.0.1:0 --data-dir="$dir/data" --http-listen=127.0.0.1:0 >"$dir/authd.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 port=""
 for _ in $(seq 1 300); do
-  port=$(sed -n 's|.*HTTP API (InfluxDB /api/v2) at http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$dir/authd.log")
+  port=$(sed -n 's|.*HTTP API (InfluxDB /api/v2) at http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$dir/authd.log" || true)
   [ -n "$port" ] && grep -q "listening on" "$dir/authd.log" && break
   kill -0 $pid 2>/dev/null || { cat "$dir/authd.log" >&2; echo "FAIL: authd exited" >&2; exit 1; }
   sleep 0.1

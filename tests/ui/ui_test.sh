@@ -14,18 +14,19 @@ authd=$runfiles/services/authd
 dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/ui.XXXXXX")
 shots=${TEST_UNDECLARED_OUTPUTS_DIR:-$dir}
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done' EXIT
 
 # start NAME ARGS...: starts authd, sets $port to its HTTP port.
 start() {
   local name=$1; shift
+  : >"$dir/$name.log"  # exists before the first read below, however the child is scheduled
   "$authd" --listen=127.0.0.1:0 --data-dir="$dir/$name" --http-listen=127.0.0.1:0 "$@" \
     >"$dir/$name.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
   port=""
   for _ in $(seq 1 300); do
-    port=$(sed -n 's|.*HTTP API (InfluxDB /api/v2) at http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$dir/$name.log")
+    port=$(sed -n 's|.*HTTP API (InfluxDB /api/v2) at http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$dir/$name.log" || true)
     [ -n "$port" ] && grep -q "listening on" "$dir/$name.log" && return 0
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
