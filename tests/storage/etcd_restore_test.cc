@@ -43,15 +43,21 @@ class EtcdRestoreTest : public EtcdReplicasTest {
     std::filesystem::copy(backup, *dir, std::filesystem::copy_options::recursive);
     return replica.store->RestoreFrom(*dir);
   }
+
+  // A cluster, two replicas on it and setup done through `a`; snapshots in 512-byte chunks, so a
+  // restore spans many chunks.
+  void StartTwoReplicas(Replica* a, Replica* b) {
+    ASSERT_NO_FATAL_FAILURE(StartCluster());
+    log_options_.snapshot_chunk_bytes = 512;
+    ASSERT_NO_FATAL_FAILURE(Open(a));
+    ASSERT_NO_FATAL_FAILURE(Open(b));
+    ASSERT_NO_FATAL_FAILURE(SetUpOperator(*a));
+  }
 };
 
 TEST_F(EtcdRestoreTest, BackupRestoredThroughOneReplicaBecomesEveryReplicasState) {
-  ASSERT_NO_FATAL_FAILURE(StartCluster());
-  log_options_.snapshot_chunk_bytes = 512;
   Replica a, b;
-  ASSERT_NO_FATAL_FAILURE(Open(&a));
-  ASSERT_NO_FATAL_FAILURE(Open(&b));
-  ASSERT_NO_FATAL_FAILURE(SetUpOperator(a));
+  ASSERT_NO_FATAL_FAILURE(StartTwoReplicas(&a, &b));
   std::atomic<int> conflicts{0}, failures{0};
   std::vector<std::string> kept;
   std::vector<pb::AuthorizationRecord> kept_records;
@@ -133,12 +139,8 @@ TEST_F(EtcdRestoreTest, BackupRestoredThroughOneReplicaBecomesEveryReplicasState
 }
 
 TEST_F(EtcdRestoreTest, TwoRestoresAtOnceBothLandAndEveryReplicaEndsOnTheLastOne) {
-  ASSERT_NO_FATAL_FAILURE(StartCluster());
-  log_options_.snapshot_chunk_bytes = 512;
   Replica a, b;
-  ASSERT_NO_FATAL_FAILURE(Open(&a));
-  ASSERT_NO_FATAL_FAILURE(Open(&b));
-  ASSERT_NO_FATAL_FAILURE(SetUpOperator(a));
+  ASSERT_NO_FATAL_FAILURE(StartTwoReplicas(&a, &b));
   std::atomic<int> conflicts{0}, failures{0};
   ASSERT_TRUE(CreateWithRetries(a, TestToken("first"), &conflicts, &failures).has_value());
   const std::string first = Backup(a);
