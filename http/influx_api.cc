@@ -220,7 +220,7 @@ HttpResponse InfluxApi::Health() const {
   j["status"] = pass ? "pass" : "fail";
   j["checks"] = Json::array();
   j["version"] = options_.version;
-  return JsonResponse(pass ? 200 : 503, Dump(j));
+  return JsonReply(pass ? 200 : 503, j);
 }
 
 HttpResponse InfluxApi::Ping() const {
@@ -239,7 +239,7 @@ HttpResponse InfluxApi::Root() const {
   j["signin"] = "/api/v2/signin";
   j["signout"] = "/api/v2/signout";
   j["users"] = "/api/v2/users";
-  return JsonResponse(200, Dump(j));
+  return JsonReply(200, j);
 }
 
 HttpResponse InfluxApi::SetupStatus() const {
@@ -247,7 +247,7 @@ HttpResponse InfluxApi::SetupStatus() const {
   auto c = Context("");
   grpc::Status s = setup_->GetSetupStatus(c.get(), {}, &resp);
   if (!s.ok()) return CallError(s);
-  return JsonResponse(200, Dump(Json{{"allowed", resp.allowed()}}));
+  return JsonReply(200, Json{{"allowed", resp.allowed()}});
 }
 
 HttpResponse InfluxApi::Setup(const HttpRequest& r) const {
@@ -263,7 +263,7 @@ HttpResponse InfluxApi::Setup(const HttpRequest& r) const {
     }
     return CallError(s);
   }
-  return JsonResponse(201, Dump(SetupJson(resp)));
+  return JsonReply(201, SetupJson(resp));
 }
 
 HttpResponse InfluxApi::SignIn(const HttpRequest& r) const {
@@ -330,7 +330,7 @@ HttpResponse InfluxApi::ListAuthorizations(const HttpRequest& r,
   Json j = Json::object();
   j["links"] = Json{{"self", "/api/v2/authorizations"}};
   j["authorizations"] = std::move(list);
-  return JsonResponse(200, Dump(j));
+  return JsonReply(200, j);
 }
 
 HttpResponse InfluxApi::CreateAuthorization(const HttpRequest& r,
@@ -341,7 +341,7 @@ HttpResponse InfluxApi::CreateAuthorization(const HttpRequest& r,
   auto c = Context(credentials);
   grpc::Status s = authorizations_->CreateAuthorization(c.get(), *req, &resp);
   if (!s.ok()) return CallError(s);
-  return JsonResponse(201, Dump(AuthorizationJson(resp)));
+  return JsonReply(201, AuthorizationJson(resp));
 }
 
 HttpResponse InfluxApi::GetAuthorization(absl::string_view id,
@@ -352,7 +352,7 @@ HttpResponse InfluxApi::GetAuthorization(absl::string_view id,
   auto c = Context(credentials);
   grpc::Status s = authorizations_->GetAuthorization(c.get(), req, &resp);
   if (!s.ok()) return CallError(s);
-  return JsonResponse(200, Dump(AuthorizationJson(resp)));
+  return JsonReply(200, AuthorizationJson(resp));
 }
 
 HttpResponse InfluxApi::UpdateAuthorization(const HttpRequest& r, absl::string_view id,
@@ -363,7 +363,7 @@ HttpResponse InfluxApi::UpdateAuthorization(const HttpRequest& r, absl::string_v
   auto c = Context(credentials);
   grpc::Status s = authorizations_->UpdateAuthorization(c.get(), *req, &resp);
   if (!s.ok()) return CallError(s);
-  return JsonResponse(200, Dump(AuthorizationJson(resp)));
+  return JsonReply(200, AuthorizationJson(resp));
 }
 
 HttpResponse InfluxApi::DeleteAuthorization(absl::string_view id,

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/status_macros.h"
 
 namespace authd::http {
 namespace {
@@ -18,14 +19,18 @@ absl::StatusOr<Json> ParseObject(absl::string_view body) {
   return j;
 }
 
-// Reads the string field `key` of `obj` into `out` when present (null counts as absent).
-absl::Status ReadString(const Json& obj, const char* key, std::string* out, bool* present = nullptr) {
-  if (present != nullptr) *present = false;
+// Whether `obj` has `key` with a value (null counts as absent, as in InfluxDB's Go decoding).
+bool Has(const Json& obj, const char* key) {
   auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return absl::OkStatus();
-  if (!it->is_string()) return Invalid(absl::StrCat("\"", key, "\" must be a string"));
-  *out = it->get<std::string>();
-  if (present != nullptr) *present = true;
+  return it != obj.end() && !it->is_null();
+}
+
+// Reads the string field `key` of `obj` into `out` when present; `out` is untouched otherwise.
+absl::Status ReadString(const Json& obj, const char* key, std::string* out) {
+  if (!Has(obj, key)) return absl::OkStatus();
+  const Json& v = obj.at(key);
+  if (!v.is_string()) return Invalid(absl::StrCat("\"", key, "\" must be a string"));
+  *out = v.get<std::string>();
   return absl::OkStatus();
 }
 
@@ -41,23 +46,14 @@ absl::Status ReadInt64(const Json& v, const char* key, int64_t* out) {
 
 absl::Status ReadPermission(const Json& p, authd::v1::Permission* out) {
   if (!p.is_object()) return Invalid("each permission must be an object");
-  std::string action;
-  if (absl::Status s = ReadString(p, "action", &action); !s.ok()) return s;
-  out->set_action(action);
+  AUTHD_RETURN_IF_ERROR(ReadString(p, "action", out->mutable_action()));
   auto r = p.find("resource");
   if (r == p.end() || r->is_null()) return absl::OkStatus();  // the service names what is missing
   if (!r->is_object()) return Invalid("\"resource\" must be an object");
   authd::v1::Resource* res = out->mutable_resource();
-  std::string v;
-  if (absl::Status s = ReadString(*r, "type", &v); !s.ok()) return s;
-  res->set_type(v);
-  v.clear();
-  if (absl::Status s = ReadString(*r, "id", &v); !s.ok()) return s;
-  res->set_id(v);
-  v.clear();
-  if (absl::Status s = ReadString(*r, "orgID", &v); !s.ok()) return s;
-  res->set_org_id(v);
-  return absl::OkStatus();
+  AUTHD_RETURN_IF_ERROR(ReadString(*r, "type", res->mutable_type()));
+  AUTHD_RETURN_IF_ERROR(ReadString(*r, "id", res->mutable_id()));
+  return ReadString(*r, "orgID", res->mutable_org_id());
 }
 
 Json Links(std::initializer_list<std::pair<const char*, std::string>> links) {
@@ -82,34 +78,26 @@ absl::StatusOr<authd::v1::CreateAuthorizationRequest> CreateAuthorizationFromJso
   absl::StatusOr<Json> j = ParseObject(body);
   if (!j.ok()) return j.status();
   authd::v1::CreateAuthorizationRequest req;
-  std::string v;
-  if (absl::Status s = ReadString(*j, "orgID", &v); !s.ok()) return s;
-  req.set_org_id(v);
-  v.clear();
-  if (absl::Status s = ReadString(*j, "userID", &v); !s.ok()) return s;
-  req.set_user_id(v);
-  v.clear();
-  if (absl::Status s = ReadString(*j, "description", &v); !s.ok()) return s;
-  req.set_description(v);
-  v.clear();
-  if (absl::Status s = ReadString(*j, "status", &v); !s.ok()) return s;
-  req.set_status(v);
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "orgID", req.mutable_org_id()));
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "userID", req.mutable_user_id()));
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "description", req.mutable_description()));
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "status", req.mutable_status()));
   // authd's extension (InfluxDB clients never send it): one of authd's canned sets, composed by
   // the service, so the web UI need not know them.
-  v.clear();
-  if (absl::Status s = ReadString(*j, "authdPreset", &v); !s.ok()) return s;
-  if (v == "all-access") {
+  std::string preset;
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "authdPreset", &preset));
+  if (preset == "all-access") {
     req.set_preset(authd::v1::PRESET_ALL_ACCESS);
-  } else if (v == "operator") {
+  } else if (preset == "operator") {
     req.set_preset(authd::v1::PRESET_OPERATOR);
-  } else if (!v.empty()) {
+  } else if (!preset.empty()) {
     return absl::InvalidArgumentError("authdPreset: must be all-access or operator");
   }
   auto perms = j->find("permissions");
   if (perms != j->end() && !perms->is_null()) {
     if (!perms->is_array()) return Invalid("\"permissions\" must be an array");
     for (const Json& p : *perms) {
-      if (absl::Status s = ReadPermission(p, req.add_permissions()); !s.ok()) return s;
+      AUTHD_RETURN_IF_ERROR(ReadPermission(p, req.add_permissions()));
     }
   }
   return req;
@@ -121,13 +109,11 @@ absl::StatusOr<authd::v1::UpdateAuthorizationRequest> UpdateAuthorizationFromJso
   if (!j.ok()) return j.status();
   authd::v1::UpdateAuthorizationRequest req;
   req.set_id(std::string(id));
-  std::string v;
-  bool present = false;
-  if (absl::Status s = ReadString(*j, "status", &v, &present); !s.ok()) return s;
-  if (present) req.set_status(v);
-  v.clear();
-  if (absl::Status s = ReadString(*j, "description", &v, &present); !s.ok()) return s;
-  if (present) req.set_description(v);
+  // Optional fields: set (even to "") only when the body names them.
+  if (Has(*j, "status")) AUTHD_RETURN_IF_ERROR(ReadString(*j, "status", req.mutable_status()));
+  if (Has(*j, "description")) {
+    AUTHD_RETURN_IF_ERROR(ReadString(*j, "description", req.mutable_description()));
+  }
   return req;
 }
 
@@ -135,18 +121,11 @@ absl::StatusOr<authd::v1::SetupRequest> SetupFromJson(absl::string_view body) {
   absl::StatusOr<Json> j = ParseObject(body);
   if (!j.ok()) return j.status();
   authd::v1::SetupRequest req;
-  for (auto [key, setter] :
-       std::initializer_list<std::pair<const char*, void (authd::v1::SetupRequest::*)(
-                                                        const std::string&)>>{
-           {"username", &authd::v1::SetupRequest::set_username},
-           {"password", &authd::v1::SetupRequest::set_password},
-           {"org", &authd::v1::SetupRequest::set_org},
-           {"bucket", &authd::v1::SetupRequest::set_bucket},
-           {"token", &authd::v1::SetupRequest::set_token}}) {
-    std::string v;
-    if (absl::Status s = ReadString(*j, key, &v); !s.ok()) return s;
-    (req.*setter)(v);
-  }
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "username", req.mutable_username()));
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "password", req.mutable_password()));
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "org", req.mutable_org()));
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "bucket", req.mutable_bucket()));
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "token", req.mutable_token()));
   auto seconds = j->find("retentionPeriodSeconds");
   if (seconds != j->end() && !seconds->is_null()) {
     int64_t value = 0;
@@ -167,12 +146,8 @@ absl::StatusOr<authd::v1::CreateOrgRequest> CreateOrgFromJson(absl::string_view 
   absl::StatusOr<Json> j = ParseObject(body);
   if (!j.ok()) return j.status();
   authd::v1::CreateOrgRequest req;
-  std::string v;
-  if (absl::Status s = ReadString(*j, "name", &v); !s.ok()) return s;
-  req.set_name(v);
-  v.clear();
-  if (absl::Status s = ReadString(*j, "description", &v); !s.ok()) return s;
-  req.set_description(v);
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "name", req.mutable_name()));
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "description", req.mutable_description()));
   return req;
 }
 
@@ -180,15 +155,9 @@ absl::StatusOr<authd::v1::CreateBucketRequest> CreateBucketFromJson(absl::string
   absl::StatusOr<Json> j = ParseObject(body);
   if (!j.ok()) return j.status();
   authd::v1::CreateBucketRequest req;
-  std::string v;
-  if (absl::Status s = ReadString(*j, "orgID", &v); !s.ok()) return s;
-  req.set_org_id(v);
-  v.clear();
-  if (absl::Status s = ReadString(*j, "name", &v); !s.ok()) return s;
-  req.set_name(v);
-  v.clear();
-  if (absl::Status s = ReadString(*j, "description", &v); !s.ok()) return s;
-  req.set_description(v);
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "orgID", req.mutable_org_id()));
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "name", req.mutable_name()));
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "description", req.mutable_description()));
   auto rules = j->find("retentionRules");
   if (rules != j->end() && !rules->is_null()) {
     if (!rules->is_array()) return Invalid("\"retentionRules\" must be an array");
@@ -208,12 +177,8 @@ absl::StatusOr<authd::v1::CreateUserRequest> CreateUserFromJson(absl::string_vie
   absl::StatusOr<Json> j = ParseObject(body);
   if (!j.ok()) return j.status();
   authd::v1::CreateUserRequest req;
-  std::string v;
-  if (absl::Status s = ReadString(*j, "name", &v); !s.ok()) return s;
-  req.set_name(v);
-  v.clear();
-  if (absl::Status s = ReadString(*j, "status", &v); !s.ok()) return s;
-  req.set_status(v);
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "name", req.mutable_name()));
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "status", req.mutable_status()));
   return req;
 }
 
@@ -223,13 +188,8 @@ absl::StatusOr<authd::v1::UpdateUserRequest> UpdateUserFromJson(absl::string_vie
   if (!j.ok()) return j.status();
   authd::v1::UpdateUserRequest req;
   req.set_id(std::string(id));
-  std::string v;
-  bool present = false;
-  if (absl::Status s = ReadString(*j, "name", &v, &present); !s.ok()) return s;
-  if (present) req.set_name(v);
-  v.clear();
-  if (absl::Status s = ReadString(*j, "status", &v, &present); !s.ok()) return s;
-  if (present) req.set_status(v);
+  if (Has(*j, "name")) AUTHD_RETURN_IF_ERROR(ReadString(*j, "name", req.mutable_name()));
+  if (Has(*j, "status")) AUTHD_RETURN_IF_ERROR(ReadString(*j, "status", req.mutable_status()));
   return req;
 }
 
@@ -239,9 +199,7 @@ absl::StatusOr<authd::v1::SetPasswordRequest> SetPasswordFromJson(absl::string_v
   if (!j.ok()) return j.status();
   authd::v1::SetPasswordRequest req;
   req.set_user_id(std::string(user_id));
-  std::string v;
-  if (absl::Status s = ReadString(*j, "password", &v); !s.ok()) return s;
-  req.set_password(v);
+  AUTHD_RETURN_IF_ERROR(ReadString(*j, "password", req.mutable_password()));
   return req;
 }
 
