@@ -163,12 +163,21 @@ bool RawConnection::Send(const std::string& bytes) {
   return true;
 }
 
+std::string RawConnection::ReadUntil(const std::string& needle, absl::Duration timeout) {
+  bool closed = false;
+  return Read(timeout, &needle, &closed);
+}
+
 std::string RawConnection::ReadUntilClosed(absl::Duration timeout, bool* closed) {
+  return Read(timeout, nullptr, closed);
+}
+
+std::string RawConnection::Read(absl::Duration timeout, const std::string* needle, bool* closed) {
   std::string out;
   *closed = false;
   const absl::Time deadline = absl::Now() + timeout;
   char buf[4096];
-  while (absl::Now() < deadline) {
+  while (absl::Now() < deadline && (needle == nullptr || out.find(*needle) == std::string::npos)) {
     pollfd p{fd_, POLLIN, 0};
     const int ms = static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
     if (poll(&p, 1, ms < 1 ? 1 : ms) <= 0) continue;

@@ -63,8 +63,14 @@ class RawConnection {
   // Reads until the server closes the connection or `timeout` passes; what arrived. `*closed`
   // says whether the server closed it.
   std::string ReadUntilClosed(absl::Duration timeout, bool* closed);
+  // Reads until what arrived holds `needle` (e.g. the blank line that ends an answer's header),
+  // the server closes, or `timeout` passes; what arrived.
+  std::string ReadUntil(const std::string& needle, absl::Duration timeout);
 
  private:
+  // Reads until `needle` arrived (when given), the server closed, or `timeout` passed.
+  std::string Read(absl::Duration timeout, const std::string* needle, bool* closed);
+
   int fd_ = -1;
 };
 
