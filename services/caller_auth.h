@@ -57,9 +57,9 @@ class CallerAuthenticator {
  private:
   const authz::TokenIndex* index_;
   authz::SessionTable* sessions_;
-  const std::string http_peer_secret_;
-  const authz::TokenDigest http_peer_digest_;  // compared in constant time
   const net::H2Front* front_;
+  const std::string http_peer_secret_;
+  const authz::TokenDigest http_peer_digest_;  // of http_peer_secret_; compared in constant time
 };
 
 }  // namespace authd::services
