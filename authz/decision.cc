@@ -2,7 +2,8 @@
 
 namespace authd::authz {
 
-Decision Decide(const TokenGrant* grant, bool user_active, const Permission& requested) {
+Decision Decide(const TokenGrant* grant, bool user_active, const Permission& requested,
+                int64_t now_ns) {
   Decision d;
   if (grant == nullptr) {
     d.reason = DenyReason::kUnknownToken;
@@ -11,7 +12,9 @@ Decision Decide(const TokenGrant* grant, bool user_active, const Permission& req
   d.authorization_id = grant->authorization_id;
   d.user_id = grant->user_id;
   d.org_id = grant->org_id;
-  if (!user_active) {
+  if (Expired(*grant, now_ns)) {
+    d.reason = DenyReason::kExpired;
+  } else if (!user_active) {
     d.reason = DenyReason::kInactiveUser;
   } else if (!grant->active) {
     d.reason = DenyReason::kInactiveToken;

@@ -5,13 +5,25 @@
 // Sharded by digest; each shard has a reader-writer lock held only for a hash probe and a
 // permission scan, so a write never stalls readers of other shards and stalls readers of its own
 // shard for one map update. Thread-safe.
+//
+// Lifecycle (docs/adr/0007): the index also keeps
+//  - one UsageSlot per authorization ID, shared by its grants (Put links them), which Authorize
+//    touches when a known token is used and TakeUsage collects for the last-used flusher;
+//  - the grants whose expiry is not yet recorded, ordered by time, for the expiry sweeper
+//    (DueExpiries).
+// Lock order: usage_mu_ / expiry_mu_ are never held together with a shard lock, except that
+// Authorize holds its shard's lock while it reads users_mu_.
 #ifndef AUTHD_AUTHZ_TOKEN_INDEX_H_
 #define AUTHD_AUTHZ_TOKEN_INDEX_H_
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "authz/decision.h"
@@ -20,13 +32,27 @@
 
 namespace authd::authz {
 
+// A grant whose expiry has passed and is not yet recorded in the log.
+struct DueExpiry {
+  Id authorization_id = 0;
+  bool previous_secret = false;
+  int64_t expires_at_ns = 0;
+};
+
+// A token used since the last collection: its latest use, in unix seconds.
+struct Usage {
+  Id authorization_id = 0;
+  int64_t last_used_s = 0;
+};
+
 class TokenIndex {
  public:
   TokenIndex() = default;
   TokenIndex(const TokenIndex&) = delete;
   TokenIndex& operator=(const TokenIndex&) = delete;
 
-  // Inserts or replaces the grant for `digest`.
+  // Inserts or replaces the grant for `digest`, linking it to its authorization's usage slot
+  // (created, seeded with `grant.last_used_s`, on the first grant of that ID).
   void Put(const TokenDigest& digest, TokenGrant grant);
   // Removes `digest`; a no-op when absent.
   void Erase(const TokenDigest& digest);
@@ -40,19 +66,31 @@ class TokenIndex {
 
   // Exchanges the contents of this index and `other`, shard by shard, so readers never see an
   // empty index during a reload (each shard switches atomically). `other` must not be in use.
+  // Usage slots move with the grants; uses recorded in this index since its slots were loaded are
+  // carried into `other`'s slots of the same ID first, so a reload loses none.
   void SwapContents(TokenIndex* other);
 
-  // The decision for a presented token's digest. The stored digest is re-compared in constant time.
-  // No allocation.
-  Decision Authorize(const TokenDigest& digest, const Permission& requested) const;
+  // The decision for a presented token's digest at `now_ns` (one clock reading by the caller).
+  // The stored digest is re-compared in constant time. A known token that is accepted as a
+  // credential (allowed, or denied only for lack of permission) is marked used. No allocation.
+  Decision Authorize(const TokenDigest& digest, const Permission& requested, int64_t now_ns) const;
 
   // A copy of the grant for `digest`, or nullopt.
   std::optional<TokenGrant> Find(const TokenDigest& digest) const;
 
   bool UserActive(Id user_id) const;
 
-  // Number of tokens indexed.
+  // Number of tokens indexed (a rotated token in its grace period counts twice).
   size_t size() const;
+
+  // Up to `max` grants whose expiry is at or before `now_ns` and not yet recorded, soonest first.
+  std::vector<DueExpiry> DueExpiries(int64_t now_ns, size_t max) const;
+
+  // Every authorization used since the last call (its latest second), at most `max` of them (the
+  // rest on the next call); forgets the slots of authorizations no longer indexed.
+  std::vector<Usage> TakeUsage(size_t max);
+  // Gives back uses TakeUsage returned that could not be recorded, so the next call returns them.
+  void RestoreUsage(const std::vector<Usage>& usage);
 
  private:
   static constexpr int kShards = 64;
@@ -61,10 +99,18 @@ class TokenIndex {
     absl::flat_hash_map<TokenDigest, TokenGrant, TokenDigestHash> map ABSL_GUARDED_BY(mu);
   };
   static int ShardOf(const TokenDigest& d) { return d[8] % kShards; }
+  using ExpiryKey = std::pair<int64_t, TokenDigest>;
+
+  std::shared_ptr<UsageSlot> SlotFor(Id authorization_id, int64_t seed_s);
+  void TrackExpiry(const TokenDigest& digest, const TokenGrant* before, const TokenGrant* after);
 
   std::array<Shard, kShards> shards_;
   mutable Mutex users_mu_;
   absl::flat_hash_set<Id> active_users_ ABSL_GUARDED_BY(users_mu_);
+  mutable Mutex usage_mu_;
+  absl::flat_hash_map<Id, std::shared_ptr<UsageSlot>> usage_ ABSL_GUARDED_BY(usage_mu_);
+  mutable Mutex expiry_mu_;
+  absl::btree_map<ExpiryKey, DueExpiry> expiring_ ABSL_GUARDED_BY(expiry_mu_);
 };
 
 }  // namespace authd::authz

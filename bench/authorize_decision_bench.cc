@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "authd/v1/authorize_service.pb.h"
+#include "base/clock.h"
 #include "authz/decision.h"
 #include "authz/id.h"
 #include "authz/permission.h"
@@ -190,9 +191,9 @@ void Counters(benchmark::State& state, const Fixture& f, uint64_t mallocs, uint6
 inline authz::Decision DecideOnce(const authz::TokenIndex& index, const std::string& token,
                                   const Permission& requested) {
   if (authz::ClassifyToken(token) == authz::TokenShape::kImpossible) {
-    return authz::Decide(nullptr, false, requested);
+    return authz::Decide(nullptr, false, requested, authd::CoarseNowNanos());
   }
-  return index.Authorize(authz::DigestToken(token), requested);
+  return index.Authorize(authz::DigestToken(token), requested, authd::CoarseNowNanos());
 }
 
 // SHA-256 through the low-level API on a stack context (deprecated in OpenSSL 3, still shipped).
@@ -253,8 +254,8 @@ void BM_DecisionProposed(benchmark::State& state) {
   for (auto _ : state) {
     const std::string& token = f.known[i++ % f.known.size()];
     authz::Decision d = authz::ClassifyToken(token) == authz::TokenShape::kImpossible
-                            ? authz::Decide(nullptr, false, f.allowed_request)
-                            : f.index.Authorize(DigestLowLevel(token), f.allowed_request);
+                            ? authz::Decide(nullptr, false, f.allowed_request, authd::CoarseNowNanos())
+                            : f.index.Authorize(DigestLowLevel(token), f.allowed_request, authd::CoarseNowNanos());
     benchmark::DoNotOptimize(d);
     wrong += !d.allowed;
   }
@@ -285,7 +286,7 @@ void BM_Step(benchmark::State& state) {
         benchmark::DoNotOptimize(authz::DigestToken(f.known[k]));
         break;
       case kIndex:
-        benchmark::DoNotOptimize(f.index.Authorize(digests[k], f.allowed_request));
+        benchmark::DoNotOptimize(f.index.Authorize(digests[k], f.allowed_request, authd::CoarseNowNanos()));
         break;
     }
   }

@@ -56,6 +56,26 @@ absl::Status ReadPermission(const Json& p, authd::v1::Permission* out) {
   return ReadString(*r, "orgID", res->mutable_org_id());
 }
 
+// Reads the RFC 3339 time `key` of `obj` into `out` when present (authd's lifecycle extension:
+// InfluxDB clients never send it).
+absl::Status ReadTime(const Json& obj, const char* key, google::protobuf::Timestamp* out) {
+  std::string text;
+  AUTHD_RETURN_IF_ERROR(ReadString(obj, key, &text));
+  absl::Time at;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &at, &err)) {
+    return Invalid(absl::StrCat("\"", key, "\" must be an RFC 3339 time"));
+  }
+  const int64_t nanos = absl::ToUnixNanos(at);
+  out->set_seconds(nanos / 1000000000);
+  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  if (out->nanos() < 0) {
+    out->set_seconds(out->seconds() - 1);
+    out->set_nanos(out->nanos() + 1000000000);
+  }
+  return absl::OkStatus();
+}
+
 Json Links(std::initializer_list<std::pair<const char*, std::string>> links) {
   Json j = Json::object();
   for (const auto& [k, v] : links) j[k] = v;
@@ -93,6 +113,7 @@ absl::StatusOr<authd::v1::CreateAuthorizationRequest> CreateAuthorizationFromJso
   } else if (!preset.empty()) {
     return absl::InvalidArgumentError("authdPreset: must be all-access or operator");
   }
+  if (Has(*j, "expiresAt")) AUTHD_RETURN_IF_ERROR(ReadTime(*j, "expiresAt", req.mutable_expires_at()));
   auto perms = j->find("permissions");
   if (perms != j->end() && !perms->is_null()) {
     if (!perms->is_array()) return Invalid("\"permissions\" must be an array");
@@ -113,6 +134,14 @@ absl::StatusOr<authd::v1::UpdateAuthorizationRequest> UpdateAuthorizationFromJso
   if (Has(*j, "status")) AUTHD_RETURN_IF_ERROR(ReadString(*j, "status", req.mutable_status()));
   if (Has(*j, "description")) {
     AUTHD_RETURN_IF_ERROR(ReadString(*j, "description", req.mutable_description()));
+  }
+  // authd's extension: a new expiry, or "" for none.
+  if (Has(*j, "expiresAt")) {
+    if (j->at("expiresAt") == "") {
+      req.set_never_expires(true);
+    } else {
+      AUTHD_RETURN_IF_ERROR(ReadTime(*j, "expiresAt", req.mutable_expires_at()));
+    }
   }
   return req;
 }
@@ -228,6 +257,13 @@ Json AuthorizationJson(const authd::v1::Authorization& a) {
                       {"user", absl::StrCat("/api/v2/users/", a.user_id())}});
   j["createdAt"] = Rfc3339(a.created_at());
   j["updatedAt"] = Rfc3339(a.updated_at());
+  // authd's lifecycle fields, only when set (InfluxDB's clients ignore unknown fields).
+  if (a.has_expires_at()) j["expiresAt"] = Rfc3339(a.expires_at());
+  if (a.has_last_used_at()) j["lastUsedAt"] = Rfc3339(a.last_used_at());
+  if (a.has_rotated_at()) j["rotatedAt"] = Rfc3339(a.rotated_at());
+  if (a.has_previous_token_valid_until()) {
+    j["previousTokenValidUntil"] = Rfc3339(a.previous_token_valid_until());
+  }
   return j;
 }
 

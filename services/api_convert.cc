@@ -68,6 +68,10 @@ api::Org ApiRenderer::Org(const spb::OrgRecord& r) const {
   out.set_description(r.description());
   *out.mutable_created_at() = Ts(r.created_at_unix_nanos());
   *out.mutable_updated_at() = Ts(r.updated_at_unix_nanos());
+  if (r.max_token_lifetime_nanos() != 0) {
+    *out.mutable_max_token_lifetime() =
+        google::protobuf::util::TimeUtil::NanosecondsToDuration(r.max_token_lifetime_nanos());
+  }
   return out;
 }
 
@@ -152,6 +156,15 @@ api::Authorization ApiRenderer::Authorization(const spb::AuthorizationRecord& r,
   }
   *out.mutable_created_at() = Ts(r.created_at_unix_nanos());
   *out.mutable_updated_at() = Ts(r.updated_at_unix_nanos());
+  // Lifecycle fields only when set, so a token without them renders exactly as before.
+  if (r.expires_at_unix_nanos() != 0) *out.mutable_expires_at() = Ts(r.expires_at_unix_nanos());
+  if (r.last_used_at_unix_nanos() != 0) {
+    *out.mutable_last_used_at() = Ts(r.last_used_at_unix_nanos());
+  }
+  if (r.rotated_at_unix_nanos() != 0) *out.mutable_rotated_at() = Ts(r.rotated_at_unix_nanos());
+  if (!r.previous_token_hash().empty()) {
+    *out.mutable_previous_token_valid_until() = Ts(r.previous_valid_until_unix_nanos());
+  }
   return out;
 }
 

@@ -1,14 +1,21 @@
 #include "services/authorization_service.h"
 
+#include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "authz/authorization_rules.h"
 #include "authz/canned.h"
 #include "authz/token.h"
 #include "base/log.h"
+#include "base/secret.h"
 #include "base/status_macros.h"
 #include "services/api_convert.h"
 #include "services/input_rules.h"
 #include "services/paging.h"
+#include "services/token_lifecycle.h"
 #include "services/with_caller.h"
 
 namespace authd::services {
@@ -64,6 +71,11 @@ grpc::Status AuthorizationServiceImpl::CreateAuthorization(
         return absl::InvalidArgumentError("preset: unknown preset");
     }
     AUTHD_RETURN_IF_ERROR(authz::ValidateNewAuthorization(org_id, permissions));
+    const int64_t now = absl::ToUnixNanos(deps_.clock->Now());
+    AUTHD_ASSIGN_OR_RETURN(
+        int64_t expires_at,
+        RequestedExpiry(req->has_expires_at() ? &req->expires_at() : nullptr,
+                        req->has_ttl() ? &req->ttl() : nullptr, now));
 
     AUTHD_RETURN_IF_ERROR(authz::Require(
         caller, authz::OrgPermission(Action::kWrite, ResourceType::kAuthorizations, org_id)));
@@ -77,6 +89,7 @@ grpc::Status AuthorizationServiceImpl::CreateAuthorization(
     request.description = req->description();
     request.active = active;
     request.permissions = std::move(permissions);
+    request.expires_at_unix_nanos = expires_at;
     request.token = authz::GenerateToken();
     AUTHD_ASSIGN_OR_RETURN(auto auth, deps_.store->CreateAuthorization(ActorOf(caller), request));
     *resp = ApiRenderer(deps_.store).Authorization(auth, request.token);
@@ -119,11 +132,18 @@ grpc::Status AuthorizationServiceImpl::ListAuthorizations(
       if (org_id != 0 && org_id != org.id()) return absl::OkStatus();
       org_id = org.id();
     }
-    AUTHD_ASSIGN_OR_RETURN(PageRequest page, ParsePageRequest(req->page_size(), req->page_token()));
+    const int64_t now = absl::ToUnixNanos(deps_.clock->Now());
+    AUTHD_ASSIGN_OR_RETURN(AuthorizationFilter filter, ParseAuthorizationFilter(*req, now));
+    AUTHD_ASSIGN_OR_RETURN(AuthorizationSort sort,
+                           ParseAuthorizationSort(req->order_by(), req->descending()));
+    const bool sorted = sort.order != AuthorizationOrder::kId || sort.descending;
+    AUTHD_ASSIGN_OR_RETURN(PageRequest page,
+                           ParsePageRequest(req->page_size(), sorted ? "" : req->page_token()));
     ApiRenderer render(deps_.store);
     auto keep = [&](const spb::AuthorizationRecord& auth) {
       if (user_id != 0 && auth.user_id() != user_id) return false;
       if (org_id != 0 && auth.org_id() != org_id) return false;
+      if (!Matches(filter, auth, now)) return false;
       if (!MayRead(caller, auth)) return false;
       // InfluxDB skips tokens whose user or org no longer exists.
       return deps_.store->GetUser(auth.user_id()).ok() && deps_.store->GetOrg(auth.org_id()).ok();
@@ -135,6 +155,41 @@ grpc::Status AuthorizationServiceImpl::ListAuthorizations(
       auto one = deps_.store->GetAuthorization(id);
       if (one.ok() && keep(*one)) emit(*one);
       if (!one.ok() && !absl::IsNotFound(one.status())) return one.status();
+      return absl::OkStatus();
+    }
+    if (sorted) {
+      // Every token in scope, sorted, then the page after the cursor: an admin listing's cost.
+      std::optional<std::pair<int64_t, authz::Id>> cursor;
+      if (!req->page_token().empty()) {
+        AUTHD_ASSIGN_OR_RETURN(cursor, ParseSortedPageToken(sort.order, req->page_token()));
+      }
+      std::vector<spb::AuthorizationRecord> found;
+      AUTHD_RETURN_IF_ERROR(deps_.store
+                                ->ScanAuthorizations(user_id, org_id, 0,
+                                                     [&](const spb::AuthorizationRecord& auth) {
+                                                       if (keep(auth)) found.push_back(auth);
+                                                       return true;
+                                                     })
+                                .status());
+      auto before = [&](const spb::AuthorizationRecord& a, const spb::AuthorizationRecord& b) {
+        return sort.descending ? SortKey(sort.order, b) < SortKey(sort.order, a)
+                               : SortKey(sort.order, a) < SortKey(sort.order, b);
+      };
+      std::sort(found.begin(), found.end(), before);
+      auto it = found.begin();
+      if (cursor) {
+        it = std::find_if(found.begin(), found.end(), [&](const spb::AuthorizationRecord& a) {
+          return sort.descending ? SortKey(sort.order, a) < *cursor : *cursor < SortKey(sort.order, a);
+        });
+      }
+      for (; it != found.end() && static_cast<size_t>(resp->authorizations_size()) < page.size;
+           ++it) {
+        emit(*it);
+      }
+      if (it != found.end()) {
+        *resp->mutable_next_page_token() =
+            EncodeSortedPageToken(sort.order, SortKey(sort.order, *(it - 1)));
+      }
       return absl::OkStatus();
     }
     AUTHD_ASSIGN_OR_RETURN(
@@ -163,10 +218,21 @@ grpc::Status AuthorizationServiceImpl::UpdateAuthorization(
       AUTHD_RETURN_IF_ERROR(ValidateDescription(req->description(), "description"));
       description = req->description();
     }
+    std::optional<int64_t> expires_at;
+    if (req->has_expires_at() && req->never_expires()) {
+      return absl::InvalidArgumentError("expires_at, never_expires: set at most one");
+    }
+    if (req->has_expires_at()) {
+      AUTHD_ASSIGN_OR_RETURN(
+          expires_at, RequestedExpiry(&req->expires_at(), nullptr,
+                                      absl::ToUnixNanos(deps_.clock->Now())));
+    } else if (req->never_expires()) {
+      expires_at = 0;
+    }
     AUTHD_ASSIGN_OR_RETURN(auto auth, deps_.store->GetAuthorization(id));
     AUTHD_RETURN_IF_ERROR(RequireOnToken(caller, Action::kWrite, auth));
-    AUTHD_ASSIGN_OR_RETURN(auth,
-                           deps_.store->UpdateAuthorization(ActorOf(caller), id, active, description));
+    AUTHD_ASSIGN_OR_RETURN(auth, deps_.store->UpdateAuthorization(ActorOf(caller), id, active,
+                                                                  description, expires_at));
     *resp = ApiRenderer(deps_.store).Authorization(auth);
     return absl::OkStatus();
   });
@@ -181,6 +247,33 @@ grpc::Status AuthorizationServiceImpl::DeleteAuthorization(
     AUTHD_RETURN_IF_ERROR(RequireOnToken(caller, Action::kWrite, auth));
     AUTHD_RETURN_IF_ERROR(deps_.store->DeleteAuthorization(ActorOf(caller), id));
     LogInfo(absl::StrCat("authorization deleted: id=", authz::FormatId(id),
+                         " by=", authz::FormatId(caller.authorization_id)));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AuthorizationServiceImpl::RotateAuthorization(
+    grpc::ServerContext* c, const authd::v1::RotateAuthorizationRequest* req,
+    authd::v1::Authorization* resp) {
+  return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
+    AUTHD_ASSIGN_OR_RETURN(authz::Id id, authz::ParseId(req->id(), "id"));
+    int64_t grace = 0;
+    if (req->has_grace_period()) {
+      AUTHD_ASSIGN_OR_RETURN(grace,
+                             DurationNanos(req->grace_period(), /*allow_zero=*/true, "grace_period"));
+    }
+    AUTHD_ASSIGN_OR_RETURN(auto auth, deps_.store->GetAuthorization(id));
+    AUTHD_RETURN_IF_ERROR(RequireOnToken(caller, Action::kWrite, auth));
+    std::string token = authz::GenerateToken();
+    auto rotated = deps_.store->RotateAuthorization(ActorOf(caller), id, token, grace);
+    if (!rotated.ok()) {
+      WipeString(&token);
+      return rotated.status();
+    }
+    *resp = ApiRenderer(deps_.store).Authorization(*rotated, token);
+    WipeString(&token);
+    LogInfo(absl::StrCat("authorization rotated: id=", authz::FormatId(id),
+                         " grace=", absl::FormatDuration(absl::Nanoseconds(grace)),
                          " by=", authz::FormatId(caller.authorization_id)));
     return absl::OkStatus();
   });

@@ -29,6 +29,9 @@ class AuthorizationServiceImpl final : public authd::v1::AuthorizationService::S
   grpc::Status DeleteAuthorization(grpc::ServerContext* c,
                                    const authd::v1::DeleteAuthorizationRequest* req,
                                    authd::v1::DeleteAuthorizationResponse* resp) override;
+  grpc::Status RotateAuthorization(grpc::ServerContext* c,
+                                   const authd::v1::RotateAuthorizationRequest* req,
+                                   authd::v1::Authorization* resp) override;
 
  private:
   ServiceDeps deps_;

@@ -2,6 +2,7 @@
 
 #include "authz/token.h"
 #include "authz/token_hash.h"
+#include "base/clock.h"
 #include "services/grpc_status.h"
 #include "services/log_position.h"
 
@@ -49,16 +50,18 @@ absl::Status AuthorizeOnce(const ServiceDeps& deps, const authd::v1::AuthorizeRe
     }
     response->set_position(deps.store->AppliedPosition());
   }
+  // One coarse clock reading per call (a few ns, base/clock.h) decides expiry and marks use.
+  const int64_t now = CoarseNowNanos();
   if (authz::ClassifyToken(request.token()) == authz::TokenShape::kImpossible) {
-    Fill(authz::Decide(nullptr, false, requested), response);
+    Fill(authz::Decide(nullptr, false, requested, now), response);
     return absl::OkStatus();
   }
   authz::TokenDigest digest = authz::DigestToken(request.token());
-  authz::Decision d = deps.index->Authorize(digest, requested);
+  authz::Decision d = deps.index->Authorize(digest, requested, now);
   if (d.reason == authz::DenyReason::kUnknownToken) {
     // Not a stored token: perhaps a session (rare on this path; sessions are for admins).
     if (auto grant = deps.sessions->FindGrant(digest)) {
-      d = authz::Decide(&*grant, deps.index->UserActive(grant->user_id), requested);
+      d = authz::Decide(&*grant, deps.index->UserActive(grant->user_id), requested, now);
     }
   }
   Fill(d, response);

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "authz/token.h"
 #include "authz/token_hash.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "http/http_message.h"
 
@@ -82,6 +83,11 @@ absl::StatusOr<authz::Principal> CallerAuthenticator::AuthenticateToken(
   const bool session = !grant.has_value();
   if (session) grant = sessions_->FindGrant(digest);
   if (!grant) return Fail("unknown token", peer, 0, unknown);
+  const int64_t now = CoarseNowNanos();
+  if (authz::Expired(*grant, now)) {
+    return Fail("token expired", peer, grant->authorization_id,
+                absl::UnauthenticatedError("token expired"));
+  }
   // InfluxDB's order: the user first (403), then the token's own status (401; sessions are always
   // active).
   if (!index_->UserActive(grant->user_id)) {
@@ -92,6 +98,8 @@ absl::StatusOr<authz::Principal> CallerAuthenticator::AuthenticateToken(
     return Fail("token is inactive", peer, grant->authorization_id,
                 absl::UnauthenticatedError("token is inactive"));
   }
+  // An API call is a use of the caller's token too (sessions have no slot).
+  if (grant->usage != nullptr) grant->usage->Touch(now);
   return authz::Principal{grant->authorization_id, grant->user_id, grant->org_id, session,
                           std::move(grant->permissions)};
 }

@@ -47,7 +47,8 @@ class CallerAuthenticator {
 
   // Errors: kUnauthenticated "authorization metadata is missing" / "... scheme is invalid",
   // kUnauthenticated "unauthorized access" (malformed or unknown token),
-  // kUnauthenticated "token is inactive", kPermissionDenied "user is inactive".
+  // kUnauthenticated "token expired", kUnauthenticated "token is inactive",
+  // kPermissionDenied "user is inactive".
   absl::StatusOr<authz::Principal> Authenticate(const grpc::ServerContext& context) const;
 
   // The same for a bare token (no metadata); `peer` is for the log.

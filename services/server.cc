@@ -139,6 +139,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   storage::TokenStoreOptions store_options;
   store_options.data_dir = options.data_dir;
   store_options.use_hashed_tokens = options.use_hashed_tokens;
+  store_options.max_token_lifetime_nanos = absl::ToInt64Nanoseconds(options.max_token_lifetime);
   if (!options.etcd_endpoints.empty()) {
     storage::etcd::EtcdEventLogOptions etcd;
     etcd.client.endpoints = options.etcd_endpoints;
@@ -279,6 +280,11 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus("", true);
   for (const std::string& name : AuthdServiceNames()) health->SetServingStatus(name, true);
+  LifecycleOptions lifecycle;
+  lifecycle.last_used_interval = options.last_used_interval;
+  lifecycle.clock_offset_file = options.clock_offset_file;
+  s->lifecycle_ = std::make_unique<LifecycleWorker>(s->store_.get(), s->index_.get(), lifecycle);
+  s->lifecycle_->Start();
   if (s->store_->Replication().replicated) {
     AuthdServer* raw = s.get();
     const absl::Duration max_lag = options.max_replica_lag;
@@ -350,6 +356,8 @@ void AuthdServer::Shutdown(absl::Duration grace) {
     server_->Wait();
   }
   if (front_ != nullptr) front_->Shutdown();
+  // After the last call: its uses are flushed with the rest, before the store closes.
+  if (lifecycle_ != nullptr) lifecycle_->Stop();
   if (store_ != nullptr) {
     absl::Status flushed = store_->Flush();
     if (!flushed.ok()) LogError(absl::StrCat("flushing the store at shutdown: ", flushed.message()));

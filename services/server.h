@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "net/h2_front.h"
+#include "services/lifecycle_worker.h"
 #include "services/password_hasher.h"
 #include "services/server_options.h"
 #include "services/service_deps.h"
@@ -71,6 +72,8 @@ class AuthdServer {
   // InfluxDB's /api/v2 (docs/adr/0006-http-api.md): calls server_ in-process; stopped first.
   std::unique_ptr<http::InfluxApi> http_api_;
   std::unique_ptr<http::HttpServer> http_;
+  // Expiry sweeper, last-used flusher (and the test clock): stopped after the last call.
+  std::unique_ptr<LifecycleWorker> lifecycle_;
   // Set by the first Shutdown (an exchange, so two concurrent calls cannot both act).
   std::atomic<bool> shut_down_{false};
 

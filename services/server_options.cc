@@ -46,6 +46,22 @@ absl::Status ParsePositiveDuration(const std::string& v, absl::Duration* out) {
   return absl::OkStatus();
 }
 
+// A duration that may also be spelled in days ("90d"); "0" is zero. Not negative.
+absl::Status ParseLifetime(const std::string& v, absl::Duration* out) {
+  absl::Duration d;
+  int64_t days = 0;
+  if (v.size() > 1 && v.back() == 'd' && absl::SimpleAtoi(v.substr(0, v.size() - 1), &days) &&
+      days >= 0 && days <= 36600) {
+    d = absl::Hours(24 * days);
+  } else if (!absl::ParseDuration(v, &d) || d < absl::ZeroDuration() ||
+             d > absl::Hours(24 * 36600)) {
+    return absl::InvalidArgumentError(
+        "want a duration such as 90d, 720h or 30m (at most 100 years), or 0 for none");
+  }
+  *out = d;
+  return absl::OkStatus();
+}
+
 const std::vector<OptionSpec>& Specs() {
   static const auto* const kSpecs = new std::vector<OptionSpec>{
       {"listen", false, "host:port to listen on; port 0 picks a free port (default 127.0.0.1:50051)",
@@ -88,6 +104,27 @@ const std::vector<OptionSpec>& Specs() {
            return absl::InvalidArgumentError("want a positive duration such as 30m or 1h");
          }
          o->session_ttl = d;
+         return absl::OkStatus();
+       }},
+      {"max-token-lifetime", false,
+       "longest lifetime of a token, e.g. 90d; also the default one (default 0: none)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseLifetime(v, &o->max_token_lifetime);
+       }},
+      {"last-used-interval", false,
+       "how often token uses are recorded as last-used times (default 1m; 0: not recorded)",
+       [](ServerOptions* o, const std::string& v) {
+         absl::Status s = ParseLifetime(v, &o->last_used_interval);
+         if (s.ok() && o->last_used_interval > absl::ZeroDuration() &&
+             o->last_used_interval < absl::Seconds(1)) {
+           return absl::InvalidArgumentError("want at least 1s, or 0 for not recorded");
+         }
+         return s;
+       }},
+      {"clock-offset-file", false,
+       "test only (AUTHD_TESTING=1): file of seconds added to authd's clock",
+       [](ServerOptions* o, const std::string& v) {
+         o->clock_offset_file = v;
          return absl::OkStatus();
        }},
       {"tls-cert", false, "PEM certificate chain: serve TLS (with --tls-key)",
@@ -422,6 +459,10 @@ absl::StatusOr<LoadedOptions> LoadServerOptions(const std::vector<std::string>& 
   }
   if (o.tls_cert.empty() != o.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key: give both or neither");
+  }
+  if (!o.clock_offset_file.empty() && env_or_empty("AUTHD_TESTING") != "1") {
+    return absl::InvalidArgumentError(
+        "--clock-offset-file: a test-only option (needs AUTHD_TESTING=1 in the environment)");
   }
   if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
     return absl::InvalidArgumentError("--tls-client-ca: needs --tls-cert and --tls-key");

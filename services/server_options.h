@@ -36,6 +36,18 @@ struct ServerOptions {
   // Largest request accepted, in bytes. Default: 1 MiB.
   int max_receive_message_bytes = 1 << 20;
 
+  // Token lifecycle (docs/adr/0007, docs/api.md "Token lifecycle").
+  // The longest lifetime a token may have (created or extended after it is set); also the default
+  // lifetime of tokens created without an expiry. Setup's operator token is exempt. Zero: none.
+  // Default: none.
+  absl::Duration max_token_lifetime = absl::ZeroDuration();
+  // How often uses of tokens (Authorize, API calls) are written to the log as last-used times:
+  // `last_used_at` is exact to the second and at most this old. Zero: not recorded. Default: 1m.
+  absl::Duration last_used_interval = absl::Minutes(1);
+  // Test-only (refused unless AUTHD_TESTING=1): a file whose content, a whole number of seconds,
+  // authd adds to its clock, re-read every 100 ms, so tests move time without sleeping.
+  std::string clock_offset_file;
+
   // Overload bounds (README "Overload"; services/server_limits.h applies the gRPC ones).
   // Threads serving every RPC except Authorize (gRPC's sync-server thread quota). When all but one
   // are busy, the last answers further calls with RESOURCE_EXHAUSTED at once. Minimum 2.

@@ -1,3 +1,5 @@
+#include "base/clock.h"
+#include "services/token_lifecycle.h"
 #include "services/setup_service.h"
 
 #include <vector>
@@ -55,6 +57,16 @@ absl::Status PerformSetup(storage::TokenStore* store, PasswordHasher* passwords,
   }
   if (!request.token().empty()) AUTHD_RETURN_IF_ERROR(authz::ValidateSuppliedToken(request.token()));
   if (!request.password().empty()) AUTHD_RETURN_IF_ERROR(authz::ValidatePassword(request.password()));
+  int64_t token_expires_at = 0;
+  if (request.has_token_expires_at()) {
+    // The store checks it against its own clock too (storage/commands.h DecideSetup).
+    const int64_t now = CoarseNowNanos();
+    AUTHD_ASSIGN_OR_RETURN(token_expires_at,
+                           TimestampNanos(request.token_expires_at(), now, "token_expires_at"));
+    if (token_expires_at <= now) {
+      return absl::InvalidArgumentError("token_expires_at: must be in the future");
+    }
+  }
 
   // Fail fast before the (deliberately slow) password hash.
   AUTHD_ASSIGN_OR_RETURN(bool allowed, store->SetupAllowed());
@@ -66,6 +78,7 @@ absl::Status PerformSetup(storage::TokenStore* store, PasswordHasher* passwords,
   command.bucket = request.bucket();
   command.retention_period_seconds = request.retention_period_seconds();
   command.token = request.token().empty() ? authz::GenerateToken() : request.token();
+  command.token_expires_at_unix_nanos = token_expires_at;
   if (!request.password().empty()) {
     AUTHD_ASSIGN_OR_RETURN(command.password_hash, passwords->Hash(budget, request.password()));
   }

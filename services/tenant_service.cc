@@ -1,3 +1,4 @@
+#include "services/token_lifecycle.h"
 #include "services/tenant_service.h"
 
 #include "authz/authorization_rules.h"
@@ -66,6 +67,30 @@ grpc::Status TenantServiceImpl::ListOrgs(grpc::ServerContext* c,
                      authz::Allowed(caller, OrgRead(org.id()));
             },
             [&](const spb::OrgRecord& org) { *resp->add_orgs() = render.Org(org); }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status TenantServiceImpl::UpdateOrg(grpc::ServerContext* c,
+                                          const authd::v1::UpdateOrgRequest* req,
+                                          authd::v1::Org* resp) {
+  return WithCaller(deps_, *c, [&](const Principal& caller) -> absl::Status {
+    AUTHD_ASSIGN_OR_RETURN(authz::Id id, authz::ParseId(req->id(), "id"));
+    std::optional<std::string> description;
+    if (req->has_description()) {
+      AUTHD_RETURN_IF_ERROR(ValidateDescription(req->description(), "description"));
+      description = req->description();
+    }
+    std::optional<int64_t> max_lifetime;
+    if (req->has_max_token_lifetime()) {
+      AUTHD_ASSIGN_OR_RETURN(max_lifetime, DurationNanos(req->max_token_lifetime(),
+                                                         /*allow_zero=*/true, "max_token_lifetime"));
+    }
+    AUTHD_RETURN_IF_ERROR(
+        authz::Require(caller, authz::IdPermission(Action::kWrite, ResourceType::kOrgs, id)));
+    AUTHD_ASSIGN_OR_RETURN(auto org,
+                           deps_.store->UpdateOrg(ActorOf(caller), id, description, max_lifetime));
+    *resp = ApiRenderer(deps_.store).Org(org);
     return absl::OkStatus();
   });
 }

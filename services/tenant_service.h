@@ -18,6 +18,8 @@ class TenantServiceImpl final : public authd::v1::TenantService::Service {
                       authd::v1::Org* resp) override;
   grpc::Status ListOrgs(grpc::ServerContext* c, const authd::v1::ListOrgsRequest* req,
                         authd::v1::ListOrgsResponse* resp) override;
+  grpc::Status UpdateOrg(grpc::ServerContext* c, const authd::v1::UpdateOrgRequest* req,
+                         authd::v1::Org* resp) override;
   grpc::Status DeleteOrg(grpc::ServerContext* c, const authd::v1::DeleteOrgRequest* req,
                          authd::v1::DeleteOrgResponse* resp) override;
   grpc::Status CreateUser(grpc::ServerContext* c, const authd::v1::CreateUserRequest* req,

@@ -67,6 +67,11 @@ absl::Status LoadTokenIndex(Db& db, authz::TokenIndex* index) {
     AUTHD_ASSIGN_OR_RETURN(authz::TokenDigest digest, DigestOf(auth));
     AUTHD_ASSIGN_OR_RETURN(authz::TokenGrant grant, GrantOf(auth));
     fresh.Put(digest, std::move(grant));
+    if (!auth.previous_token_hash().empty()) {
+      AUTHD_ASSIGN_OR_RETURN(authz::TokenDigest previous, PreviousDigestOf(auth));
+      AUTHD_ASSIGN_OR_RETURN(authz::TokenGrant previous_grant, PreviousGrantOf(auth));
+      fresh.Put(previous, std::move(previous_grant));
+    }
   }
   if (!it->status().ok()) return FromRocksDb(it->status(), "loading authorizations");
   index->SwapContents(&fresh);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "authz/canned.h"
 #include "authz/token_hash.h"
 #include "base/status_macros.h"
@@ -46,7 +47,53 @@ Decision OneEvent(pb::Event event) {
   return d;
 }
 
+// Expiry instants past this are refused as absurd (and keep every sum below in range).
+constexpr int64_t kMaxLifetimeNanos = int64_t{100} * 366 * 24 * 3600 * 1000000000;
+
+std::string FormatNanos(int64_t nanos) { return absl::FormatDuration(absl::Nanoseconds(nanos)); }
+
+// The time the grant of `auth`'s previous secret stops working (PreviousGrantOf's rule).
+int64_t PreviousSecretEnd(const pb::AuthorizationRecord& auth) {
+  const int64_t until = auth.previous_valid_until_unix_nanos();
+  const int64_t own = auth.expires_at_unix_nanos();
+  return own != 0 && own < until ? own : until;
+}
+
 }  // namespace
+
+int64_t MaxTokenLifetime(const CommandContext& ctx, const pb::OrgRecord& org) {
+  const int64_t server = ctx.max_token_lifetime_nanos;
+  const int64_t own = org.max_token_lifetime_nanos();
+  if (server == 0) return own;
+  if (own == 0) return server;
+  return std::min(server, own);
+}
+
+absl::Status CheckExpiry(const CommandContext& ctx, const pb::OrgRecord& org, int64_t expires_at,
+                         absl::string_view field) {
+  const int64_t limit = MaxTokenLifetime(ctx, org);
+  if (expires_at == 0) {
+    if (limit == 0) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": a token of org \"", org.name(), "\" must expire: the maximum token lifetime is ",
+        FormatNanos(limit)));
+  }
+  if (expires_at <= ctx.now_unix_nanos) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must be in the future"));
+  }
+  if (expires_at - ctx.now_unix_nanos > kMaxLifetimeNanos) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": more than 100 years from now"));
+  }
+  if (limit != 0 && expires_at - ctx.now_unix_nanos > limit) {
+    const bool org_limit = org.max_token_lifetime_nanos() == limit;
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": beyond the maximum token lifetime of ", FormatNanos(limit), " (",
+        org_limit ? absl::StrCat("org \"", org.name(), "\"'s max_token_lifetime")
+                  : std::string("the server's --max-token-lifetime"),
+        ")"));
+  }
+  return absl::OkStatus();
+}
 
 std::string NotFoundMessage(absl::string_view what, Id id) {
   return absl::StrCat(what, " ", FormatId(id), " not found");
@@ -126,6 +173,12 @@ absl::StatusOr<Decision> DecideSetup(StateReader& state, const CommandContext& c
   auth->set_token_hash(authz::HashToken(command.token));
   auth->set_created_at_unix_nanos(now);
   auth->set_updated_at_unix_nanos(now);
+  if (command.token_expires_at_unix_nanos != 0) {
+    if (command.token_expires_at_unix_nanos <= now) {
+      return absl::InvalidArgumentError("token_expires_at: must be in the future");
+    }
+    auth->set_expires_at_unix_nanos(command.token_expires_at_unix_nanos);
+  }
 
   pb::InstanceRecord* instance = d.events[4].mutable_setup_completed()->mutable_instance();
   instance->set_owner_user_id(user_id);
@@ -307,12 +360,20 @@ absl::StatusOr<Decision> DecideCreateAuthorization(StateReader& state, const Com
                                                    const NewAuthorization& request) {
   if (request.token.empty()) return absl::InternalError("CreateAuthorization without a token");
   // InfluxDB answers an unknown user or org with one deliberately vague message.
-  if (absl::Status s =
-          GetRecord<pb::OrgRecord>(state, OrgRow(request.org_id), "org", request.org_id).status();
-      !s.ok()) {
-    if (absl::IsNotFound(s)) return absl::InvalidArgumentError("unable to create token: org not found");
-    return s;
+  absl::StatusOr<pb::OrgRecord> org =
+      GetRecord<pb::OrgRecord>(state, OrgRow(request.org_id), "org", request.org_id);
+  if (!org.ok()) {
+    if (absl::IsNotFound(org.status())) {
+      return absl::InvalidArgumentError("unable to create token: org not found");
+    }
+    return org.status();
   }
+  int64_t expires_at = request.expires_at_unix_nanos;
+  // A maximum lifetime is also the default one: InfluxDB's clients never ask for an expiry.
+  if (expires_at == 0 && MaxTokenLifetime(ctx, *org) != 0) {
+    expires_at = ctx.now_unix_nanos + MaxTokenLifetime(ctx, *org);
+  }
+  if (expires_at != 0) AUTHD_RETURN_IF_ERROR(CheckExpiry(ctx, *org, expires_at, "expires_at"));
   if (absl::Status s =
           GetRecord<pb::UserRecord>(state, UserRow(request.user_id), "user", request.user_id)
               .status();
@@ -336,6 +397,7 @@ absl::StatusOr<Decision> DecideCreateAuthorization(StateReader& state, const Com
   auth->set_token_hash(std::move(index_key));
   auth->set_created_at_unix_nanos(ctx.now_unix_nanos);
   auth->set_updated_at_unix_nanos(ctx.now_unix_nanos);
+  auth->set_expires_at_unix_nanos(expires_at);
   Decision d = OneEvent(std::move(event));
   if (ctx.keep_raw_tokens) d.raw_tokens.emplace_back(id, request.token);
   d.result_keys = {AuthorizationRow(id)};
@@ -344,7 +406,8 @@ absl::StatusOr<Decision> DecideCreateAuthorization(StateReader& state, const Com
 
 absl::StatusOr<Decision> DecideUpdateAuthorization(StateReader& state, const CommandContext& ctx,
                                                    Id id, std::optional<bool> active,
-                                                   const std::optional<std::string>& description) {
+                                                   const std::optional<std::string>& description,
+                                                   std::optional<int64_t> expires_at) {
   AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> existing,
                          state.Get(kAuthorizationsCf, EncodeU64(id)));
   if (!existing) return absl::NotFoundError("authorization not found");
@@ -353,6 +416,16 @@ absl::StatusOr<Decision> DecideUpdateAuthorization(StateReader& state, const Com
   update->set_id(id);
   if (active) update->set_status(ToStatus(*active));
   if (description) update->set_description(*description);
+  if (expires_at) {
+    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
+                           Decode<pb::AuthorizationRecord>(*existing, "authorization"));
+    AUTHD_ASSIGN_OR_RETURN(pb::OrgRecord org,
+                           GetRecord<pb::OrgRecord>(state, OrgRow(auth.org_id()), "org",
+                                                    auth.org_id()));
+    AUTHD_RETURN_IF_ERROR(CheckExpiry(ctx, org, *expires_at,
+                                      *expires_at == 0 ? "never_expires" : "expires_at"));
+    if (*expires_at != auth.expires_at_unix_nanos()) update->set_expires_at_unix_nanos(*expires_at);
+  }
   Decision d = OneEvent(std::move(event));
   d.result_keys = {AuthorizationRow(id)};
   return d;
@@ -366,6 +439,109 @@ absl::StatusOr<Decision> DecideDeleteAuthorization(StateReader& state, const Com
   pb::Event event;
   event.mutable_authorization_deleted()->set_id(id);
   return OneEvent(std::move(event));
+}
+
+absl::StatusOr<Decision> DecideRotateAuthorization(StateReader& state, const CommandContext& ctx,
+                                                   Id id, const std::string& token,
+                                                   int64_t grace_nanos) {
+  if (token.empty()) return absl::InternalError("RotateAuthorization without a token");
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> existing,
+                         state.Get(kAuthorizationsCf, EncodeU64(id)));
+  if (!existing) return absl::NotFoundError("authorization not found");
+  AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
+                         Decode<pb::AuthorizationRecord>(*existing, "authorization"));
+  if (auth.expires_at_unix_nanos() != 0 && auth.expires_at_unix_nanos() <= ctx.now_unix_nanos) {
+    return absl::FailedPreconditionError(
+        "authorization has expired: extend its expires_at before rotating it");
+  }
+  if (grace_nanos < 0) return absl::InvalidArgumentError("grace_period: must not be negative");
+  if (grace_nanos > kMaxLifetimeNanos) {
+    return absl::InvalidArgumentError("grace_period: more than 100 years");
+  }
+  AUTHD_ASSIGN_OR_RETURN(pb::OrgRecord org, GetRecord<pb::OrgRecord>(state, OrgRow(auth.org_id()),
+                                                                      "org", auth.org_id()));
+  const int64_t limit = MaxTokenLifetime(ctx, org);
+  if (limit != 0 && grace_nanos > limit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "grace_period: beyond the maximum token lifetime of ", FormatNanos(limit)));
+  }
+  std::string index_key = authz::HashToken(token);
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> clash, state.Get(kTokenIndexCf, index_key));
+  if (clash) return absl::AlreadyExistsError("token already exists");
+  pb::Event event;
+  pb::AuthorizationRotated* rotated = event.mutable_authorization_rotated();
+  rotated->set_id(id);
+  rotated->set_token_hash(std::move(index_key));
+  if (grace_nanos > 0) rotated->set_previous_valid_until_unix_nanos(ctx.now_unix_nanos + grace_nanos);
+  Decision d = OneEvent(std::move(event));
+  if (ctx.keep_raw_tokens) d.raw_tokens.emplace_back(id, token);
+  d.result_keys = {AuthorizationRow(id)};
+  return d;
+}
+
+absl::StatusOr<Decision> DecideUpdateOrg(StateReader& state, const CommandContext& ctx, Id id,
+                                         const std::optional<std::string>& description,
+                                         std::optional<int64_t> max_token_lifetime_nanos) {
+  AUTHD_RETURN_IF_ERROR(GetRecord<pb::OrgRecord>(state, OrgRow(id), "org", id).status());
+  if (max_token_lifetime_nanos &&
+      (*max_token_lifetime_nanos < 0 || *max_token_lifetime_nanos > kMaxLifetimeNanos)) {
+    return absl::InvalidArgumentError(
+        "max_token_lifetime: must be between 0 (no limit) and 100 years");
+  }
+  pb::Event event;
+  pb::OrgUpdated* update = event.mutable_org_updated();
+  update->set_id(id);
+  if (description) update->set_description(*description);
+  if (max_token_lifetime_nanos) update->set_max_token_lifetime_nanos(*max_token_lifetime_nanos);
+  Decision d = OneEvent(std::move(event));
+  d.result_keys = {OrgRow(id)};
+  return d;
+}
+
+absl::StatusOr<Decision> DecideRecordExpiries(StateReader& state, const CommandContext& ctx,
+                                              const std::vector<authz::DueExpiry>& due) {
+  Decision d;
+  for (const authz::DueExpiry& e : due) {
+    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                           state.Get(kAuthorizationsCf, EncodeU64(e.authorization_id)));
+    if (!bytes) continue;  // deleted meanwhile
+    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
+                           Decode<pb::AuthorizationRecord>(*bytes, "authorization"));
+    int64_t at = 0;
+    if (e.previous_secret) {
+      if (auth.previous_token_hash().empty()) continue;
+      at = PreviousSecretEnd(auth);
+    } else {
+      if (auth.expires_at_unix_nanos() == 0 || auth.expiry_recorded()) continue;
+      at = auth.expires_at_unix_nanos();
+    }
+    if (at > ctx.now_unix_nanos) continue;  // extended meanwhile
+    pb::AuthorizationExpired* expired = d.events.emplace_back().mutable_authorization_expired();
+    expired->set_id(auth.id());
+    expired->set_previous_token(e.previous_secret);
+    expired->set_at_unix_nanos(at);
+  }
+  return d;
+}
+
+absl::StatusOr<Decision> DecideRecordUsage(StateReader& state, const CommandContext& ctx,
+                                           const std::vector<authz::Usage>& uses) {
+  Decision d;
+  pb::AuthorizationsUsed used;
+  for (const authz::Usage& u : uses) {
+    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                           state.Get(kAuthorizationsCf, EncodeU64(u.authorization_id)));
+    if (!bytes) continue;  // deleted since
+    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
+                           Decode<pb::AuthorizationRecord>(*bytes, "authorization"));
+    const int64_t at = u.last_used_s * 1000000000;
+    if (at <= auth.last_used_at_unix_nanos()) continue;  // already recorded (another replica)
+    pb::AuthorizationsUsed::Use* use = used.add_uses();
+    use->set_id(u.authorization_id);
+    use->set_at_unix_nanos(at);
+  }
+  if (used.uses_size() > 0) *d.events.emplace_back().mutable_authorizations_used() = std::move(used);
+  return d;
 }
 
 Decision DecideHashRawTokens(const std::vector<Id>& ids) {

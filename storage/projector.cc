@@ -27,13 +27,33 @@ void PutUser(const pb::UserRecord& user, ProjectionBatch* batch) {
   batch->Publish(IndexOp{IndexOp::Kind::kSetUserActive, {}, {}, user.id(), IsActive(user.status())});
 }
 
+// Writes the record and publishes its grants: the secret's, and during a rotation's grace period
+// the previous secret's too.
 absl::Status PutAuthorization(const pb::AuthorizationRecord& auth, ProjectionBatch* batch) {
   batch->Put(kAuthorizationsCf, EncodeU64(auth.id()), auth.SerializeAsString());
   AUTHD_ASSIGN_OR_RETURN(authz::TokenDigest digest, DigestOf(auth));
   AUTHD_ASSIGN_OR_RETURN(authz::TokenGrant grant, GrantOf(auth));
   batch->Publish(IndexOp{IndexOp::Kind::kPutToken, digest, std::move(grant), 0, false});
+  if (!auth.previous_token_hash().empty()) {
+    AUTHD_ASSIGN_OR_RETURN(authz::TokenDigest previous, PreviousDigestOf(auth));
+    AUTHD_ASSIGN_OR_RETURN(authz::TokenGrant previous_grant, PreviousGrantOf(auth));
+    batch->Publish(IndexOp{IndexOp::Kind::kPutToken, previous, std::move(previous_grant), 0, false});
+  }
   return absl::OkStatus();
 }
+
+// Drops the previous secret of a rotation (its index row and grant), if the record has one.
+absl::Status DropPreviousSecret(pb::AuthorizationRecord* auth, ProjectionBatch* batch) {
+  if (auth->previous_token_hash().empty()) return absl::OkStatus();
+  AUTHD_ASSIGN_OR_RETURN(authz::TokenDigest previous, PreviousDigestOf(*auth));
+  batch->Delete(kTokenIndexCf, auth->previous_token_hash());
+  batch->Publish(IndexOp{IndexOp::Kind::kEraseToken, previous, {}, 0, false});
+  auth->clear_previous_token_hash();
+  auth->clear_previous_valid_until_unix_nanos();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<pb::AuthorizationRecord> LoadAuthorization(ProjectionBatch* batch, uint64_t id);
 
 absl::Status ProjectUserCreated(const pb::UserCreated& e, ProjectionBatch* batch) {
   const pb::UserRecord& user = e.user();
@@ -124,8 +144,67 @@ absl::Status ProjectAuthorizationUpdated(const pb::AuthorizationUpdated& e, int6
                                     e.id()));
   if (e.has_status()) auth.set_status(e.status());
   if (e.has_description()) auth.set_description(e.description());
+  if (e.has_expires_at_unix_nanos()) {
+    auth.set_expires_at_unix_nanos(e.expires_at_unix_nanos());
+    auth.set_expiry_recorded(false);
+  }
   auth.set_updated_at_unix_nanos(now);
   return PutAuthorization(auth, batch);
+}
+
+absl::Status ProjectAuthorizationExpired(const pb::AuthorizationExpired& e,
+                                         ProjectionBatch* batch) {
+  AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth, LoadAuthorization(batch, e.id()));
+  if (e.previous_token()) {
+    AUTHD_RETURN_IF_ERROR(DropPreviousSecret(&auth, batch));
+  } else {
+    auth.set_expiry_recorded(true);
+  }
+  return PutAuthorization(auth, batch);
+}
+
+absl::Status ProjectAuthorizationsUsed(const pb::AuthorizationsUsed& e, ProjectionBatch* batch) {
+  for (const pb::AuthorizationsUsed::Use& use : e.uses()) {
+    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth, LoadAuthorization(batch, use.id()));
+    if (use.at_unix_nanos() <= auth.last_used_at_unix_nanos()) continue;
+    auth.set_last_used_at_unix_nanos(use.at_unix_nanos());
+    AUTHD_RETURN_IF_ERROR(PutAuthorization(auth, batch));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ProjectAuthorizationRotated(const pb::AuthorizationRotated& e, int64_t now,
+                                         ProjectionBatch* batch) {
+  AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth, LoadAuthorization(batch, e.id()));
+  // At most one previous secret: one still in a grace period goes now.
+  AUTHD_RETURN_IF_ERROR(DropPreviousSecret(&auth, batch));
+  AUTHD_ASSIGN_OR_RETURN(authz::TokenDigest old_digest, DigestOf(auth));
+  if (e.previous_valid_until_unix_nanos() > 0) {
+    auth.set_previous_token_hash(auth.token_hash());
+    auth.set_previous_valid_until_unix_nanos(e.previous_valid_until_unix_nanos());
+  } else {
+    batch->Delete(kTokenIndexCf, auth.token_hash());
+  }
+  const bool keep_old = e.previous_valid_until_unix_nanos() > 0;
+  auth.set_token_hash(e.token_hash());
+  AUTHD_ASSIGN_OR_RETURN(std::string index_key, IndexKeyOf(auth));
+  batch->Put(kTokenIndexCf, index_key, EncodeU64(auth.id()));
+  auth.set_rotated_at_unix_nanos(now);
+  auth.set_updated_at_unix_nanos(now);
+  AUTHD_RETURN_IF_ERROR(PutAuthorization(auth, batch));
+  // After the new grant is in, so the token's usage slot carries over.
+  if (!keep_old) batch->Publish(IndexOp{IndexOp::Kind::kEraseToken, old_digest, {}, 0, false});
+  return absl::OkStatus();
+}
+
+absl::Status ProjectOrgUpdated(const pb::OrgUpdated& e, int64_t now, ProjectionBatch* batch) {
+  std::string key = TaggedIdKey(kOrgTag, e.id());
+  AUTHD_ASSIGN_OR_RETURN(pb::OrgRecord org, Load<pb::OrgRecord>(batch, kTenantsCf, key, "org", e.id()));
+  if (e.has_description()) org.set_description(e.description());
+  if (e.has_max_token_lifetime_nanos()) org.set_max_token_lifetime_nanos(e.max_token_lifetime_nanos());
+  org.set_updated_at_unix_nanos(now);
+  batch->Put(kTenantsCf, key, org.SerializeAsString());
+  return absl::OkStatus();
 }
 
 absl::Status ProjectAuthorizationDeleted(const pb::AuthorizationDeleted& e,
@@ -136,6 +215,7 @@ absl::Status ProjectAuthorizationDeleted(const pb::AuthorizationDeleted& e,
       Load<pb::AuthorizationRecord>(batch, kAuthorizationsCf, key, "authorization", e.id()));
   AUTHD_ASSIGN_OR_RETURN(std::string index_key, IndexKeyOf(auth));
   AUTHD_ASSIGN_OR_RETURN(authz::TokenDigest digest, DigestOf(auth));
+  AUTHD_RETURN_IF_ERROR(DropPreviousSecret(&auth, batch));
   batch->Delete(kAuthorizationsCf, key);
   batch->Delete(kTokenIndexCf, index_key);
   batch->Delete(kAuthByUserCf, PairKey(auth.user_id(), auth.id()));
@@ -144,6 +224,10 @@ absl::Status ProjectAuthorizationDeleted(const pb::AuthorizationDeleted& e,
   batch->Delete(kRawTokensCf, key);
   batch->Publish(IndexOp{IndexOp::Kind::kEraseToken, digest, {}, 0, false});
   return absl::OkStatus();
+}
+
+absl::StatusOr<pb::AuthorizationRecord> LoadAuthorization(ProjectionBatch* batch, uint64_t id) {
+  return Load<pb::AuthorizationRecord>(batch, kAuthorizationsCf, EncodeU64(id), "authorization", id);
 }
 
 }  // namespace
@@ -180,6 +264,14 @@ absl::Status Project(const pb::Event& event, ProjectionBatch* batch) {
       // The record already holds the hash; only the raw copy goes.
       batch->Delete(kRawTokensCf, EncodeU64(event.authorization_token_hashed().id()));
       return absl::OkStatus();
+    case pb::Event::kAuthorizationExpired:
+      return ProjectAuthorizationExpired(event.authorization_expired(), batch);
+    case pb::Event::kAuthorizationsUsed:
+      return ProjectAuthorizationsUsed(event.authorizations_used(), batch);
+    case pb::Event::kAuthorizationRotated:
+      return ProjectAuthorizationRotated(event.authorization_rotated(), now, batch);
+    case pb::Event::kOrgUpdated:
+      return ProjectOrgUpdated(event.org_updated(), now, batch);
     case pb::Event::BODY_NOT_SET:
       break;
   }

@@ -58,7 +58,50 @@ absl::StatusOr<authz::TokenGrant> GrantOf(const pb::AuthorizationRecord& auth) {
   auto perms = PermissionsOf(auth);
   if (!perms.ok()) return perms.status();
   grant.permissions = std::move(*perms);
+  grant.expires_at_ns = auth.expires_at_unix_nanos();
+  grant.expiry_recorded = auth.expiry_recorded();
+  grant.last_used_s = auth.last_used_at_unix_nanos() / 1000000000;
   return grant;
+}
+
+absl::StatusOr<authz::TokenGrant> PreviousGrantOf(const pb::AuthorizationRecord& auth) {
+  auto grant = GrantOf(auth);
+  if (!grant.ok()) return grant.status();
+  grant->previous_secret = true;
+  grant->expiry_recorded = false;
+  const int64_t until = auth.previous_valid_until_unix_nanos();
+  const int64_t own = auth.expires_at_unix_nanos();
+  grant->expires_at_ns = own != 0 && own < until ? own : until;
+  return grant;
+}
+
+absl::StatusOr<authz::TokenDigest> PreviousDigestOf(const pb::AuthorizationRecord& auth) {
+  auto digest = authz::DecodeTokenHash(auth.previous_token_hash());
+  if (!digest.ok()) {
+    return absl::DataLossError(absl::StrCat("authorization ", authz::FormatId(auth.id()),
+                                            " (previous secret): ", digest.status().message()));
+  }
+  return *digest;
+}
+
+uint32_t EventFormatVersionFor(const pb::Event& event) {
+  switch (event.body_case()) {
+    case pb::Event::kAuthorizationExpired:
+    case pb::Event::kAuthorizationsUsed:
+    case pb::Event::kAuthorizationRotated:
+    case pb::Event::kOrgUpdated:
+      return kLifecycleEventFormatVersion;
+    case pb::Event::kAuthorizationCreated:
+      return event.authorization_created().authorization().expires_at_unix_nanos() != 0
+                 ? kLifecycleEventFormatVersion
+                 : 1;
+    case pb::Event::kAuthorizationUpdated:
+      return event.authorization_updated().has_expires_at_unix_nanos()
+                 ? kLifecycleEventFormatVersion
+                 : 1;
+    default:
+      return 1;
+  }
 }
 
 absl::StatusOr<authz::TokenDigest> DigestOf(const pb::AuthorizationRecord& auth) {

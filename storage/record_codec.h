@@ -18,8 +18,15 @@ namespace authd::storage {
 
 namespace pb = ::authd::storage::v1;
 
-// The newest Event.format_version this build writes and reads.
-inline constexpr uint32_t kEventFormatVersion = 1;
+// The newest Event.format_version this build writes and reads. 2 = lifecycle (docs/adr/0007):
+// expiry, last use, rotation, org limits. Events without lifecycle data are still written as 1,
+// so a log that never used them stays readable by the builds before.
+inline constexpr uint32_t kEventFormatVersion = 2;
+inline constexpr uint32_t kLifecycleEventFormatVersion = 2;
+
+// The format_version `event` must be written with: 2 when it carries lifecycle data (an older
+// authd would otherwise ignore it and, say, serve an expired token), else 1.
+uint32_t EventFormatVersionFor(const pb::Event& event);
 
 pb::PermissionRecord ToRecord(const authz::Permission& permission);
 // Errors: kDataLoss for an unknown action or resource type number.
@@ -31,6 +38,11 @@ pb::Status ToStatus(bool active);
 
 // The Authorize view of a stored token. Errors: kDataLoss.
 absl::StatusOr<authz::TokenGrant> GrantOf(const pb::AuthorizationRecord& auth);
+// The view of its previous secret during a rotation's grace period (expiring at the end of the
+// grace period, or the token's own expiry if sooner). Requires `previous_token_hash`.
+absl::StatusOr<authz::TokenGrant> PreviousGrantOf(const pb::AuthorizationRecord& auth);
+// The digest of `previous_token_hash`. Errors: kDataLoss.
+absl::StatusOr<authz::TokenDigest> PreviousDigestOf(const pb::AuthorizationRecord& auth);
 
 // The SHA-256 digest of the record's token, decoded from `token_hash`. Errors: kDataLoss.
 absl::StatusOr<authz::TokenDigest> DigestOf(const pb::AuthorizationRecord& auth);

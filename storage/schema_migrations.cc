@@ -81,6 +81,31 @@ absl::Status MigrateUp1To2(Db& db) {
   return Finish(db, 2);
 }
 
+absl::Status MigrateUp2To3(Db& db) { return Finish(db, 3); }
+
+absl::StatusOr<uint64_t> LifecycleEvents(Db& db) {
+  uint64_t n = 0;
+  auto it = db.NewIterator(kEventsCf);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    AUTHD_ASSIGN_OR_RETURN(pb::Event event, DecodeEvent(View(it->value())));
+    if (event.format_version() >= kLifecycleEventFormatVersion) ++n;
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
+  return n;
+}
+
+absl::Status MigrateDown3To2(Db& db) {
+  AUTHD_ASSIGN_OR_RETURN(uint64_t lifecycle, LifecycleEvents(db));
+  if (lifecycle != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the event log holds ", lifecycle,
+        " events with token lifecycle data (expiry, last use, rotation, org token lifetime) "
+        "that schema 2 cannot read; to go back to an authd before schema 3, restore a backup "
+        "taken before the upgrade (docs/operations.md, \"Downgrade\")"));
+  }
+  return Finish(db, 2);
+}
+
 absl::Status MigrateDown2To1(Db& db) {
   AUTHD_ASSIGN_OR_RETURN(std::vector<authz::Id> hashed_only, HashedOnlyAuthorizations(db));
   if (!hashed_only.empty()) {

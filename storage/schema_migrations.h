@@ -2,8 +2,13 @@
 //
 //   schema 1 "raw tokens only": token_index is keyed by the raw token; AuthorizationRecord has no
 //            token_hash; every token's raw value is in raw_tokens.
-//   schema 2 "hashed index" (current): token_index is keyed by "$authd-sha256$..."; every record
+//   schema 2 "hashed index": token_index is keyed by "$authd-sha256$..."; every record
 //            carries token_hash; raw_tokens holds raw values only while hashing is off.
+//   schema 3 "lifecycle" (current, docs/adr/0007): records may carry expiry, last use and a
+//            rotation's previous secret (also keyed in token_index), org records a maximum token
+//            lifetime, and the log format_version 2 events. No row changes on the way up; the
+//            number exists so that an authd before it refuses a store whose expired or
+//            rotated-away tokens it would otherwise serve as valid.
 //
 // Events are never rewritten: both schemas share the log (events written by this code always
 // carry token_hash). Each migration is idempotent and runs in bounded batches; meta
@@ -36,6 +41,16 @@ absl::Status MigrateUp1To2(Db& db);
 // 2 -> 1: moves every token's index key to its raw value and drops the hashes. Requires every
 // remaining token to have a raw copy (erase hashed-only ones first). Errors: kFailedPrecondition.
 absl::Status MigrateDown2To1(Db& db);
+
+// 2 -> 3: records the new schema (nothing to rewrite).
+absl::Status MigrateUp2To3(Db& db);
+
+// Events in the log written with lifecycle data (format_version 2): what schema 2 cannot read.
+absl::StatusOr<uint64_t> LifecycleEvents(Db& db);
+
+// 3 -> 2: only while the log holds no lifecycle event (LifecycleEvents); the records then hold no
+// lifecycle field either. Errors: kFailedPrecondition naming the count.
+absl::Status MigrateDown3To2(Db& db);
 
 }  // namespace authd::storage
 

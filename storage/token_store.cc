@@ -182,11 +182,12 @@ absl::Status TokenStore::Recover(StoreState& state, authz::TokenIndex* index, Op
     }
     AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> migrating,
                            db.Get(kMetaCf, kSchemaMigrationKey));
-    // Older schema, or a migration (either way) that did not finish: bring it to schema 2. The up
-    // migration is idempotent from any partial state of either direction.
+    // Older schema, or a migration (either way) that did not finish: bring it to the current
+    // schema. The 1->2 migration is idempotent from any partial state of either direction.
     if (*version < kSchemaVersion || migrating) {
       report->upgraded_from_schema = *version;
-      AUTHD_RETURN_IF_ERROR(MigrateUp1To2(db));
+      if (*version < 2 || migrating) AUTHD_RETURN_IF_ERROR(MigrateUp1To2(db));
+      AUTHD_RETURN_IF_ERROR(MigrateUp2To3(db));
     }
   }
 
@@ -334,7 +335,7 @@ absl::StatusOr<Appended> TokenStore::AppendLocked(StoreState& state, const Actor
   const Actor& by = decision.actor ? *decision.actor : actor;
   uint64_t seq = head;
   for (pb::Event& event : decision.events) {
-    event.set_format_version(kEventFormatVersion);
+    event.set_format_version(EventFormatVersionFor(event));
     event.set_sequence(++seq);
     event.set_time_unix_nanos(now);
     event.set_actor_authorization_id(by.authorization_id);
@@ -359,6 +360,7 @@ absl::StatusOr<TokenStore::Executed> TokenStore::Execute(const Actor& actor, Dec
     ctx.actor = actor;
     ctx.ids = &ids_;
     ctx.keep_raw_tokens = !options_.use_hashed_tokens;
+    ctx.max_token_lifetime_nanos = options_.max_token_lifetime_nanos;
     absl::StatusOr<Decision> decided;
     uint64_t head;
     {
@@ -369,6 +371,8 @@ absl::StatusOr<TokenStore::Executed> TokenStore::Execute(const Actor& actor, Dec
     }
     if (!decided.ok()) return decided.status();
     Decision decision = *std::move(decided);
+    // The lifecycle's maintenance decisions may find nothing left to record.
+    if (decision.events.empty()) return Executed{};
     absl::StatusOr<Appended> appended = AppendLocked(*state, actor, decision, head);
     lock.Release();
     if (absl::IsAborted(appended.status()) && attempt < kExecuteAttempts) continue;
@@ -697,12 +701,60 @@ absl::StatusOr<pb::AuthorizationRecord> TokenStore::CreateAuthorization(
 }
 
 absl::StatusOr<pb::AuthorizationRecord> TokenStore::UpdateAuthorization(
-    const Actor& actor, Id id, std::optional<bool> active, std::optional<std::string> description) {
+    const Actor& actor, Id id, std::optional<bool> active, std::optional<std::string> description,
+    std::optional<int64_t> expires_at) {
   AUTHD_ASSIGN_OR_RETURN(Executed done,
                          Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
-                           return DecideUpdateAuthorization(state, ctx, id, active, description);
+                           return DecideUpdateAuthorization(state, ctx, id, active, description,
+                                                            expires_at);
                          }));
   return Result<pb::AuthorizationRecord>(done.appended, 0, "authorization");
+}
+
+absl::StatusOr<pb::AuthorizationRecord> TokenStore::RotateAuthorization(const Actor& actor, Id id,
+                                                                        const std::string& token,
+                                                                        int64_t grace_nanos) {
+  AUTHD_ASSIGN_OR_RETURN(Executed done,
+                         Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+                           return DecideRotateAuthorization(state, ctx, id, token, grace_nanos);
+                         }));
+  return Result<pb::AuthorizationRecord>(done.appended, 0, "authorization");
+}
+
+absl::StatusOr<pb::OrgRecord> TokenStore::UpdateOrg(const Actor& actor, Id id,
+                                                    std::optional<std::string> description,
+                                                    std::optional<int64_t> max_token_lifetime) {
+  AUTHD_ASSIGN_OR_RETURN(Executed done,
+                         Execute(actor, [&](StateReader& state, const CommandContext& ctx) {
+                           return DecideUpdateOrg(state, ctx, id, description, max_token_lifetime);
+                         }));
+  return Result<pb::OrgRecord>(done.appended, 0, "org");
+}
+
+absl::StatusOr<size_t> TokenStore::RecordExpiries(const std::vector<authz::DueExpiry>& due) {
+  size_t recorded = 0;
+  AUTHD_RETURN_IF_ERROR(Execute(Actor{}, [&](StateReader& state, const CommandContext& ctx)
+                                    -> absl::StatusOr<Decision> {
+                          AUTHD_ASSIGN_OR_RETURN(Decision d, DecideRecordExpiries(state, ctx, due));
+                          recorded = d.events.size();
+                          return d;
+                        })
+                            .status());
+  return recorded;
+}
+
+absl::StatusOr<size_t> TokenStore::RecordUsage(const std::vector<authz::Usage>& uses) {
+  size_t recorded = 0;
+  AUTHD_RETURN_IF_ERROR(Execute(Actor{}, [&](StateReader& state, const CommandContext& ctx)
+                                    -> absl::StatusOr<Decision> {
+                          AUTHD_ASSIGN_OR_RETURN(Decision d, DecideRecordUsage(state, ctx, uses));
+                          recorded = d.events.empty()
+                                         ? 0
+                                         : d.events[0].authorizations_used().uses_size();
+                          return d;
+                        })
+                            .status());
+  return recorded;
 }
 
 absl::Status TokenStore::DeleteAuthorization(const Actor& actor, Id id) {
@@ -1036,10 +1088,10 @@ absl::StatusOr<VerifyReport> TokenStore::Verify() {
 absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
                                    std::vector<authz::Id>* lost) {
   if (to_schema == kSchemaVersion) return absl::OkStatus();
-  if (to_schema != 1) {
+  if (to_schema != 1 && to_schema != 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("--to-schema: ", to_schema, " is not a schema below ", kSchemaVersion,
-                     " (schema 1 is the only one)"));
+                     " (1 or 2)"));
   }
   if (options_.etcd) {
     return NotInEtcdMode("downgrading the schema",
@@ -1048,6 +1100,8 @@ absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
   authd::MutexLock lock(&write_mu_);
   const std::shared_ptr<StoreState> state = CurrentState();
   AUTHD_RETURN_IF_ERROR(state->writes_refused);
+  AUTHD_RETURN_IF_ERROR(MigrateDown3To2(*state->db));
+  if (to_schema == 2) return absl::OkStatus();
   AUTHD_ASSIGN_OR_RETURN(*lost, HashedOnlyAuthorizations(*state->db));
   if (!lost->empty() && !erase_hashed_tokens) {
     return absl::FailedPreconditionError(absl::StrCat(

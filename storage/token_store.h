@@ -45,8 +45,9 @@
 
 namespace authd::storage {
 
-// The schema this build writes: 1 = raw tokens only, 2 = hashed token index (see docs/architecture.md).
-inline constexpr uint32_t kSchemaVersion = 2;
+// The schema this build writes: 1 = raw tokens only, 2 = hashed token index, 3 = lifecycle
+// (storage/schema_migrations.h, docs/architecture.md).
+inline constexpr uint32_t kSchemaVersion = 3;
 
 struct TokenStoreOptions {
   // Where the RocksDB files live. Required.
@@ -73,6 +74,9 @@ struct TokenStoreOptions {
   // snapshot, then the log after it): what rebuilding the projections means for a replica
   // (`authd rebuild-projections --etcd-endpoints=...`). Default: false.
   bool rebuild_from_etcd = false;
+  // The server-wide maximum token lifetime (`--max-token-lifetime`), 0 = none: tokens created or
+  // extended after it is set may not outlive it (storage/commands.h CheckExpiry).
+  int64_t max_token_lifetime_nanos = 0;
 };
 
 // A consistent snapshot of the live store, for a backup: `store_dir` is a flat directory of
@@ -207,10 +211,25 @@ class TokenStore {
   absl::Status DeleteBucket(const Actor& actor, authz::Id id);
   absl::StatusOr<pb::AuthorizationRecord> CreateAuthorization(const Actor& actor,
                                                               const NewAuthorization& request);
-  absl::StatusOr<pb::AuthorizationRecord> UpdateAuthorization(const Actor& actor, authz::Id id,
-                                                              std::optional<bool> active,
-                                                              std::optional<std::string> description);
+  // `expires_at` (0: never) changes the expiry (storage/commands.h DecideUpdateAuthorization).
+  absl::StatusOr<pb::AuthorizationRecord> UpdateAuthorization(
+      const Actor& actor, authz::Id id, std::optional<bool> active,
+      std::optional<std::string> description, std::optional<int64_t> expires_at = std::nullopt);
   absl::Status DeleteAuthorization(const Actor& actor, authz::Id id);
+  // A new secret `token` for `id`; the old one works `grace_nanos` longer (DecideRotateAuthorization).
+  absl::StatusOr<pb::AuthorizationRecord> RotateAuthorization(const Actor& actor, authz::Id id,
+                                                              const std::string& token,
+                                                              int64_t grace_nanos);
+  // `max_token_lifetime` 0 removes the org's limit.
+  absl::StatusOr<pb::OrgRecord> UpdateOrg(const Actor& actor, authz::Id id,
+                                          std::optional<std::string> description,
+                                          std::optional<int64_t> max_token_lifetime);
+
+  // ---- Lifecycle maintenance (services/lifecycle_worker.h), actor 0: record the expiries that
+  // have passed and the uses seen; each returns how many it recorded (stale entries are skipped,
+  // so every replica may run them).
+  absl::StatusOr<size_t> RecordExpiries(const std::vector<authz::DueExpiry>& due);
+  absl::StatusOr<size_t> RecordUsage(const std::vector<authz::Usage>& uses);
 
   // ---- Backup and restore.
   // Errors: kUnavailable / kResourceExhausted from storage.

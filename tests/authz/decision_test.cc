@@ -10,6 +10,9 @@
 namespace authd::authz {
 namespace {
 
+// Every decision here is taken at this instant (unix ns); expiry cases set their own times.
+constexpr int64_t kNow = int64_t{1800000000} * 1000000000;
+
 constexpr Id kAuthId = 0x0000000000000a11;
 constexpr Id kUserId = 0x0000000000000b22;
 constexpr Id kOrgId = 0x0000000000000c33;
@@ -75,7 +78,7 @@ TEST(DecideTest, DecidesInOrderAndFillsIdsForKnownTokens) {
   for (const DecideCase& c : DecideCases()) {
     SCOPED_TRACE(c.name);
     const TokenGrant* grant = c.grant.has_value() ? &*c.grant : nullptr;
-    Decision d = Decide(grant, c.user_active, c.requested);
+    Decision d = Decide(grant, c.user_active, c.requested, kNow);
     EXPECT_EQ(d.allowed, c.want_allowed);
     EXPECT_EQ(d.reason, c.want_reason);
     if (grant == nullptr) {
@@ -96,7 +99,7 @@ TEST(DecideTest, DecidesInOrderAndFillsIdsForKnownTokens) {
 // DISABLED: authz/decision.cc checks the token's status before the user's (see the test report).
 TEST(DecideTest, InactiveUserReportedBeforeInactiveToken) {
   TokenGrant grant = MakeGrant(false, {kReadBucketsInOrg});
-  Decision d = Decide(&grant, /*user_active=*/false, kReadOneBucket);
+  Decision d = Decide(&grant, /*user_active=*/false, kReadOneBucket, kNow);
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.reason, DenyReason::kInactiveUser);
 }
@@ -120,7 +123,7 @@ TEST(TokenGrantTest, DefaultIsActiveWithNoPermissions) {
   TokenGrant grant;
   EXPECT_TRUE(grant.active);
   EXPECT_TRUE(grant.permissions.empty());
-  Decision d = Decide(&grant, true, kReadOneBucket);
+  Decision d = Decide(&grant, true, kReadOneBucket, kNow);
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.reason, DenyReason::kNoPermission);
 }

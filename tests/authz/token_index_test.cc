@@ -15,6 +15,9 @@
 namespace authd::authz {
 namespace {
 
+// Every decision here is taken at this instant (unix ns); expiry cases set their own times.
+constexpr int64_t kNow = int64_t{1800000000} * 1000000000;
+
 constexpr Id kOrg = 0x0000000000000c01;
 constexpr Id kUser = 0x0000000000000b01;
 constexpr Id kOtherUser = 0x0000000000000b02;
@@ -56,7 +59,7 @@ TEST_F(TokenIndexTest, EmptyIndexKnowsNoToken) {
   EXPECT_EQ(index_.size(), 0u);
   EXPECT_FALSE(index_.Find(digest_).has_value());
   EXPECT_FALSE(index_.UserActive(kUser));
-  Decision d = index_.Authorize(digest_, kReadBucket);
+  Decision d = index_.Authorize(digest_, kReadBucket, kNow);
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.reason, DenyReason::kUnknownToken);
   EXPECT_EQ(d.authorization_id, 0u);
@@ -93,14 +96,14 @@ TEST_F(TokenIndexTest, AuthorizeReportsReasonsAndIds) {
     TokenIndex index;
     index.Put(digest_, Grant(101, kUser, c.token_active, {kReadBuckets}));
     index.SetUserActive(kUser, c.user_active);
-    Decision d = index.Authorize(digest_, c.requested);
+    Decision d = index.Authorize(digest_, c.requested, kNow);
     EXPECT_EQ(d.allowed, c.want_allowed);
     EXPECT_EQ(d.reason, c.want_reason);
     EXPECT_EQ(d.authorization_id, 101u);
     EXPECT_EQ(d.user_id, kUser);
     EXPECT_EQ(d.org_id, kOrg);
 
-    Decision unknown = index.Authorize(other_digest_, c.requested);
+    Decision unknown = index.Authorize(other_digest_, c.requested, kNow);
     EXPECT_FALSE(unknown.allowed);
     EXPECT_EQ(unknown.reason, DenyReason::kUnknownToken);
     EXPECT_EQ(unknown.authorization_id, 0u);
@@ -109,36 +112,36 @@ TEST_F(TokenIndexTest, AuthorizeReportsReasonsAndIds) {
 
 TEST_F(TokenIndexTest, UserMustBeMarkedActive) {
   index_.Put(digest_, Grant(101, kUser, true, {kReadBuckets}));
-  EXPECT_EQ(index_.Authorize(digest_, kReadBucket).reason, DenyReason::kInactiveUser);
+  EXPECT_EQ(index_.Authorize(digest_, kReadBucket, kNow).reason, DenyReason::kInactiveUser);
 
   index_.SetUserActive(kOtherUser, true);
-  EXPECT_EQ(index_.Authorize(digest_, kReadBucket).reason, DenyReason::kInactiveUser);
+  EXPECT_EQ(index_.Authorize(digest_, kReadBucket, kNow).reason, DenyReason::kInactiveUser);
 
   index_.SetUserActive(kUser, true);
   EXPECT_TRUE(index_.UserActive(kUser));
-  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket).allowed);
+  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket, kNow).allowed);
 
   index_.SetUserActive(kUser, false);
   EXPECT_FALSE(index_.UserActive(kUser));
   EXPECT_TRUE(index_.UserActive(kOtherUser));
-  EXPECT_EQ(index_.Authorize(digest_, kReadBucket).reason, DenyReason::kInactiveUser);
+  EXPECT_EQ(index_.Authorize(digest_, kReadBucket, kNow).reason, DenyReason::kInactiveUser);
 }
 
 TEST_F(TokenIndexTest, PutReplacesTheGrantForTheSameDigest) {
   index_.SetUserActive(kUser, true);
   index_.Put(digest_, Grant(101, kUser, true, {kReadBuckets}));
-  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket).allowed);
-  EXPECT_FALSE(index_.Authorize(digest_, kWriteBucket).allowed);
+  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket, kNow).allowed);
+  EXPECT_FALSE(index_.Authorize(digest_, kWriteBucket, kNow).allowed);
 
   TokenGrant replacement = Grant(101, kUser, true, {kWriteBuckets});
   index_.Put(digest_, replacement);
   EXPECT_EQ(index_.size(), 1u);
   ExpectSameGrant(*index_.Find(digest_), replacement);
-  EXPECT_EQ(index_.Authorize(digest_, kReadBucket).reason, DenyReason::kNoPermission);
-  EXPECT_TRUE(index_.Authorize(digest_, kWriteBucket).allowed);
+  EXPECT_EQ(index_.Authorize(digest_, kReadBucket, kNow).reason, DenyReason::kNoPermission);
+  EXPECT_TRUE(index_.Authorize(digest_, kWriteBucket, kNow).allowed);
 
   index_.Put(digest_, Grant(101, kUser, false, {kWriteBuckets}));
-  EXPECT_EQ(index_.Authorize(digest_, kWriteBucket).reason, DenyReason::kInactiveToken);
+  EXPECT_EQ(index_.Authorize(digest_, kWriteBucket, kNow).reason, DenyReason::kInactiveToken);
 }
 
 TEST_F(TokenIndexTest, EraseRemovesOnlyThatDigest) {
@@ -150,8 +153,8 @@ TEST_F(TokenIndexTest, EraseRemovesOnlyThatDigest) {
   index_.Erase(digest_);
   EXPECT_EQ(index_.size(), 1u);
   EXPECT_FALSE(index_.Find(digest_).has_value());
-  EXPECT_EQ(index_.Authorize(digest_, kReadBucket).reason, DenyReason::kUnknownToken);
-  EXPECT_TRUE(index_.Authorize(other_digest_, kReadBucket).allowed);
+  EXPECT_EQ(index_.Authorize(digest_, kReadBucket, kNow).reason, DenyReason::kUnknownToken);
+  EXPECT_TRUE(index_.Authorize(other_digest_, kReadBucket, kNow).allowed);
   EXPECT_EQ(index_.Find(other_digest_)->authorization_id, 102u);
 
   index_.Erase(digest_);  // Absent: a no-op.
@@ -167,12 +170,12 @@ TEST_F(TokenIndexTest, ClearDropsTokensAndUsers) {
   EXPECT_EQ(index_.size(), 0u);
   EXPECT_FALSE(index_.Find(digest_).has_value());
   EXPECT_FALSE(index_.UserActive(kUser));
-  EXPECT_EQ(index_.Authorize(digest_, kReadBucket).reason, DenyReason::kUnknownToken);
+  EXPECT_EQ(index_.Authorize(digest_, kReadBucket, kNow).reason, DenyReason::kUnknownToken);
 
   // Usable again after a reload.
   index_.Put(digest_, Grant(103, kUser, true, {kReadBuckets}));
   index_.SetUserActive(kUser, true);
-  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket).allowed);
+  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket, kNow).allowed);
 }
 
 TEST_F(TokenIndexTest, SizeCountsTokensAcrossShards) {
@@ -197,7 +200,7 @@ TEST_F(TokenIndexTest, DigestsSharingTheShardByteAreDistinct) {
   b[31] = 1;  // Same byte 8 (same shard), different digest.
   index_.SetUserActive(kUser, true);
   index_.Put(a, Grant(201, kUser, true, {kReadBuckets}));
-  EXPECT_EQ(index_.Authorize(b, kReadBucket).reason, DenyReason::kUnknownToken);
+  EXPECT_EQ(index_.Authorize(b, kReadBucket, kNow).reason, DenyReason::kUnknownToken);
   index_.Put(b, Grant(202, kUser, true, {kWriteBuckets}));
   EXPECT_EQ(index_.size(), 2u);
   EXPECT_EQ(index_.Find(a)->authorization_id, 201u);
@@ -223,17 +226,17 @@ TEST_F(TokenIndexTest, ConcurrentAuthorizeSeesOnlyPublishedStates) {
   for (int r = 0; r < kReaders; ++r) {
     readers.emplace_back([&] {
       for (int i = 0; i < kReaderIterations; ++i) {
-        Decision s = index_.Authorize(stable, kReadBucket);
+        Decision s = index_.Authorize(stable, kReadBucket, kNow);
         if (!s.allowed || s.authorization_id != 1) ++failures;
 
-        Decision c = index_.Authorize(churn, kReadBucket);
+        Decision c = index_.Authorize(churn, kReadBucket, kNow);
         bool churn_ok =
             (c.allowed && c.authorization_id == 2) ||
             (!c.allowed && c.reason == DenyReason::kUnknownToken && c.authorization_id == 0);
         if (!churn_ok) ++failures;
 
         // `flip` alternates between a read grant (id 3) and a write grant (id 4).
-        Decision f = index_.Authorize(flip, kReadBucket);
+        Decision f = index_.Authorize(flip, kReadBucket, kNow);
         bool flip_ok =
             (f.allowed && f.authorization_id == 3) ||
             (!f.allowed && f.reason == DenyReason::kNoPermission && f.authorization_id == 4);
@@ -335,7 +338,7 @@ TEST(TokenIndexConcurrencyTest, WritersReloadsAndReadersKeepInvariants) {
       std::mt19937 rng(200 + r);
       for (int op = 0; op < kReaderOps; ++op) {
         const int i = static_cast<int>(rng() % kDigests);
-        Decision d = index.Authorize(digests[i], kReadBucket);
+        Decision d = index.Authorize(digests[i], kReadBucket, kNow);
         const int version = static_cast<int>(d.authorization_id % 100000);
         bool ok;
         if (d.authorization_id == 0) {

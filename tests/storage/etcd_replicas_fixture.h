@@ -177,7 +177,7 @@ class EtcdReplicasTest : public ::testing::Test {
   }
 
   bool Authorizes(const Replica& replica, const std::string& token) {
-    return replica.index->Authorize(authz::DigestToken(token), read_buckets_).allowed;
+    return replica.index->Authorize(authz::DigestToken(token), read_buckets_, CoarseNowNanos()).allowed;
   }
 
   // One create, retried on the errors a replicated write may answer with (bounded). Returns the

@@ -93,7 +93,7 @@ class IncomingRestoreTest : public ::testing::Test {
 
   bool Allowed(const std::string& token) {
     authz::Permission read_orgs{authz::Action::kRead, {authz::ResourceType::kOrgs, 0, 0}};
-    return index_.Authorize(authz::DigestToken(token), read_orgs).allowed;
+    return index_.Authorize(authz::DigestToken(token), read_orgs, CoarseNowNanos()).allowed;
   }
 
   const std::string kLiveToken = "tok-live-operator-Zq8Xv3Kp9Lm2Nw7Rt5Yb";

@@ -89,7 +89,7 @@ class RestoreAtomicityTest : public ::testing::Test {
 
   bool Allowed(const std::string& token) {
     authz::Permission read_orgs{authz::Action::kRead, {authz::ResourceType::kOrgs, 0, 0}};
-    return index_.Authorize(authz::DigestToken(token), read_orgs).allowed;
+    return index_.Authorize(authz::DigestToken(token), read_orgs, CoarseNowNanos()).allowed;
   }
 
   void ExpectLiveStoreServing(absl::string_view step) {

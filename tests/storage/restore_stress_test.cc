@@ -134,7 +134,7 @@ class RestoreStressTest : public ::testing::Test {
   }
 
   bool Authorizes(const std::string& token) {
-    return index_.Authorize(authz::DigestToken(token), permission_).allowed;
+    return index_.Authorize(authz::DigestToken(token), permission_, CoarseNowNanos()).allowed;
   }
 
   void Writer(int w) {

@@ -58,7 +58,7 @@ TEST(TokenStoreConcurrencyTest, ConcurrentWritersAreAllDurableGapFreeAndUniquene
   const Actor actor{r->authorization.id(), r->user.id()};
   const Permission p = authz::OrgPermission(Action::kRead, ResourceType::kBuckets, r->org.id());
   auto authorize = [&](const std::string& token) {
-    return index.Authorize(authz::DigestToken(token), p).allowed;
+    return index.Authorize(authz::DigestToken(token), p, CoarseNowNanos()).allowed;
   };
 
   constexpr int kThreads = 8;
@@ -108,7 +108,7 @@ TEST(TokenStoreConcurrencyTest, ConcurrentWritersAreAllDurableGapFreeAndUniquene
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < kPerThread; ++i) {
       EXPECT_TRUE(
-          fresh.Authorize(authz::DigestToken(TestToken(absl::StrCat("t", t, "-", i))), p).allowed)
+          fresh.Authorize(authz::DigestToken(TestToken(absl::StrCat("t", t, "-", i))), p, CoarseNowNanos()).allowed)
           << t << "/" << i;
     }
   }

@@ -81,7 +81,7 @@ std::string IndexSnapshot(const authz::TokenIndex& index, const std::vector<std:
       absl::StrAppend(&out, "]\n");
     }
     for (const Permission& p : probes) {
-      authz::Decision d = index.Authorize(digest, p);
+      authz::Decision d = index.Authorize(digest, p, CoarseNowNanos());
       absl::StrAppend(&out, "  ", authz::PermissionString(p), " -> ", d.allowed, "/",
                       static_cast<int>(d.reason), "/", d.authorization_id, "/", d.user_id, "/",
                       d.org_id, "\n");
@@ -185,7 +185,7 @@ class TokenStoreTest : public ::testing::Test {
   }
 
   authz::Decision Authorize(const std::string& token, const Permission& p) {
-    return index_.Authorize(authz::DigestToken(token), p);
+    return index_.Authorize(authz::DigestToken(token), p, CoarseNowNanos());
   }
 
   std::string root_;
@@ -1071,7 +1071,9 @@ TEST_F(TokenStoreTest, OpenWithNewerSchemaIsFailedPrecondition) {
   }
   auto s = TokenStore::Open(options_, &clock_, &index_);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(s.status().message().find("schema version 3"), std::string::npos) << s.status();
+  EXPECT_NE(s.status().message().find(absl::StrCat("schema version ", kSchemaVersion + 1)),
+            std::string::npos)
+      << s.status();
 }
 
 TEST_F(TokenStoreTest, OpenWithCorruptEventPastCheckpointIsDataLoss) {
