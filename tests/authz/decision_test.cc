@@ -117,6 +117,59 @@ TEST(DenyReasonTest, ValuesMirrorTheProtoEnum) {
   EXPECT_EQ(static_cast<int>(DenyReason::kInactiveToken), 2);
   EXPECT_EQ(static_cast<int>(DenyReason::kInactiveUser), 3);
   EXPECT_EQ(static_cast<int>(DenyReason::kNoPermission), 4);
+  EXPECT_EQ(static_cast<int>(DenyReason::kExpired), 5);
+}
+
+TokenGrant Expiring(bool active, int64_t expires_at) {
+  TokenGrant g = MakeGrant(active, {kReadBucketsInOrg});
+  g.expires_at_ns = expires_at;
+  return g;
+}
+
+// Expiry comes right after the lookup: an expired token is refused as expired whatever else
+// holds, and a token is expired from its expiry instant on (not one nanosecond later).
+TEST(DecideTest, ExpiryTable) {
+  struct Case {
+    std::string name;
+    TokenGrant grant;
+    bool user_active;
+    Permission requested;
+    DenyReason want;
+  };
+  const std::vector<Case> cases = {
+      {"never_expires", Expiring(true, 0), true, kReadOneBucket, DenyReason::kNone},
+      {"expires_later", Expiring(true, kNow + 1), true, kReadOneBucket, DenyReason::kNone},
+      {"expires_now", Expiring(true, kNow), true, kReadOneBucket, DenyReason::kExpired},
+      {"expired_long_ago", Expiring(true, 1), true, kReadOneBucket, DenyReason::kExpired},
+      {"expired_and_inactive", Expiring(false, kNow - 1), true, kReadOneBucket,
+       DenyReason::kExpired},
+      {"expired_user_inactive", Expiring(true, kNow - 1), false, kReadOneBucket,
+       DenyReason::kExpired},
+      {"expired_without_permission", Expiring(true, kNow - 1), true, kWriteOneBucket,
+       DenyReason::kExpired},
+      {"valid_inactive", Expiring(false, kNow + 1), true, kReadOneBucket,
+       DenyReason::kInactiveToken},
+      {"valid_without_permission", Expiring(true, kNow + 1), true, kWriteOneBucket,
+       DenyReason::kNoPermission},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Decision d = Decide(&c.grant, c.user_active, c.requested, kNow);
+    EXPECT_EQ(d.reason, c.want);
+    EXPECT_EQ(d.allowed, c.want == DenyReason::kNone);
+    EXPECT_EQ(d.authorization_id, kAuthId);  // known, so named
+    EXPECT_EQ(Expired(c.grant, kNow), c.want == DenyReason::kExpired);
+  }
+}
+
+TEST(UsageSlotTest, TouchKeepsTheLatestSecond) {
+  UsageSlot slot;
+  slot.Touch(kNow);
+  EXPECT_EQ(slot.last_used_s.load(), kNow / 1000000000);
+  slot.Touch(kNow - 5 * int64_t{1000000000});  // an older reading never moves it back
+  EXPECT_EQ(slot.last_used_s.load(), kNow / 1000000000);
+  slot.Touch(kNow + 2 * int64_t{1000000000});
+  EXPECT_EQ(slot.last_used_s.load(), kNow / 1000000000 + 2);
 }
 
 TEST(TokenGrantTest, DefaultIsActiveWithNoPermissions) {

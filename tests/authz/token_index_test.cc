@@ -377,5 +377,105 @@ TEST(TokenIndexConcurrencyTest, WritersReloadsAndReadersKeepInvariants) {
   EXPECT_TRUE(index.UserActive(kFlipUser));  // The switcher's last step turned it on.
 }
 
+// ---- Lifecycle: usage slots and the expiry queue.
+
+constexpr int64_t kSecond = 1000000000;
+
+TEST_F(TokenIndexTest, AuthorizeMarksAcceptedTokensUsedAndTakeUsageCollectsOnce) {
+  index_.SetUserActive(kUser, true);
+  index_.Put(digest_, Grant(101, kUser, true, {kReadBuckets}));
+  index_.Put(other_digest_, Grant(102, kUser, false, {kReadBuckets}));
+  EXPECT_TRUE(index_.TakeUsage(10).empty());
+
+  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket, kNow).allowed);
+  // Denied only for lack of permission: the token was still presented and accepted.
+  EXPECT_EQ(index_.Authorize(digest_, kWriteBucket, kNow + kSecond).reason,
+            DenyReason::kNoPermission);
+  // An inactive token is not a use.
+  EXPECT_FALSE(index_.Authorize(other_digest_, kReadBucket, kNow).allowed);
+
+  std::vector<Usage> used = index_.TakeUsage(10);
+  ASSERT_EQ(used.size(), 1u);
+  EXPECT_EQ(used[0].authorization_id, 101u);
+  EXPECT_EQ(used[0].last_used_s, kNow / kSecond + 1);
+  EXPECT_TRUE(index_.TakeUsage(10).empty()) << "a use is collected once";
+
+  // Given back (the append failed): collected again.
+  index_.RestoreUsage(used);
+  EXPECT_EQ(index_.TakeUsage(10).size(), 1u);
+}
+
+TEST_F(TokenIndexTest, GrantsOfOneAuthorizationShareTheirUsageSlot) {
+  index_.SetUserActive(kUser, true);
+  TokenGrant current = Grant(101, kUser, true, {kReadBuckets});
+  TokenGrant previous = current;
+  previous.previous_secret = true;
+  previous.expires_at_ns = kNow + 3600 * kSecond;
+  index_.Put(digest_, current);
+  index_.Put(other_digest_, previous);
+  EXPECT_TRUE(index_.Authorize(other_digest_, kReadBucket, kNow).allowed);
+  EXPECT_EQ(index_.Find(digest_)->usage, index_.Find(other_digest_)->usage);
+  // The previous secret goes: the slot (and its unflushed use) stays with the current one.
+  index_.Erase(other_digest_);
+  std::vector<Usage> used = index_.TakeUsage(10);
+  ASSERT_EQ(used.size(), 1u);
+  EXPECT_EQ(used[0].authorization_id, 101u);
+  // Replacing the grant (an update) keeps the slot; a stored use seeds a new one.
+  TokenGrant updated = current;
+  updated.last_used_s = kNow / kSecond + 100;
+  index_.Put(digest_, updated);
+  EXPECT_EQ(index_.Find(digest_)->usage->last_used_s.load(), kNow / kSecond + 100);
+  EXPECT_TRUE(index_.TakeUsage(10).empty()) << "a use the log already holds is not flushed again";
+  index_.Erase(digest_);
+  TokenGrant fresh = Grant(101, kUser, true, {kReadBuckets});
+  fresh.last_used_s = 7;
+  index_.Put(digest_, fresh);
+  EXPECT_EQ(index_.Find(digest_)->usage->last_used_s.load(), 7);
+}
+
+TEST_F(TokenIndexTest, DueExpiriesListsPassedUnrecordedExpiriesSoonestFirst) {
+  TokenGrant later = Grant(101, kUser, true, {});
+  later.expires_at_ns = kNow + 10;
+  TokenGrant sooner = Grant(102, kUser, true, {});
+  sooner.expires_at_ns = kNow - 10;
+  sooner.previous_secret = true;
+  TokenGrant never = Grant(103, kUser, true, {});
+  const TokenDigest third = DigestToken("authd_token-three");
+  index_.Put(digest_, later);
+  index_.Put(other_digest_, sooner);
+  index_.Put(third, never);
+
+  EXPECT_TRUE(index_.DueExpiries(kNow - 11, 10).empty());
+  std::vector<DueExpiry> due = index_.DueExpiries(kNow + 10, 10);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].authorization_id, 102u);
+  EXPECT_TRUE(due[0].previous_secret);
+  EXPECT_EQ(due[1].authorization_id, 101u);
+  EXPECT_EQ(index_.DueExpiries(kNow + 10, 1).size(), 1u) << "bounded by max";
+
+  // Recorded (the sweeper's event projected): no longer due. Extended: due later.
+  later.expiry_recorded = true;
+  index_.Put(digest_, later);
+  sooner.expires_at_ns = kNow + 1000;
+  index_.Put(other_digest_, sooner);
+  EXPECT_TRUE(index_.DueExpiries(kNow + 10, 10).empty());
+  EXPECT_EQ(index_.DueExpiries(kNow + 1000, 10).size(), 1u);
+  index_.Erase(other_digest_);
+  EXPECT_TRUE(index_.DueExpiries(kNow + 1000, 10).empty());
+}
+
+TEST_F(TokenIndexTest, SwapContentsCarriesUsesSeenMeanwhile) {
+  index_.SetUserActive(kUser, true);
+  index_.Put(digest_, Grant(101, kUser, true, {kReadBuckets}));
+  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket, kNow).allowed);
+  TokenIndex reloaded;
+  reloaded.SetUserActive(kUser, true);
+  reloaded.Put(digest_, Grant(101, kUser, true, {kReadBuckets}));
+  index_.SwapContents(&reloaded);
+  std::vector<Usage> used = index_.TakeUsage(10);
+  ASSERT_EQ(used.size(), 1u);
+  EXPECT_EQ(used[0].last_used_s, kNow / kSecond);
+}
+
 }  // namespace
 }  // namespace authd::authz

@@ -15,65 +15,12 @@
 #include "gtest/gtest.h"
 #include "storage/keys.h"
 #include "storage/projector.h"
+#include "tests/storage/memory_state.h"
 
 namespace authd::storage {
 namespace {
 
 using authz::Id;
-
-// Projection rows in a map; events applied with the real Projector.
-class MemoryState final : public StateReader {
- public:
-  absl::StatusOr<std::optional<std::string>> Get(absl::string_view cf,
-                                                 absl::string_view key) override {
-    auto it = rows_.find({std::string(cf), std::string(key)});
-    if (it == rows_.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-  absl::StatusOr<std::vector<Entry>> EntriesWithPrefix(absl::string_view cf,
-                                                       absl::string_view prefix,
-                                                       absl::string_view from,
-                                                       size_t limit) override {
-    std::vector<Entry> out;
-    const std::string start(from > prefix ? from : prefix);
-    for (auto it = rows_.lower_bound({std::string(cf), start});
-         it != rows_.end() && it->first.first == cf && out.size() < limit; ++it) {
-      if (it->first.second.compare(0, prefix.size(), prefix.data(), prefix.size()) != 0) break;
-      out.emplace_back(it->first.second, it->second);
-    }
-    return out;
-  }
-  // Projects `events` and keeps the result.
-  void Apply(const std::vector<pb::Event>& events) {
-    ProjectionBatch batch(this);
-    for (const pb::Event& e : events) ASSERT_TRUE(Project(e, &batch).ok());
-    for (const auto& [key, value] : batch.writes()) {
-      if (value) {
-        rows_[key] = *value;
-      } else {
-        rows_.erase(key);
-      }
-    }
-  }
-
- private:
-  std::map<std::pair<std::string, std::string>, std::string> rows_;
-};
-
-// 1001, 1002, ...; or a fixed list, repeated.
-class FixedIds final : public IdSource {
- public:
-  explicit FixedIds(std::vector<Id> ids = {}) : ids_(std::move(ids)) {}
-  Id Next() override {
-    if (ids_.empty()) return next_++;
-    return ids_[i_++ % ids_.size()];
-  }
-
- private:
-  std::vector<Id> ids_;
-  size_t i_ = 0;
-  Id next_ = 1001;
-};
 
 class CommandsTest : public ::testing::Test {
  protected:
