@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "authz/id.h"
@@ -22,17 +21,28 @@ enum class DenyReason : uint8_t {
   kExpired = 5,
 };
 
-// When a token was last seen, to the second: one per authorization, shared by every grant of it
-// (a rotated token's two secrets). The Authorize path stores into it without allocating; the
-// last-used flusher (services/lifecycle_worker.h) reads it. Owned by authz::TokenIndex.
+// When a grant was last seen, to the second, inside the grant itself (16 bytes, no allocation,
+// no second lookup): the Authorize path stores into it through a const grant; the last-used
+// flusher (authz::TokenIndex::TakeUsage) reads it and remembers what it wrote. Copyable (a copy
+// takes a relaxed snapshot) so that grants stay values.
 struct UsageSlot {
-  std::atomic<int64_t> last_used_s{0};
-  // The value the flusher last wrote to the log; touched only under the index's usage lock.
-  int64_t flushed_s = 0;
+  mutable std::atomic<int64_t> last_used_s{0};
+  // The latest second the flusher took (or the log already holds).
+  mutable std::atomic<int64_t> flushed_s{0};
+
+  UsageSlot() = default;
+  UsageSlot(const UsageSlot& o)
+      : last_used_s(o.last_used_s.load(std::memory_order_relaxed)),
+        flushed_s(o.flushed_s.load(std::memory_order_relaxed)) {}
+  UsageSlot& operator=(const UsageSlot& o) {
+    last_used_s.store(o.last_used_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    flushed_s.store(o.flushed_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    return *this;
+  }
 
   // Records a use at `now_ns`: one relaxed load, and a store only when the second changed, so a
   // token hammered by many threads does not bounce its cache line.
-  void Touch(int64_t now_ns) {
+  void Touch(int64_t now_ns) const {
     const int64_t s = now_ns / 1000000000;
     if (last_used_s.load(std::memory_order_relaxed) < s) {
       last_used_s.store(s, std::memory_order_relaxed);
@@ -54,10 +64,10 @@ struct TokenGrant {
   bool expiry_recorded = false;
   // This grant is a rotated-away secret in its grace period.
   bool previous_secret = false;
-  // The stored last use (unix seconds), which seeds `usage` when the index creates it.
+  // The stored last use (unix seconds): seeds `usage` when the grant enters the index.
   int64_t last_used_s = 0;
-  // Set by TokenIndex::Put; null in grants built elsewhere (sessions, tests).
-  std::shared_ptr<UsageSlot> usage;
+  // Uses seen by this grant in the index (authz::TokenIndex keeps it across replacements).
+  UsageSlot usage;
 };
 
 struct Decision {

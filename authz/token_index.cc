@@ -4,23 +4,6 @@
 
 namespace authd::authz {
 
-std::shared_ptr<UsageSlot> TokenIndex::SlotFor(Id authorization_id, int64_t seed_s) {
-  MutexLock lock(&usage_mu_);
-  std::shared_ptr<UsageSlot>& slot = usage_[authorization_id];
-  if (slot == nullptr) {
-    slot = std::make_shared<UsageSlot>();
-    slot->last_used_s.store(seed_s, std::memory_order_relaxed);
-    slot->flushed_s = seed_s;
-  } else if (seed_s > slot->flushed_s) {
-    // The log recorded a use (maybe through another replica): nothing to flush up to it.
-    slot->flushed_s = seed_s;
-    if (slot->last_used_s.load(std::memory_order_relaxed) < seed_s) {
-      slot->last_used_s.store(seed_s, std::memory_order_relaxed);
-    }
-  }
-  return slot;
-}
-
 void TokenIndex::TrackExpiry(const TokenDigest& digest, const TokenGrant* before,
                              const TokenGrant* after) {
   auto pending = [](const TokenGrant* g) {
@@ -36,16 +19,21 @@ void TokenIndex::TrackExpiry(const TokenDigest& digest, const TokenGrant* before
   }
 }
 
+namespace {
+
+int64_t Relaxed(const std::atomic<int64_t>& a) { return a.load(std::memory_order_relaxed); }
+
+}  // namespace
+
 void TokenIndex::Put(const TokenDigest& digest, TokenGrant grant) {
-  grant.usage = SlotFor(grant.authorization_id, grant.last_used_s);
-  std::optional<TokenGrant> before;
-  const TokenGrant* after = nullptr;
+  grant.usage.last_used_s.store(grant.last_used_s, std::memory_order_relaxed);
+  grant.usage.flushed_s.store(grant.last_used_s, std::memory_order_relaxed);
   TokenGrant tracked;  // what TrackExpiry needs of the new grant, without its permissions
   tracked.authorization_id = grant.authorization_id;
   tracked.expires_at_ns = grant.expires_at_ns;
   tracked.expiry_recorded = grant.expiry_recorded;
   tracked.previous_secret = grant.previous_secret;
-  after = &tracked;
+  std::optional<TokenGrant> before;
   {
     Shard& s = shards_[ShardOf(digest)];
     MutexLock lock(&s.mu);
@@ -55,12 +43,22 @@ void TokenIndex::Put(const TokenDigest& digest, TokenGrant grant) {
       before->authorization_id = it->second.authorization_id;
       before->expires_at_ns = it->second.expires_at_ns;
       before->expiry_recorded = it->second.expiry_recorded;
+      // The replaced grant's uses carry over (an update must not lose an unflushed use).
+      if (it->second.authorization_id == grant.authorization_id) {
+        const UsageSlot& old = it->second.usage;
+        if (Relaxed(old.last_used_s) > Relaxed(grant.usage.last_used_s)) {
+          grant.usage.last_used_s.store(Relaxed(old.last_used_s), std::memory_order_relaxed);
+        }
+        if (Relaxed(old.flushed_s) > Relaxed(grant.usage.flushed_s)) {
+          grant.usage.flushed_s.store(Relaxed(old.flushed_s), std::memory_order_relaxed);
+        }
+      }
       it->second = std::move(grant);
     } else {
       s.map.emplace(digest, std::move(grant));
     }
   }
-  TrackExpiry(digest, before ? &*before : nullptr, after);
+  TrackExpiry(digest, before ? &*before : nullptr, &tracked);
 }
 
 void TokenIndex::Erase(const TokenDigest& digest) {
@@ -74,10 +72,13 @@ void TokenIndex::Erase(const TokenDigest& digest) {
     s.map.erase(it);
   }
   TrackExpiry(digest, &*removed, nullptr);
-  MutexLock lock(&usage_mu_);
-  auto it = usage_.find(removed->authorization_id);
-  // Held by the map and by `removed` only: no other grant of this ID is left.
-  if (it != usage_.end() && it->second.use_count() == 2) usage_.erase(it);
+  const int64_t seen = Relaxed(removed->usage.last_used_s);
+  if (seen > Relaxed(removed->usage.flushed_s)) {
+    // A rotated-away secret used since the last flush: its use is still the token's.
+    MutexLock lock(&usage_mu_);
+    int64_t& kept = erased_uses_[removed->authorization_id];
+    kept = std::max(kept, seen);
+  }
 }
 
 void TokenIndex::SetUserActive(Id user_id, bool active) {
@@ -100,7 +101,7 @@ void TokenIndex::Clear() {
   }
   {
     MutexLock lock(&usage_mu_);
-    usage_.clear();
+    erased_uses_.clear();
   }
   MutexLock lock(&expiry_mu_);
   expiring_.clear();
@@ -117,29 +118,36 @@ void TokenIndex::Reserve(size_t tokens) {
 }
 
 void TokenIndex::SwapContents(TokenIndex* other) {
-  {
-    // Uses seen by this index's slots that `other` (loaded from storage) does not know yet.
-    MutexLock a(&usage_mu_);
-    MutexLock b(&other->usage_mu_);
-    for (auto& [id, slot] : usage_) {
-      auto it = other->usage_.find(id);
-      if (it == other->usage_.end()) continue;
-      const int64_t seen = slot->last_used_s.load(std::memory_order_relaxed);
-      if (seen > it->second->last_used_s.load(std::memory_order_relaxed)) {
-        it->second->last_used_s.store(seen, std::memory_order_relaxed);
-      }
-    }
-    usage_.swap(other->usage_);
-  }
   for (int i = 0; i < kShards; ++i) {
     MutexLock a(&shards_[i].mu);
     MutexLock b(&other->shards_[i].mu);
+    // Uses seen here that the reloaded grants do not hold yet.
+    for (auto& [digest, grant] : shards_[i].map) {
+      auto it = other->shards_[i].map.find(digest);
+      if (it == other->shards_[i].map.end() ||
+          it->second.authorization_id != grant.authorization_id) {
+        continue;
+      }
+      const int64_t seen = Relaxed(grant.usage.last_used_s);
+      if (seen > Relaxed(it->second.usage.last_used_s)) {
+        it->second.usage.last_used_s.store(seen, std::memory_order_relaxed);
+      }
+    }
     shards_[i].map.swap(other->shards_[i].map);
   }
   {
     MutexLock a(&users_mu_);
     MutexLock b(&other->users_mu_);
     active_users_.swap(other->active_users_);
+  }
+  {
+    MutexLock a(&usage_mu_);
+    MutexLock b(&other->usage_mu_);
+    for (const auto& [id, seen] : erased_uses_) {
+      int64_t& kept = other->erased_uses_[id];
+      kept = std::max(kept, seen);
+    }
+    erased_uses_.swap(other->erased_uses_);
   }
   MutexLock a(&expiry_mu_);
   MutexLock b(&other->expiry_mu_);
@@ -162,8 +170,8 @@ Decision TokenIndex::Authorize(const TokenDigest& digest, const Permission& requ
   const TokenGrant& grant = it->second;
   // Lock order is always shard, then users; writers never hold both.
   Decision d = Decide(&grant, UserActive(grant.user_id), requested, now_ns);
-  if ((d.allowed || d.reason == DenyReason::kNoPermission) && grant.usage != nullptr) {
-    grant.usage->Touch(now_ns);
+  if (record_usage_ && (d.allowed || d.reason == DenyReason::kNoPermission)) {
+    grant.usage.Touch(now_ns);
   }
   return d;
 }
@@ -174,6 +182,14 @@ std::optional<TokenGrant> TokenIndex::Find(const TokenDigest& digest) const {
   auto it = s.map.find(digest);
   if (it == s.map.end() || !DigestEquals(it->first, digest)) return std::nullopt;
   return it->second;
+}
+
+void TokenIndex::MarkUsed(const TokenDigest& digest, int64_t now_ns) const {
+  if (!record_usage_) return;
+  const Shard& s = shards_[ShardOf(digest)];
+  ReaderMutexLock lock(&s.mu);
+  auto it = s.map.find(digest);
+  if (it != s.map.end() && DigestEquals(it->first, digest)) it->second.usage.Touch(now_ns);
 }
 
 size_t TokenIndex::size() const {
@@ -196,32 +212,36 @@ std::vector<DueExpiry> TokenIndex::DueExpiries(int64_t now_ns, size_t max) const
 }
 
 std::vector<Usage> TokenIndex::TakeUsage(size_t max) {
-  std::vector<Usage> out;
   MutexLock lock(&usage_mu_);
-  for (auto it = usage_.begin(); it != usage_.end();) {
-    UsageSlot& slot = *it->second;
-    const int64_t seen = slot.last_used_s.load(std::memory_order_relaxed);
-    if (seen > slot.flushed_s && out.size() < max) {
-      out.push_back(Usage{it->first, seen});
-      slot.flushed_s = seen;
-    }
-    if (it->second.use_count() == 1) {
-      // No grant links this slot any more (its token was erased while a copy was out).
-      usage_.erase(it++);
-    } else {
-      ++it;
+  absl::flat_hash_map<Id, int64_t> latest;
+  for (auto it = erased_uses_.begin(); it != erased_uses_.end() && latest.size() < max;) {
+    latest[it->first] = it->second;
+    erased_uses_.erase(it++);
+  }
+  for (Shard& s : shards_) {
+    if (latest.size() >= max) break;
+    ReaderMutexLock shard_lock(&s.mu);
+    for (const auto& [digest, grant] : s.map) {
+      const int64_t seen = Relaxed(grant.usage.last_used_s);
+      if (seen <= Relaxed(grant.usage.flushed_s)) continue;
+      // Only this (usage_mu_-serialised) flusher writes flushed_s under a reader lock; Put and
+      // Erase, which also touch it, hold the writer lock.
+      grant.usage.flushed_s.store(seen, std::memory_order_relaxed);
+      int64_t& kept = latest[grant.authorization_id];
+      kept = std::max(kept, seen);
     }
   }
+  std::vector<Usage> out;
+  out.reserve(latest.size());
+  for (const auto& [id, seen] : latest) out.push_back(Usage{id, seen});
   return out;
 }
 
 void TokenIndex::RestoreUsage(const std::vector<Usage>& usage) {
   MutexLock lock(&usage_mu_);
   for (const Usage& u : usage) {
-    auto it = usage_.find(u.authorization_id);
-    if (it != usage_.end() && it->second->flushed_s == u.last_used_s) {
-      it->second->flushed_s = 0;
-    }
+    int64_t& kept = erased_uses_[u.authorization_id];
+    kept = std::max(kept, u.last_used_s);
   }
 }
 

@@ -6,19 +6,20 @@
 // permission scan, so a write never stalls readers of other shards and stalls readers of its own
 // shard for one map update. Thread-safe.
 //
-// Lifecycle (docs/adr/0007): the index also keeps
-//  - one UsageSlot per authorization ID, shared by its grants (Put links them), which Authorize
-//    touches when a known token is used and TakeUsage collects for the last-used flusher;
+// Lifecycle (docs/adr/0007):
+//  - each grant carries its UsageSlot (16 bytes in the grant: no allocation, no second lookup),
+//    which Authorize touches when a known token is used and TakeUsage collects for the last-used
+//    flusher; a replaced grant's uses carry over, an erased grant's unflushed use is kept aside
+//    until the next TakeUsage;
 //  - the grants whose expiry is not yet recorded, ordered by time, for the expiry sweeper
 //    (DueExpiries).
-// Lock order: usage_mu_ / expiry_mu_ are never held together with a shard lock, except that
-// Authorize holds its shard's lock while it reads users_mu_.
+// Lock order: shard, then users_mu_ (Authorize); usage_mu_ and expiry_mu_ are taken with no
+// shard lock held, except TakeUsage, which takes usage_mu_ and then each shard's reader lock.
 #ifndef AUTHD_AUTHZ_TOKEN_INDEX_H_
 #define AUTHD_AUTHZ_TOKEN_INDEX_H_
 
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -47,12 +48,13 @@ struct Usage {
 
 class TokenIndex {
  public:
-  TokenIndex() = default;
+  // `record_usage` false (`--last-used-interval=0`): Authorize and API calls do not mark uses.
+  explicit TokenIndex(bool record_usage = true) : record_usage_(record_usage) {}
   TokenIndex(const TokenIndex&) = delete;
   TokenIndex& operator=(const TokenIndex&) = delete;
 
-  // Inserts or replaces the grant for `digest`, linking it to its authorization's usage slot
-  // (created, seeded with `grant.last_used_s`, on the first grant of that ID).
+  // Inserts or replaces the grant for `digest`. Its usage starts at `grant.last_used_s` (what the
+  // log holds), or at the replaced grant's, whichever is later.
   void Put(const TokenDigest& digest, TokenGrant grant);
   // Removes `digest`; a no-op when absent.
   void Erase(const TokenDigest& digest);
@@ -66,8 +68,8 @@ class TokenIndex {
 
   // Exchanges the contents of this index and `other`, shard by shard, so readers never see an
   // empty index during a reload (each shard switches atomically). `other` must not be in use.
-  // Usage slots move with the grants; uses recorded in this index since its slots were loaded are
-  // carried into `other`'s slots of the same ID first, so a reload loses none.
+  // Uses this index saw that `other` (loaded from storage) does not hold yet are carried into
+  // `other`'s grants of the same digest first, so a reload loses none.
   void SwapContents(TokenIndex* other);
 
   // The decision for a presented token's digest at `now_ns` (one clock reading by the caller).
@@ -77,6 +79,8 @@ class TokenIndex {
 
   // A copy of the grant for `digest`, or nullopt.
   std::optional<TokenGrant> Find(const TokenDigest& digest) const;
+  // Marks the grant for `digest` (if any) used at `now_ns`: an API call made with it.
+  void MarkUsed(const TokenDigest& digest, int64_t now_ns) const;
 
   bool UserActive(Id user_id) const;
 
@@ -86,8 +90,9 @@ class TokenIndex {
   // Up to `max` grants whose expiry is at or before `now_ns` and not yet recorded, soonest first.
   std::vector<DueExpiry> DueExpiries(int64_t now_ns, size_t max) const;
 
-  // Every authorization used since the last call (its latest second), at most `max` of them (the
-  // rest on the next call); forgets the slots of authorizations no longer indexed.
+  // Every authorization used since the last call (its latest second, over all its grants), at
+  // most about `max` of them (the rest on the next call). Scans every shard: for the flusher,
+  // once per interval.
   std::vector<Usage> TakeUsage(size_t max);
   // Gives back uses TakeUsage returned that could not be recorded, so the next call returns them.
   void RestoreUsage(const std::vector<Usage>& usage);
@@ -101,14 +106,15 @@ class TokenIndex {
   static int ShardOf(const TokenDigest& d) { return d[8] % kShards; }
   using ExpiryKey = std::pair<int64_t, TokenDigest>;
 
-  std::shared_ptr<UsageSlot> SlotFor(Id authorization_id, int64_t seed_s);
   void TrackExpiry(const TokenDigest& digest, const TokenGrant* before, const TokenGrant* after);
 
   std::array<Shard, kShards> shards_;
   mutable Mutex users_mu_;
   absl::flat_hash_set<Id> active_users_ ABSL_GUARDED_BY(users_mu_);
+  const bool record_usage_;
+  // Serialises TakeUsage; holds the unflushed uses of erased grants.
   mutable Mutex usage_mu_;
-  absl::flat_hash_map<Id, std::shared_ptr<UsageSlot>> usage_ ABSL_GUARDED_BY(usage_mu_);
+  absl::flat_hash_map<Id, int64_t> erased_uses_ ABSL_GUARDED_BY(usage_mu_);
   mutable Mutex expiry_mu_;
   absl::btree_map<ExpiryKey, DueExpiry> expiring_ ABSL_GUARDED_BY(expiry_mu_);
 };

@@ -98,8 +98,8 @@ absl::StatusOr<authz::Principal> CallerAuthenticator::AuthenticateToken(
     return Fail("token is inactive", peer, grant->authorization_id,
                 absl::UnauthenticatedError("token is inactive"));
   }
-  // An API call is a use of the caller's token too (sessions have no slot).
-  if (grant->usage != nullptr) grant->usage->Touch(now);
+  // An API call is a use of the caller's token too (a session is not in the index).
+  if (!session) index_->MarkUsed(digest, now);
   return authz::Principal{grant->authorization_id, grant->user_id, grant->org_id, session,
                           std::move(grant->permissions)};
 }

@@ -133,7 +133,9 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
     AUTHD_ASSIGN_OR_RETURN(grpc_credentials, GrpcCredentialsFor(options));
   }
   s->clock_ = clock;
-  s->index_ = std::make_unique<authz::TokenIndex>();
+  // --last-used-interval=0: uses are neither marked nor recorded.
+  s->index_ = std::make_unique<authz::TokenIndex>(
+      /*record_usage=*/options.last_used_interval > absl::ZeroDuration());
   s->sessions_ = std::make_unique<authz::SessionTable>(clock, options.session_ttl);
 
   storage::TokenStoreOptions store_options;

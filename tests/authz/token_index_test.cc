@@ -414,23 +414,38 @@ TEST_F(TokenIndexTest, GrantsOfOneAuthorizationShareTheirUsageSlot) {
   index_.Put(digest_, current);
   index_.Put(other_digest_, previous);
   EXPECT_TRUE(index_.Authorize(other_digest_, kReadBucket, kNow).allowed);
-  EXPECT_EQ(index_.Find(digest_)->usage, index_.Find(other_digest_)->usage);
-  // The previous secret goes: the slot (and its unflushed use) stays with the current one.
-  index_.Erase(other_digest_);
+  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket, kNow + kSecond).allowed);
+  // One entry per authorization, with the latest use over both secrets.
   std::vector<Usage> used = index_.TakeUsage(10);
   ASSERT_EQ(used.size(), 1u);
   EXPECT_EQ(used[0].authorization_id, 101u);
-  // Replacing the grant (an update) keeps the slot; a stored use seeds a new one.
+  EXPECT_EQ(used[0].last_used_s, kNow / kSecond + 1);
+  // The previous secret goes with an unflushed use: that use is still collected.
+  EXPECT_TRUE(index_.Authorize(other_digest_, kReadBucket, kNow + 2 * kSecond).allowed);
+  index_.Erase(other_digest_);
+  used = index_.TakeUsage(10);
+  ASSERT_EQ(used.size(), 1u);
+  EXPECT_EQ(used[0].last_used_s, kNow / kSecond + 2);
+  // Replacing the grant (an update) keeps an unflushed use; a stored use counts as flushed.
+  EXPECT_TRUE(index_.Authorize(digest_, kReadBucket, kNow + 3 * kSecond).allowed);
+  index_.Put(digest_, current);
+  used = index_.TakeUsage(10);
+  ASSERT_EQ(used.size(), 1u);
+  EXPECT_EQ(used[0].last_used_s, kNow / kSecond + 3);
   TokenGrant updated = current;
   updated.last_used_s = kNow / kSecond + 100;
   index_.Put(digest_, updated);
-  EXPECT_EQ(index_.Find(digest_)->usage->last_used_s.load(), kNow / kSecond + 100);
+  EXPECT_EQ(index_.Find(digest_)->usage.last_used_s.load(), kNow / kSecond + 100);
   EXPECT_TRUE(index_.TakeUsage(10).empty()) << "a use the log already holds is not flushed again";
-  index_.Erase(digest_);
-  TokenGrant fresh = Grant(101, kUser, true, {kReadBuckets});
-  fresh.last_used_s = 7;
-  index_.Put(digest_, fresh);
-  EXPECT_EQ(index_.Find(digest_)->usage->last_used_s.load(), 7);
+  // API calls mark uses too; an index that does not record uses marks nothing.
+  index_.MarkUsed(digest_, kNow + 200 * kSecond);
+  EXPECT_EQ(index_.TakeUsage(10).size(), 1u);
+  TokenIndex quiet(/*record_usage=*/false);
+  quiet.SetUserActive(kUser, true);
+  quiet.Put(digest_, current);
+  EXPECT_TRUE(quiet.Authorize(digest_, kReadBucket, kNow).allowed);
+  quiet.MarkUsed(digest_, kNow);
+  EXPECT_TRUE(quiet.TakeUsage(10).empty());
 }
 
 TEST_F(TokenIndexTest, DueExpiriesListsPassedUnrecordedExpiriesSoonestFirst) {
