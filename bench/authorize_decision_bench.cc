@@ -241,6 +241,82 @@ void BM_Decision(benchmark::State& state) {
   Counters(state, f, mallocs / state.threads(), news / state.threads());
 }
 
+// ---- Lifecycle (issue 14, docs/adr/0007): what expiry and last-used recording cost the decision,
+// against the decision as it was before them, in the same process.
+enum LifecycleMode {
+  kBefore = 0,     // no usage marking, no clock reading: the pre-lifecycle decision
+  kNoExpiry = 1,   // uses marked, one coarse clock reading per call; tokens without expiry
+  kExpiring = 2,   // the same, every token expiring (in a day)
+};
+
+struct LifecycleFixture {
+  authz::TokenIndex before{/*record_usage=*/false};
+  authz::TokenIndex no_expiry;
+  authz::TokenIndex expiring;
+  std::vector<authz::TokenDigest> digests;  // kPool tokens in all three
+  Permission requested;
+};
+
+LifecycleFixture& GetLifecycleFixture(int64_t n) {
+  static Mutex mu;
+  static std::unique_ptr<LifecycleFixture> current;
+  static int64_t current_n = 0;
+  MutexLock lock(&mu);
+  if (current != nullptr && current_n == n) return *current;
+  current.reset();
+  malloc_trim(0);
+  auto f = std::make_unique<LifecycleFixture>();
+  f->requested = authz::OrgIdPermission(Action::kRead, ResourceType::kBuckets, kOrg, kFirstBucket);
+  for (authz::TokenIndex* index : {&f->before, &f->no_expiry, &f->expiring}) {
+    for (int u = 1; u <= kUsers; ++u) index->SetUserActive(static_cast<Id>(u), true);
+  }
+  const int64_t day_later = authd::CoarseNowNanos() + int64_t{86400} * 1000000000;
+  for (int64_t i = 0; i < n; ++i) {
+    const authz::TokenDigest digest = authz::DigestToken(authz::GenerateToken());
+    if (i < kPool) f->digests.push_back(digest);
+    authz::TokenGrant grant;
+    grant.authorization_id = static_cast<Id>(1000000 + i);
+    grant.user_id = static_cast<Id>(1 + i % kUsers);
+    grant.org_id = kOrg;
+    grant.permissions = {f->requested};
+    f->before.Put(digest, grant);
+    f->no_expiry.Put(digest, grant);
+    grant.expires_at_ns = day_later;
+    f->expiring.Put(digest, std::move(grant));
+  }
+  current = std::move(f);
+  current_n = n;
+  return *current;
+}
+
+// Args: tokens, mode. The index step (digests precomputed), allowed requests.
+void BM_Lifecycle(benchmark::State& state) {
+  LifecycleFixture& f = GetLifecycleFixture(state.range(0));
+  const auto mode = static_cast<LifecycleMode>(state.range(1));
+  const authz::TokenIndex& index =
+      mode == kBefore ? f.before : mode == kNoExpiry ? f.no_expiry : f.expiring;
+  const int64_t fixed_now = authd::CoarseNowNanos();
+  size_t i = static_cast<size_t>(state.thread_index()) * 7919;
+  uint64_t wrong = 0;
+  const uint64_t mallocs0 = g_mallocs.load();
+  const uint64_t news0 = g_news.load();
+  for (auto _ : state) {
+    const int64_t now = mode == kBefore ? fixed_now : authd::CoarseNowNanos();
+    authz::Decision d = index.Authorize(f.digests[i++ % f.digests.size()], f.requested, now);
+    benchmark::DoNotOptimize(d);
+    wrong += !d.allowed;
+  }
+  if (wrong != 0) state.SkipWithError("a decision differed from the expected one");
+  state.counters["allocs_per_op"] = benchmark::Counter(
+      static_cast<double>(g_mallocs.load() - mallocs0 + g_news.load() - news0) / state.threads(),
+      benchmark::Counter::kAvgIterations);
+}
+
+// The clock reading alone.
+void BM_CoarseClock(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(authd::CoarseNowNanos());
+}
+
 // Args: tokens, permissions, variant. The decision as proposed in docs/performance.md:
 //   variant 0: DigestLowLevel in place of authz::DigestToken.
 // (Variant 1, absl's Mutex deadlock detection off, measured nothing once TokenIndex's locks
@@ -401,6 +477,16 @@ BENCHMARK(BM_DecisionLatency)->ArgNames({"tokens", "perms"})->Args({k1M, 1});
 BENCHMARK(BM_DecisionProposed)->ArgNames({"tokens", "perms", "variant"})->Args({k1M, 1, 0});
 BENCHMARK(BM_AuthorizeOnce)->ArgNames({"tokens", "perms"})->Args({k1M, 1});
 BENCHMARK(BM_Digest)->ArgName("impl")->Arg(0)->Arg(1)->Arg(2);
+BENCHMARK(BM_CoarseClock);
+// The three modes on one fixture (built once); run with --benchmark_enable_random_interleaving
+// so that their repetitions interleave and the ratio is like for like.
+BENCHMARK(BM_Lifecycle)
+    ->ArgNames({"tokens", "mode"})
+    ->Args({k1M, kBefore})
+    ->Args({k1M, kNoExpiry})
+    ->Args({k1M, kExpiring})
+    ->Repetitions(5)
+    ->DisplayAggregatesOnly(true);
 
 }  // namespace
 }  // namespace authd::bench

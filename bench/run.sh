@@ -9,6 +9,8 @@
 #   write     CreateAuthorization with synced writes at concurrency 1, 16, 64
 #   front     Authorize through authd's HTTP/2 front vs the same binary on gRPC's own listener
 #             (--http2-front=false), on copies of one seeded store, at concurrency 1, 16, 64
+#   lifecycle Authorize with expiring tokens and last-used recording (flushed every second) vs the
+#             same binary with recording off (--last-used-interval=0), at concurrency 1, 16, 64
 #   h2load    the cross-check with nghttp2's h2load against authd and the null server
 #   stall     writer_stall_bench (in-process TokenStore, synced writes): a probe writer's latency
 #             and longest stall alone, during a DeleteOrg of 100k tokens, during a Verify of 1M
@@ -29,7 +31,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PARTS=${BENCH_PARTS:-decision load front write h2load stall scale}
+PARTS=${BENCH_PARTS:-decision load front lifecycle write h2load stall scale}
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-3}
 WARMUP=${BENCH_WARMUP:-1}
@@ -155,6 +157,33 @@ if has_part front; then
   echo "RSS after: front $(rss_kb "$FRONT_PID") kB, grpc listener $(rss_kb "$NOFRONT_PID") kB"
   stop_pid "$FRONT_PID"
   stop_pid "$NOFRONT_PID"
+fi
+
+if has_part lifecycle; then
+  # Issue 14: Authorize QPS with token lifecycle on (expiring tokens, uses marked and flushed every
+  # second: the worst case) against the same binary with usage recording off
+  # (--last-used-interval=0), on copies of one seeded store. Target: >= 0.95.
+  section "lifecycle: Authorize with expiry + last-used recording vs recording off"
+  mkdir -p "$OUT/data-lifecycle"
+  start_authd "$OUT/data-lifecycle" "$OUT/authd-lifecycle-seed.log"
+  run "$BIN/bench/seed_tokens" --target="$AUTHD_ADDR" --count="$SEED_TOKENS" --threads=16 \
+    --ttl-seconds=86400 --out="$OUT/lifecycle-tokens.tsv"
+  stop_pid "$AUTHD_PID"
+  cp -a "$OUT/data-lifecycle" "$OUT/data-lifecycle-off"
+  start_authd "$OUT/data-lifecycle" "$OUT/authd-lifecycle.log" --last-used-interval=1s
+  ON_ADDR=$AUTHD_ADDR ON_PID=$AUTHD_PID
+  start_authd "$OUT/data-lifecycle-off" "$OUT/authd-lifecycle-off.log" --last-used-interval=0
+  OFF_ADDR=$AUTHD_ADDR OFF_PID=$AUTHD_PID
+  for c in 1 16 64; do
+    section "lifecycle: Authorize closed loop, concurrency $c ($ROUNDS rounds of each)"
+    run "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --target="$ON_ADDR" --target-name=lifecycle-on \
+      --baseline="$OFF_ADDR" --baseline-name=recording-off --concurrency="$c" \
+      --rounds="$ROUNDS" --duration="${DURATION}s" --warmup="${WARMUP}s" --mix=80:10:10 \
+      --tokens-file="$OUT/lifecycle-tokens.tsv" --json | tee "$OUT/lifecycle_c$c.txt"
+    json_of "$OUT/lifecycle_c$c.txt" "$OUT/lifecycle_c$c.json"
+  done
+  stop_pid "$ON_PID"
+  stop_pid "$OFF_PID"
 fi
 
 if has_part load || has_part write || has_part h2load; then

@@ -37,12 +37,14 @@ int Main(int argc, char** argv) {
   int count = 2000;
   int unknown = 1000;
   int threads = 16;
+  int64_t ttl_seconds = 0;
   Flags flags;
   flags.Add("target", &target, "host:port of a fresh authd (setup not done yet); loopback only");
   flags.Add("out", &out, "the tokens file to write (required)");
   flags.Add("count", &count, "tokens to create");
   flags.Add("unknown", &unknown, "unknown (never stored) tokens to list");
   flags.Add("threads", &threads, "client threads creating tokens");
+  flags.Add("ttl-seconds", &ttl_seconds, "give every token this lifetime (0: never expires)");
   flags.Add("h2load-body", &h2load_body, "also write a gRPC-framed allowed AuthorizeRequest here");
   if (absl::Status s = flags.Parse(argc, argv); !s.ok()) {
     std::fprintf(stderr, "seed_tokens: %s\n", std::string(s.message()).c_str());
@@ -90,6 +92,7 @@ int Main(int argc, char** argv) {
   authd::v1::CreateAuthorizationRequest create;
   create.set_org_id(file.org_id);
   create.set_description("seed_tokens");
+  if (ttl_seconds > 0) create.mutable_ttl()->set_seconds(ttl_seconds);
   authd::v1::Permission* p = create.add_permissions();
   p->set_action("read");
   p->mutable_resource()->set_type("buckets");

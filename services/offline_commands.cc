@@ -340,7 +340,9 @@ int RunOfflineCommand(int argc, char** argv, std::ostream& out, std::ostream& er
   bool erase = false;
   CLI::App* downgrade = app.add_subcommand("downgrade", "run the down migrations to an older schema");
   add_dir(downgrade);
-  downgrade->add_option("--to-schema", to_schema, "target schema (1: raw tokens only)")->required();
+  downgrade->add_option("--to-schema", to_schema,
+                        "target schema (2: before token lifecycle; 1: raw tokens only)")
+      ->required();
   downgrade->add_flag("--yes-erase-hashed-tokens", erase,
                       "erase the tokens stored only as hashes (schema 1 cannot keep them)");
   downgrade->callback([&] { action = [&] { return offline.Downgrade(to_schema, erase); }; });

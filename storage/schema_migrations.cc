@@ -1,5 +1,7 @@
 #include "storage/schema_migrations.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "authz/token_hash.h"
 #include "base/status_macros.h"
@@ -83,28 +85,64 @@ absl::Status MigrateUp1To2(Db& db) {
 
 absl::Status MigrateUp2To3(Db& db) { return Finish(db, 3); }
 
-absl::StatusOr<uint64_t> LifecycleEvents(Db& db) {
-  uint64_t n = 0;
+absl::StatusOr<LifecycleCensus> CensusLifecycleEvents(Db& db) {
+  LifecycleCensus census;
+  std::map<std::string, uint64_t> kinds;
   auto it = db.NewIterator(kEventsCf);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     AUTHD_ASSIGN_OR_RETURN(pb::Event event, DecodeEvent(View(it->value())));
-    if (event.format_version() >= kLifecycleEventFormatVersion) ++n;
+    if (event.format_version() < kLifecycleEventFormatVersion) continue;
+    if (event.has_authorizations_used()) {
+      ++census.uses;
+      continue;
+    }
+    ++census.blocking;
+    const auto* field = event.GetDescriptor()->FindFieldByNumber(event.body_case());
+    ++kinds[field != nullptr ? field->message_type()->name() : "unknown"];
   }
   if (!it->status().ok()) return FromRocksDb(it->status(), "reading the event log");
-  return n;
+  for (const auto& [kind, n] : kinds) {
+    if (!census.blocking_kinds.empty()) census.blocking_kinds += ", ";
+    absl::StrAppend(&census.blocking_kinds, kind, " x", n);
+  }
+  return census;
 }
 
-absl::Status MigrateDown3To2(Db& db) {
-  AUTHD_ASSIGN_OR_RETURN(uint64_t lifecycle, LifecycleEvents(db));
-  if (lifecycle != 0) {
+absl::StatusOr<uint64_t> RewriteLifecycleEventsForSchema2(Db& db) {
+  AUTHD_ASSIGN_OR_RETURN(LifecycleCensus census, CensusLifecycleEvents(db));
+  if (census.blocking != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "the event log holds ", lifecycle,
-        " events with token lifecycle data (expiry, last use, rotation, org token lifetime) "
-        "that schema 2 cannot read; to go back to an authd before schema 3, restore a backup "
-        "taken before the upgrade (docs/operations.md, \"Downgrade\")"));
+        "the event log holds ", census.blocking,
+        " events with token lifecycle data that an authd before schema 3 would misread (",
+        census.blocking_kinds,
+        "): it would serve expired or rotated-away tokens as valid. To go back to it, restore a "
+        "backup taken before the upgrade (README, \"Downgrade\")"));
   }
-  return Finish(db, 2);
+  uint64_t rewritten = 0;
+  rocksdb::WriteBatch batch;
+  auto it = db.NewIterator(kEventsCf);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    AUTHD_ASSIGN_OR_RETURN(pb::Event event, DecodeEvent(View(it->value())));
+    if (!event.has_authorizations_used()) continue;
+    if (event.authorizations_used().uses_size() == 0) {
+      return absl::DataLossError(absl::StrCat("event ", event.sequence(), " records no use"));
+    }
+    const uint64_t first = event.authorizations_used().uses(0).id();
+    event.mutable_authorization_updated()->set_id(first);
+    event.set_format_version(1);
+    batch.Put(db.cf(kEventsCf), std::string(View(it->key())), event.SerializeAsString());
+    ++rewritten;
+    if (batch.Count() >= static_cast<int>(kBatch)) {
+      AUTHD_RETURN_IF_ERROR(db.Write(&batch, /*sync=*/true));
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), "rewriting the event log");
+  AUTHD_RETURN_IF_ERROR(db.Write(&batch, /*sync=*/true));
+  return rewritten;
 }
+
+absl::Status MigrateDown3To2(Db& db) { return Finish(db, 2); }
 
 absl::Status MigrateDown2To1(Db& db) {
   AUTHD_ASSIGN_OR_RETURN(std::vector<authz::Id> hashed_only, HashedOnlyAuthorizations(db));

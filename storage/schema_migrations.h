@@ -45,11 +45,25 @@ absl::Status MigrateDown2To1(Db& db);
 // 2 -> 3: records the new schema (nothing to rewrite).
 absl::Status MigrateUp2To3(Db& db);
 
-// Events in the log written with lifecycle data (format_version 2): what schema 2 cannot read.
-absl::StatusOr<uint64_t> LifecycleEvents(Db& db);
+// The events in the log written with lifecycle data (format_version 2), which schema 2 cannot
+// read: recorded uses (AuthorizationsUsed), which a downgrade may rewrite, and the rest
+// (expiries set or reached, rotations, org limits), which it may not.
+struct LifecycleCensus {
+  uint64_t uses = 0;
+  uint64_t blocking = 0;
+  // "AuthorizationRotated x2, ..." for the blocking ones.
+  std::string blocking_kinds;
+};
+absl::StatusOr<LifecycleCensus> CensusLifecycleEvents(Db& db);
 
-// 3 -> 2: only while the log holds no lifecycle event (LifecycleEvents); the records then hold no
-// lifecycle field either. Errors: kFailedPrecondition naming the count.
+// 3 -> 2, the log half: refuses (kFailedPrecondition naming the kinds) while a blocking event
+// exists, since an older authd would serve an expired or rotated-away token as valid; otherwise
+// rewrites every AuthorizationsUsed in place as a version-1 AuthorizationUpdated of its first
+// token with no field set (the sequence stays gap-free; an older authd's replay then only moves
+// that token's updated_at to the use). Returns how many it rewrote. The caller rebuilds the
+// projections from the rewritten log (they lose last_used_at) and then calls MigrateDown3To2.
+absl::StatusOr<uint64_t> RewriteLifecycleEventsForSchema2(Db& db);
+// Records schema 2.
 absl::Status MigrateDown3To2(Db& db);
 
 }  // namespace authd::storage

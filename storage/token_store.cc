@@ -1095,12 +1095,24 @@ absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
   }
   if (options_.etcd) {
     return NotInEtcdMode("downgrading the schema",
-                         "schema 1 exists for the embedded log only (raw tokens never go to etcd)");
+                         "the downgrade rewrites the embedded log (schema 1 exists for it only: "
+                         "raw tokens never go to etcd)");
   }
   authd::MutexLock lock(&write_mu_);
   const std::shared_ptr<StoreState> state = CurrentState();
   AUTHD_RETURN_IF_ERROR(state->writes_refused);
-  AUTHD_RETURN_IF_ERROR(MigrateDown3To2(*state->db));
+  {
+    // 3 -> 2. The rebuilding flag goes first: a crash while the log is half rewritten is repaired
+    // by the rebuild at the next open (both forms of a rewritten event are valid schema 3).
+    Db& db = *state->db;
+    rocksdb::WriteBatch mark;
+    mark.Put(db.cf(kMetaCf), std::string(kRebuildingKey), "");
+    AUTHD_ASSIGN_OR_RETURN(LifecycleCensus census, CensusLifecycleEvents(db));
+    if (census.blocking == 0 && census.uses != 0) AUTHD_RETURN_IF_ERROR(db.Write(&mark, true));
+    AUTHD_ASSIGN_OR_RETURN(uint64_t rewritten, RewriteLifecycleEventsForSchema2(db));
+    if (rewritten != 0) AUTHD_RETURN_IF_ERROR(Rebuild(*state, index_));
+    AUTHD_RETURN_IF_ERROR(MigrateDown3To2(db));
+  }
   if (to_schema == 2) return absl::OkStatus();
   AUTHD_ASSIGN_OR_RETURN(*lost, HashedOnlyAuthorizations(*state->db));
   if (!lost->empty() && !erase_hashed_tokens) {

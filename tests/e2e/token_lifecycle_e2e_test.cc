@@ -422,6 +422,23 @@ TEST_F(TokenLifecycleE2eTest, DowngradeIsRefusedOnceLifecycleEventsExist) {
   EXPECT_EQ(Check(a.token()), v1::DENY_REASON_UNSPECIFIED) << "a refused downgrade changes nothing";
 }
 
+TEST_F(TokenLifecycleE2eTest, DowngradeRewritesRecordedUsesAndKeepsEveryToken) {
+  v1::Authorization a = Create();
+  EXPECT_EQ(Check(a.token()), v1::DENY_REASON_UNSPECIFIED);
+  ASSERT_TRUE(Eventually([&] { return Get(a.id()).has_last_used_at(); }));
+  Stop();
+  auto down = Offline({"downgrade", "--to-schema", "2"});
+  ASSERT_TRUE(down.ok());
+  EXPECT_EQ(down->exit_code, 0) << down->output;
+  auto v = Offline({"verify"});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->exit_code, 0) << v->output;
+  // This build upgrades it again; the uses are gone, the tokens are not.
+  Start({});
+  EXPECT_FALSE(Get(a.id()).has_last_used_at());
+  EXPECT_EQ(Check(a.token()), v1::DENY_REASON_UNSPECIFIED);
+}
+
 TEST_F(TokenLifecycleE2eTest, ClockOffsetFileIsRefusedOutsideTests) {
   Stop();
   auto r = RunCommand({RunfilePath("services/authd"), "--data-dir=" + dir_ + "/other",
