@@ -21,8 +21,12 @@
 namespace authd::storage::etcd {
 namespace {
 
-// The projection schema snapshots carry.
-constexpr uint32_t kProjectionSchema = 2;
+// The projection schema snapshots carry: storage::kSchemaVersion (3, token lifecycle: rows may hold
+// expiry, last use and a rotation's previous secret, which an older reader would ignore and so
+// serve expired tokens; it refuses the number instead). Schema 2 rows, written before, are valid
+// schema 3 rows and still read.
+constexpr uint32_t kProjectionSchema = 3;
+constexpr uint32_t kOldestReadableSchema = 2;
 // Per-row framing a SnapshotChunk adds around the bytes (tags, lengths): a bound, not exact.
 constexpr size_t kRowOverhead = 24;
 
@@ -200,7 +204,8 @@ absl::StatusOr<pb::SnapshotHeader> DecodeSnapshotHeader(const std::string& bytes
     return absl::DataLossError(absl::StrCat("etcd snapshot header at sequence ",
                                             header.last_sequence(), " names no writer"));
   }
-  if (header.schema_version() != kProjectionSchema) {
+  if (header.schema_version() < kOldestReadableSchema ||
+      header.schema_version() > kProjectionSchema) {
     return absl::DataLossError(absl::StrCat("etcd snapshot at sequence ", header.last_sequence(),
                                             " holds schema ", header.schema_version(),
                                             " rows; this build reads schema ", kProjectionSchema));

@@ -48,7 +48,7 @@ TEST_F(SetupE2eTest, SetupRunsOnceAndCreatesAnOperatorToken) {
                                       &config);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(config.use_hashed_tokens());
-  EXPECT_EQ(config.schema_version(), 2u);
+  EXPECT_EQ(config.schema_version(), 3u);
   EXPECT_EQ(config.listen(), authd_->address());
   // The bounds in force: the defaults here (README "Server options").
   EXPECT_TRUE(config.limits().http2_front());

@@ -94,7 +94,7 @@ OneChunk MakeOneChunk() {
   out.chunk_bytes = chunk.SerializeAsString();
   out.header.set_format_version(1);
   out.header.set_last_sequence(7);
-  out.header.set_schema_version(2);
+  out.header.set_schema_version(3);
   out.header.set_chunk_count(1);
   out.header.set_writer(0x1234);
   out.header.add_chunk_sha256(Sha256(out.chunk_bytes));
@@ -113,6 +113,12 @@ TEST(EtcdSnapshotCodecTest, DecodesWhatItWrites) {
   EXPECT_EQ(chunk->rows(0).key(), "o12345678");
 }
 
+TEST(EtcdSnapshotCodecTest, ReadsSchema2SnapshotsWrittenBeforeLifecycle) {
+  OneChunk one = MakeOneChunk();
+  one.header.set_schema_version(2);
+  EXPECT_TRUE(DecodeSnapshotHeader(one.header.SerializeAsString()).ok());
+}
+
 TEST(EtcdSnapshotCodecTest, RefusesDamagedOrNewerValuesWithDataLoss) {
   const OneChunk one = MakeOneChunk();
   struct Case {
@@ -125,7 +131,9 @@ TEST(EtcdSnapshotCodecTest, RefusesDamagedOrNewerValuesWithDataLoss) {
   pb::SnapshotHeader missing_hash = one.header;
   missing_hash.set_chunk_count(2);
   pb::SnapshotHeader other_schema = one.header;
-  other_schema.set_schema_version(3);
+  other_schema.set_schema_version(4);
+  pb::SnapshotHeader too_old = one.header;
+  too_old.set_schema_version(1);
   pb::SnapshotHeader no_writer = one.header;
   no_writer.set_writer(0);
   std::string flipped = one.chunk_bytes;
@@ -141,7 +149,8 @@ TEST(EtcdSnapshotCodecTest, RefusesDamagedOrNewerValuesWithDataLoss) {
        "format_version 2; this build reads 1"},
       {"hash count", DecodeSnapshotHeader(missing_hash.SerializeAsString()).status(),
        "names 2 chunks but carries 1 hashes"},
-      {"schema", DecodeSnapshotHeader(other_schema.SerializeAsString()).status(), "holds schema 3"},
+      {"schema", DecodeSnapshotHeader(other_schema.SerializeAsString()).status(), "holds schema 4"},
+      {"old schema", DecodeSnapshotHeader(too_old.SerializeAsString()).status(), "holds schema 1"},
       {"writer", DecodeSnapshotHeader(no_writer.SerializeAsString()).status(), "names no writer"},
       {"flipped byte", DecodeSnapshotChunk(flipped, one.header, 0).status(),
        "chunk 0: SHA-256 differs"},
