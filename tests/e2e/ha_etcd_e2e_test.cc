@@ -4,8 +4,10 @@
 // killed with SIGKILL comes back with every write the other made meanwhile; writes go on while
 // the etcd leader is SIGKILLed; no raw token ever reaches an etcd member's files.
 // AUTHD_HA_ROUNDS (default 3) sets how many kill/write rounds run (the long mode: e.g. 30).
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -46,6 +48,28 @@ TEST_F(HaEtcdE2eTest, AWriteOnOneReplicaIsReadAndAuthorizedOnTheOther) {
   const std::string other = CreateReader(1, &back);
   EXPECT_GT(back, position);
   EXPECT_TRUE(AllowedOn(0, other, back));
+}
+
+// Last-used times are events in the replicated log: a use seen by one replica is what every
+// replica reports.
+TEST_F(HaEtcdE2eTest, UsesRecordedOnOneReplicaReachTheOthers) {
+  ASSERT_NO_FATAL_FAILURE(AddReplica({"--last-used-interval=1s"}));
+  uint64_t position = 0;
+  std::string id;
+  const std::string token = CreateReader(0, &position, &id);
+  EXPECT_TRUE(AllowedOn(2, token, position));
+  v1::GetAuthorizationRequest req;
+  req.set_id(id);
+  v1::Authorization got;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  bool seen = false;
+  while (!seen && absl::Now() < deadline) {
+    auto c = AuthdClient::Ctx(operator_);
+    ASSERT_TRUE(Client(1).auths->GetAuthorization(c.get(), req, &got).ok());
+    seen = got.has_last_used_at();
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(seen) << replicas_[2]->Log();
 }
 
 TEST_F(HaEtcdE2eTest, AKilledReplicaComesBackWithTheOthersWritesAndEtcdLeaderLossIsSurvived) {
