@@ -106,6 +106,8 @@ InfluxApi::InfluxApi(std::shared_ptr<grpc::Channel> channel, InfluxApiOptions op
   routes_.Add("GET", "/api/v2/authorizations/{id}", kAuthGet);
   routes_.Add("PATCH", "/api/v2/authorizations/{id}", kAuthPatch);
   routes_.Add("DELETE", "/api/v2/authorizations/{id}", kAuthDelete);
+  // authd's extension (docs/http-api.md): a new secret for the same token.
+  routes_.Add("POST", "/api/v2/authorizations/{id}/rotate", kAuthRotate);
   routes_.Add("GET", "/api/v2/me", kMe);
   routes_.Add("GET", "/api/v2/orgs", kOrgList);
   routes_.Add("POST", "/api/v2/orgs", kOrgCreate);
@@ -197,6 +199,8 @@ HttpResponse InfluxApi::Handle(const HttpRequest& request) const {
       return CreateAuthorization(request, credentials);
     case kAuthGet:
       return GetAuthorization(m.Param("id"), credentials);
+    case kAuthRotate:
+      return RotateAuthorization(request, m.Param("id"), credentials);
     case kAuthPatch:
       return UpdateAuthorization(request, m.Param("id"), credentials);
     case kAuthDelete:
@@ -375,6 +379,17 @@ HttpResponse InfluxApi::DeleteAuthorization(absl::string_view id,
   grpc::Status s = authorizations_->DeleteAuthorization(c.get(), req, &resp);
   if (!s.ok()) return CallError(s);
   return NoContent();
+}
+
+HttpResponse InfluxApi::RotateAuthorization(const HttpRequest& r, absl::string_view id,
+                                            const std::string& credentials) const {
+  absl::StatusOr<authd::v1::RotateAuthorizationRequest> req = RotateAuthorizationFromJson(id, r.body);
+  if (!req.ok()) return ErrorResponse(ToGrpc(req.status()));
+  authd::v1::Authorization resp;
+  auto c = Context(credentials);
+  grpc::Status s = authorizations_->RotateAuthorization(c.get(), *req, &resp);
+  if (!s.ok()) return CallError(s);
+  return JsonReply(200, AuthorizationJson(resp));
 }
 
 }  // namespace authd::http

@@ -62,6 +62,7 @@ class InfluxApi {
     kAuthCreate,
     kAuthGet,
     kAuthPatch,
+    kAuthRotate,
     kAuthDelete,
     kMe,
     kOrgList,
@@ -95,6 +96,8 @@ class InfluxApi {
   HttpResponse UpdateAuthorization(const HttpRequest& r, absl::string_view id,
                                    const std::string& credentials) const;
   HttpResponse DeleteAuthorization(absl::string_view id, const std::string& credentials) const;
+  HttpResponse RotateAuthorization(const HttpRequest& r, absl::string_view id,
+                                   const std::string& credentials) const;
   // The routes of orgs, buckets, users, /me, /resources and /config (influx_api_tenants.cc).
   HttpResponse Tenants(int route, const HttpRequest& r, const RouteMatch& m,
                        const std::string& credentials) const;

@@ -146,6 +146,21 @@ absl::StatusOr<authd::v1::UpdateAuthorizationRequest> UpdateAuthorizationFromJso
   return req;
 }
 
+absl::StatusOr<authd::v1::RotateAuthorizationRequest> RotateAuthorizationFromJson(
+    absl::string_view id, absl::string_view body) {
+  authd::v1::RotateAuthorizationRequest req;
+  req.set_id(std::string(id));
+  if (body.empty()) return req;
+  absl::StatusOr<Json> j = ParseObject(body);
+  if (!j.ok()) return j.status();
+  if (Has(*j, "gracePeriodSeconds")) {
+    int64_t seconds = 0;
+    AUTHD_RETURN_IF_ERROR(ReadInt64(j->at("gracePeriodSeconds"), "gracePeriodSeconds", &seconds));
+    req.mutable_grace_period()->set_seconds(seconds);
+  }
+  return req;
+}
+
 absl::StatusOr<authd::v1::SetupRequest> SetupFromJson(absl::string_view body) {
   absl::StatusOr<Json> j = ParseObject(body);
   if (!j.ok()) return j.status();

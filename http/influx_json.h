@@ -25,11 +25,17 @@ using Json = nlohmann::ordered_json;
 
 // Bodies. A body that is not JSON, not an object, or has a field of the wrong JSON type is
 // INVALID_ARGUMENT "invalid json structure: ...". CreateAuthorizationFromJson also reads authd's
-// optional `authdPreset` ("all-access" or "operator": the gRPC request's `preset`).
+// optional `authdPreset` ("all-access" or "operator": the gRPC request's `preset`) and
+// `expiresAt` (an RFC 3339 time).
 absl::StatusOr<authd::v1::CreateAuthorizationRequest> CreateAuthorizationFromJson(
     absl::string_view body);
-// PATCH /api/v2/authorizations/{id}: only `status` and `description` are read.
+// PATCH /api/v2/authorizations/{id}: `status`, `description`, and authd's `expiresAt` (an RFC 3339
+// time; "" for never) are read.
 absl::StatusOr<authd::v1::UpdateAuthorizationRequest> UpdateAuthorizationFromJson(
+    absl::string_view id, absl::string_view body);
+// authd's extension POST /api/v2/authorizations/{id}/rotate: an optional body
+// {"gracePeriodSeconds": n}; an empty body means no grace period.
+absl::StatusOr<authd::v1::RotateAuthorizationRequest> RotateAuthorizationFromJson(
     absl::string_view id, absl::string_view body);
 // POST /api/v2/setup: `retentionPeriodSeconds`, or InfluxDB's deprecated `retentionPeriodHrs`.
 absl::StatusOr<authd::v1::SetupRequest> SetupFromJson(absl::string_view body);

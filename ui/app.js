@@ -145,7 +145,7 @@ function renderTokens() {
   const text = $('search').value.trim().toLowerCase();
   const status = $('filter-status').value;
   const rows = state.tokens.filter((t) =>
-    (!text || t.description.toLowerCase().includes(text)) && (!status || t.status === status));
+    (!text || t.description.toLowerCase().includes(text)) && (!status || shownStatus(t) === status));
   const body = $('tokens-body');
   body.replaceChildren();
   for (const t of rows) body.append(tokenRow(t));
@@ -167,12 +167,20 @@ function button(label, cls, onClick) {
   return b;
 }
 
+// An expired token shows as expired whatever its status (authd refuses it either way).
+function shownStatus(t) {
+  return t.expiresAt && new Date(t.expiresAt) <= new Date() ? 'expired' : t.status;
+}
+
+function when(time, none) { return time ? new Date(time).toLocaleString() : none; }
+
 function tokenRow(t) {
   const tr = document.createElement('tr');
   tr.dataset.id = t.id;
   tr.append(cell(t.description || '(no description)'));
-  const st = cell(t.status);
-  st.className = `status-${t.status}`;
+  const status = shownStatus(t);
+  const st = cell(status);
+  st.className = `status-${status}`;
   tr.append(st, cell(t.user || t.userID), cell(t.org || t.orgID));
   const list = document.createElement('ul');
   for (const words of summarize(t.permissions)) {
@@ -180,10 +188,12 @@ function tokenRow(t) {
     li.textContent = words;
     list.append(li);
   }
-  tr.append(cell(list), cell(new Date(t.createdAt).toLocaleString()));
+  tr.append(cell(list), cell(new Date(t.createdAt).toLocaleString()),
+    cell(when(t.expiresAt, 'Never')), cell(when(t.lastUsedAt, 'Never')));
   const actions = document.createElement('td');
   actions.append(
     button('Rename', 'link', () => openRename(t)),
+    button('Rotate', 'link', () => openRotate(t)),
     button(t.status === 'active' ? 'Deactivate' : 'Activate', 'link', () => toggle(t)),
     button('Clone', 'link', () => openCreate(t)),
     button('Delete', 'link danger', () => openDelete(t)));
@@ -209,6 +219,7 @@ async function openCreate(from) {
   setError('create-error', '');
   document.querySelector(`input[name=kind][value=custom]`).checked = true;
   $('create-description').value = from ? `${from.description} (clone)` : '';
+  $('create-expires').value = '';
   if (from && from.orgID) $('create-org').value = from.orgID;
   await renderKind();
   $('create-dialog').showModal();
@@ -253,6 +264,8 @@ async function renderBuckets() {
 async function submitCreate() {
   const k = kind();
   const body = { description: $('create-description').value, orgID: $('create-org').value };
+  const days = $('create-expires').value;
+  if (days) body.expiresAt = new Date(Date.now() + Number(days) * 86400000).toISOString();
   if (k === 'operator') {
     body.authdPreset = 'operator';  // the org is the token's home; its permissions span every org
   } else if (k === 'all-access') {
@@ -325,6 +338,26 @@ async function submitRename() {
   }
 }
 
+function openRotate(t) {
+  target = t;
+  $('rotate-name').textContent = t.description || t.id;
+  $('rotate-grace').value = '0';
+  setError('rotate-error', '');
+  $('rotate-dialog').showModal();
+}
+
+async function submitRotate() {
+  try {
+    const rotated = await api('POST', `/api/v2/authorizations/${target.id}/rotate`,
+      { gracePeriodSeconds: Number($('rotate-grace').value) });
+    $('rotate-dialog').close();
+    showSecret(rotated.token);
+    await loadTokens();
+  } catch (e) {
+    setError('rotate-error', e.message);
+  }
+}
+
 function openDelete(t) {
   target = t;
   $('delete-name').textContent = t.description || t.id;
@@ -379,6 +412,8 @@ document.addEventListener('DOMContentLoaded', () => {
   $('secret-dialog').addEventListener('close', () => { $('secret-value').value = ''; });
   $('rename-form').addEventListener('submit', (ev) => { ev.preventDefault(); submitRename(); });
   $('rename-cancel').addEventListener('click', () => $('rename-dialog').close());
+  $('rotate-form').addEventListener('submit', (ev) => { ev.preventDefault(); submitRotate(); });
+  $('rotate-cancel').addEventListener('click', () => $('rotate-dialog').close());
   $('delete-cancel').addEventListener('click', () => $('delete-dialog').close());
   $('delete-confirm').addEventListener('click', confirmDelete);
   start();

@@ -61,6 +61,40 @@ TEST(CreateAuthorizationFromJsonTest, AuthdPresetIsTheRequestsPreset) {
   EXPECT_EQ(bad.status().message(), "authdPreset: must be all-access or operator");
 }
 
+TEST(LifecycleJsonTest, ExpiresAtOnCreateAndPatchAndTheRotateBody) {
+  auto created = CreateAuthorizationFromJson(R"({"orgID":"o","expiresAt":"2030-01-02T03:04:05.5Z"})");
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->expires_at().seconds(), 1893553445);
+  EXPECT_EQ(created->expires_at().nanos(), 500000000);
+  auto offset = CreateAuthorizationFromJson(R"({"expiresAt":"2030-01-02T05:04:05+02:00"})");
+  ASSERT_TRUE(offset.ok());
+  EXPECT_EQ(offset->expires_at().seconds(), 1893553445);
+  for (const char* bad : {R"({"expiresAt":"tomorrow"})", R"({"expiresAt":12})"}) {
+    EXPECT_EQ(CreateAuthorizationFromJson(bad).status().code(), absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  auto never = UpdateAuthorizationFromJson("abc", R"({"expiresAt":""})");
+  ASSERT_TRUE(never.ok());
+  EXPECT_TRUE(never->never_expires());
+  EXPECT_FALSE(never->has_expires_at());
+  auto later = UpdateAuthorizationFromJson("abc", R"({"expiresAt":"2030-01-02T03:04:05Z"})");
+  ASSERT_TRUE(later.ok());
+  EXPECT_TRUE(later->has_expires_at());
+  EXPECT_FALSE(UpdateAuthorizationFromJson("abc", "{}")->has_expires_at());
+
+  auto bare = RotateAuthorizationFromJson("abc", "");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->id(), "abc");
+  EXPECT_FALSE(bare->has_grace_period());
+  auto grace = RotateAuthorizationFromJson("abc", R"({"gracePeriodSeconds":3600})");
+  ASSERT_TRUE(grace.ok());
+  EXPECT_EQ(grace->grace_period().seconds(), 3600);
+  EXPECT_EQ(RotateAuthorizationFromJson("abc", R"({"gracePeriodSeconds":"1h"})").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RotateAuthorizationFromJson("abc", "[]").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(UpdateAuthorizationFromJsonTest, OnlyStatusAndDescriptionAndPresenceIsKept) {
   auto both = UpdateAuthorizationFromJson("abc", R"({"status":"inactive","description":"","permissions":[]})");
   ASSERT_TRUE(both.ok());

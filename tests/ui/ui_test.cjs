@@ -171,6 +171,36 @@ async function step(name, fn) {
       assert.equal(r.status, 200);
       await page.locator('#tokens-body tr', { hasText: "admin's Token (clone)" }).waitFor();
     });
+    await step('create a token that expires in 7 days, then rotate it', async () => {
+      await page.click('#create-open');
+      await page.fill('#create-description', 'ci deploy');
+      await page.locator('#create-buckets-body input[aria-label="write metrics"]').check();
+      await page.selectOption('#create-expires', '7');
+      await page.click('#create-submit');
+      await page.locator('#secret-dialog[open]').waitFor();
+      const first = await page.inputValue('#secret-value');
+      await page.click('#secret-close');
+      const row = page.locator('#tokens-body tr', { hasText: 'ci deploy' });
+      await row.waitFor();
+      const cells = await row.locator('td').allTextContents();
+      assert.notEqual(cells[6], 'Never', 'the Expires column shows the expiry');
+      const list = await fetch(`${url}/api/v2/authorizations?user=admin`, {
+        headers: { Authorization: `Token ${setupResult.auth.token}` },
+      }).then((r) => r.json());
+      const made = list.authorizations.find((a) => a.description === 'ci deploy');
+      const days = (new Date(made.expiresAt) - new Date(made.createdAt)) / 86400000;
+      assert.ok(days > 6.9 && days < 7.1, `expires in 7 days, not ${days}`);
+      // Rotate with no grace: a new secret shown once; the old one stops at once.
+      await row.getByRole('button', { name: 'Rotate' }).click();
+      await page.locator('#rotate-dialog[open]').waitFor();
+      await page.click('#rotate-submit');
+      await page.locator('#secret-dialog[open]').waitFor();
+      const second = await page.inputValue('#secret-value');
+      await page.click('#secret-close');
+      assert.notEqual(second, first);
+      assert.equal((await me(url, second)).status, 200);
+      assert.equal((await me(url, first)).status, 401);
+    });
     await step('sign out', async () => {
       await page.click('#signout');
       await page.locator('#signin-form').waitFor();
