@@ -126,6 +126,26 @@ TEST_F(CallerAuthenticatorTest, ActiveTokenYieldsTokenPrincipal) {
   EXPECT_EQ(p->permissions, perms_);
 }
 
+// Expiry is judged on the wall clock (base/clock.h CoarseNowNanos), right after the lookup:
+// before the user's and the token's status, as Authorize does.
+TEST_F(CallerAuthenticatorTest, ExpiredTokenIsUnauthenticatedAndAUseIsMarked) {
+  authz::TokenGrant expired = Grant(0x0a06, kInactiveUser, false);
+  expired.expires_at_ns = 1;
+  index_.Put(authz::DigestToken("expired-token-Qx9Lm2Nw7Rt5"), expired);
+  auto p = auth_.AuthenticateToken("expired-token-Qx9Lm2Nw7Rt5", "peer");
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(p.status().message(), "token expired");
+
+  authz::TokenGrant later = Grant(0x0a07, kUser, true);
+  later.expires_at_ns = CoarseNowNanos() + int64_t{3600} * 1000000000;
+  index_.Put(authz::DigestToken("expiring-token-Qx9Lm2Nw7Rt5"), later);
+  EXPECT_TRUE(index_.TakeUsage(10).empty());
+  ASSERT_TRUE(auth_.AuthenticateToken("expiring-token-Qx9Lm2Nw7Rt5", "peer").ok());
+  std::vector<authz::Usage> used = index_.TakeUsage(10);
+  ASSERT_EQ(used.size(), 1u);
+  EXPECT_EQ(used[0].authorization_id, 0x0a07u);
+}
+
 TEST_F(CallerAuthenticatorTest, UnknownTokenIsUnauthenticated) {
   auto p = auth_.AuthenticateToken("unknown-token-value-123456", "peer");
   EXPECT_EQ(p.status().code(), absl::StatusCode::kUnauthenticated);

@@ -135,6 +135,16 @@ std::vector<FlagCase> FlagCases() {
       {"http-request-timeout", "250ms",
        [](const ServerOptions& o) { return o.http_request_timeout == absl::Milliseconds(250); }},
       {"http-workers", "2", [](const ServerOptions& o) { return o.http_workers == 2; }},
+      {"max-token-lifetime", "90d",
+       [](const ServerOptions& o) { return o.max_token_lifetime == absl::Hours(90 * 24); }},
+      {"max-token-lifetime", "36h",
+       [](const ServerOptions& o) { return o.max_token_lifetime == absl::Hours(36); }},
+      {"max-token-lifetime", "0",
+       [](const ServerOptions& o) { return o.max_token_lifetime == absl::ZeroDuration(); }},
+      {"last-used-interval", "0",
+       [](const ServerOptions& o) { return o.last_used_interval == absl::ZeroDuration(); }},
+      {"last-used-interval", "10s",
+       [](const ServerOptions& o) { return o.last_used_interval == absl::Seconds(10); }},
       {"etcd-endpoints", "http://127.0.0.1:2379, https://10.0.0.2:2379",
        [](const ServerOptions& o) {
          return o.etcd_endpoints ==
@@ -361,6 +371,27 @@ TEST(ServerOptionsTest, HttpApiIsOffByDefault) {
   EXPECT_TRUE(tls.ok()) << tls.status();  // HTTPS with the gRPC port's certificate
   ExpectInvalid(Load({"--http-workers=0"}, env), "--http-workers");
   ExpectInvalid(Load({"--http-idle-timeout=-1s"}, env), "--http-idle-timeout");
+}
+
+TEST(ServerOptionsTest, LifecycleOptions) {
+  FakeEnv env;
+  auto defaults = Load({}, env);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->options.max_token_lifetime, absl::ZeroDuration());
+  EXPECT_EQ(defaults->options.last_used_interval, absl::Minutes(1));
+  EXPECT_EQ(defaults->options.clock_offset_file, "");
+  ExpectInvalid(Load({"--max-token-lifetime=-1d"}, env), "--max-token-lifetime");
+  ExpectInvalid(Load({"--max-token-lifetime=-5m"}, env), "--max-token-lifetime");
+  ExpectInvalid(Load({"--max-token-lifetime=200y"}, env), "--max-token-lifetime");
+  ExpectInvalid(Load({"--max-token-lifetime=40000d"}, env), "--max-token-lifetime");
+  ExpectInvalid(Load({"--last-used-interval=-1m"}, env), "--last-used-interval");
+  ExpectInvalid(Load({"--last-used-interval=10ms"}, env), "--last-used-interval");
+  // The test clock exists only in tests.
+  ExpectInvalid(Load({"--clock-offset-file=/tmp/x"}, env), "--clock-offset-file");
+  FakeEnv testing({{"HOME", "/home/tester"}, {"AUTHD_TESTING", "1"}});
+  auto clock = Load({"--clock-offset-file=/tmp/x"}, testing);
+  ASSERT_TRUE(clock.ok()) << clock.status();
+  EXPECT_EQ(clock->options.clock_offset_file, "/tmp/x");
 }
 
 TEST(ServerOptionsTest, BadFlagValueNamesFlagAndSource) {
