@@ -9,13 +9,20 @@ void TokenIndex::TrackExpiry(const TokenDigest& digest, const TokenGrant* before
   auto pending = [](const TokenGrant* g) {
     return g != nullptr && g->expires_at_ns != 0 && !g->expiry_recorded;
   };
-  if (!pending(before) && !pending(after)) return;
+  auto recorded = [](const TokenGrant* g) {
+    return g != nullptr && g->expires_at_ns != 0 && g->expiry_recorded && !g->previous_secret;
+  };
+  if (!pending(before) && !pending(after) && !recorded(before) && !recorded(after)) return;
   MutexLock lock(&expiry_mu_);
   if (pending(before)) expiring_.erase(ExpiryKey{before->expires_at_ns, digest});
+  if (recorded(before)) expired_.erase(ExpiryKey{before->expires_at_ns, digest});
   if (pending(after)) {
     expiring_.insert_or_assign(
         ExpiryKey{after->expires_at_ns, digest},
         DueExpiry{after->authorization_id, after->previous_secret, after->expires_at_ns});
+  }
+  if (recorded(after)) {
+    expired_.insert_or_assign(ExpiryKey{after->expires_at_ns, digest}, after->authorization_id);
   }
 }
 
@@ -43,6 +50,7 @@ void TokenIndex::Put(const TokenDigest& digest, TokenGrant grant) {
       before->authorization_id = it->second.authorization_id;
       before->expires_at_ns = it->second.expires_at_ns;
       before->expiry_recorded = it->second.expiry_recorded;
+      before->previous_secret = it->second.previous_secret;
       // The replaced grant's uses carry over (an update must not lose an unflushed use).
       if (it->second.authorization_id == grant.authorization_id) {
         const UsageSlot& old = it->second.usage;
@@ -105,6 +113,7 @@ void TokenIndex::Clear() {
   }
   MutexLock lock(&expiry_mu_);
   expiring_.clear();
+  expired_.clear();
 }
 
 void TokenIndex::Reserve(size_t tokens) {
@@ -152,6 +161,7 @@ void TokenIndex::SwapContents(TokenIndex* other) {
   MutexLock a(&expiry_mu_);
   MutexLock b(&other->expiry_mu_);
   expiring_.swap(other->expiring_);
+  expired_.swap(other->expired_);
 }
 
 bool TokenIndex::UserActive(Id user_id) const {
@@ -206,6 +216,16 @@ std::vector<DueExpiry> TokenIndex::DueExpiries(int64_t now_ns, size_t max) const
   MutexLock lock(&expiry_mu_);
   for (auto it = expiring_.begin(); it != expiring_.end() && out.size() < max; ++it) {
     if (it->first.first > now_ns) break;
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+std::vector<Id> TokenIndex::ExpiredBefore(int64_t cutoff_ns, size_t max) const {
+  std::vector<Id> out;
+  MutexLock lock(&expiry_mu_);
+  for (auto it = expired_.begin(); it != expired_.end() && out.size() < max; ++it) {
+    if (it->first.first > cutoff_ns) break;
     out.push_back(it->second);
   }
   return out;

@@ -89,6 +89,9 @@ class TokenIndex {
 
   // Up to `max` grants whose expiry is at or before `now_ns` and not yet recorded, soonest first.
   std::vector<DueExpiry> DueExpiries(int64_t now_ns, size_t max) const;
+  // Up to `max` authorizations whose expiry is recorded and at or before `cutoff_ns` (for the
+  // retention purge), soonest first.
+  std::vector<Id> ExpiredBefore(int64_t cutoff_ns, size_t max) const;
 
   // Every authorization used since the last call (its latest second, over all its grants), at
   // most about `max` of them (the rest on the next call). Scans every shard: for the flusher,
@@ -117,6 +120,8 @@ class TokenIndex {
   absl::flat_hash_map<Id, int64_t> erased_uses_ ABSL_GUARDED_BY(usage_mu_);
   mutable Mutex expiry_mu_;
   absl::btree_map<ExpiryKey, DueExpiry> expiring_ ABSL_GUARDED_BY(expiry_mu_);
+  // Expired and recorded (current secrets only): what a retention purge may delete.
+  absl::btree_map<ExpiryKey, Id> expired_ ABSL_GUARDED_BY(expiry_mu_);
 };
 
 }  // namespace authd::authz

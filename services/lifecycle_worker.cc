@@ -71,6 +71,15 @@ absl::StatusOr<size_t> LifecycleWorker::SweepOnce() {
   return recorded;
 }
 
+absl::StatusOr<size_t> LifecycleWorker::PurgeOnce() {
+  if (options_.expired_token_retention <= absl::ZeroDuration()) return 0;
+  const int64_t cutoff =
+      CoarseNowNanos() - absl::ToInt64Nanoseconds(options_.expired_token_retention);
+  std::vector<authz::Id> ids = index_->ExpiredBefore(cutoff, kMaxExpiriesPerEvent);
+  if (ids.empty()) return 0;
+  return store_->PurgeExpired(ids, cutoff);
+}
+
 absl::StatusOr<size_t> LifecycleWorker::FlushUsageOnce() {
   size_t recorded = 0;
   for (;;) {
@@ -123,6 +132,13 @@ void LifecycleWorker::Run() {
         LogWarning(absl::StrCat("expiry sweep: ", n.status().message()));
       } else if (*n > 0) {
         LogInfo(absl::StrCat("expiry: recorded ", *n, " expired token(s)"));
+      }
+      absl::StatusOr<size_t> purged = PurgeOnce();
+      if (!purged.ok()) {
+        LogWarning(absl::StrCat("expired token purge: ", purged.status().message()));
+      } else if (*purged > 0) {
+        LogInfo(absl::StrCat("expiry: deleted ", *purged,
+                             " token(s) expired longer than --expired-token-retention ago"));
       }
     }
     if (options_.last_used_interval > absl::ZeroDuration() && now >= next_flush) {

@@ -3,6 +3,7 @@
 //    passed and is not yet recorded, and appends AuthorizationExpired events for them (the
 //    decision never waits for this: it compares times; the event says in the log, backups and
 //    replicas when a token stopped working, and retires a rotated-away secret);
+//    with a retention period it also deletes tokens expired longer ago than that;
 //  - the last-used flusher: every `last_used_interval` it collects the usage slots Authorize and
 //    API calls touched (authz::TokenIndex::TakeUsage) and appends them as one AuthorizationsUsed
 //    event per chunk. A crash loses at most the uses of one interval; Stop flushes what is left.
@@ -30,6 +31,9 @@ struct LifecycleOptions {
   absl::Duration last_used_interval = absl::Minutes(1);
   // Empty: no test clock.
   std::string clock_offset_file;
+  // Expired tokens are deleted this long after their expiry (by the sweeper, as ordinary
+  // AuthorizationDeleted events, actor 0). Zero: kept until deleted by hand.
+  absl::Duration expired_token_retention = absl::ZeroDuration();
 };
 
 // Most expiries / uses one event carries (the rest go in the next one of the same round).
@@ -54,6 +58,8 @@ class LifecycleWorker {
   // One round of each, as the thread runs them (tests call these directly). Return how many
   // expiries / uses were recorded. Errors: the store's (the uses are kept for the next round).
   absl::StatusOr<size_t> SweepOnce();
+  // The retention purge (a no-op without one); returns how many tokens it deleted.
+  absl::StatusOr<size_t> PurgeOnce();
   absl::StatusOr<size_t> FlushUsageOnce();
 
  private:

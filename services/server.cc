@@ -285,6 +285,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   LifecycleOptions lifecycle;
   lifecycle.last_used_interval = options.last_used_interval;
   lifecycle.clock_offset_file = options.clock_offset_file;
+  lifecycle.expired_token_retention = options.expired_token_retention;
   s->lifecycle_ = std::make_unique<LifecycleWorker>(s->store_.get(), s->index_.get(), lifecycle);
   s->lifecycle_->Start();
   if (s->store_->Replication().replicated) {

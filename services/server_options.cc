@@ -121,6 +121,11 @@ const std::vector<OptionSpec>& Specs() {
          }
          return s;
        }},
+      {"expired-token-retention", false,
+       "delete expired tokens this long after they expired, e.g. 30d (default 0: keep them)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseLifetime(v, &o->expired_token_retention);
+       }},
       {"clock-offset-file", false,
        "test only (AUTHD_TESTING=1): file of seconds added to authd's clock",
        [](ServerOptions* o, const std::string& v) {

@@ -44,6 +44,9 @@ struct ServerOptions {
   // How often uses of tokens (Authorize, API calls) are written to the log as last-used times:
   // `last_used_at` is exact to the second and at most this old. Zero: not recorded. Default: 1m.
   absl::Duration last_used_interval = absl::Minutes(1);
+  // Expired tokens are deleted this long after they expired. Zero: kept (listable with
+  // `status: expired`, and reactivated by extending them). Default: 0.
+  absl::Duration expired_token_retention = absl::ZeroDuration();
   // Test-only (refused unless AUTHD_TESTING=1): a file whose content, a whole number of seconds,
   // authd adds to its clock, re-read every 100 ms, so tests move time without sleeping.
   std::string clock_offset_file;

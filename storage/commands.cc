@@ -544,6 +544,25 @@ absl::StatusOr<Decision> DecideRecordUsage(StateReader& state, const CommandCont
   return d;
 }
 
+absl::StatusOr<Decision> DecidePurgeExpired(StateReader& state, const CommandContext& ctx,
+                                            const std::vector<Id>& ids,
+                                            int64_t cutoff_unix_nanos) {
+  Decision d;
+  for (Id id : ids) {
+    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                           state.Get(kAuthorizationsCf, EncodeU64(id)));
+    if (!bytes) continue;
+    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
+                           Decode<pb::AuthorizationRecord>(*bytes, "authorization"));
+    if (!auth.expiry_recorded() || auth.expires_at_unix_nanos() == 0 ||
+        auth.expires_at_unix_nanos() > cutoff_unix_nanos) {
+      continue;
+    }
+    d.events.emplace_back().mutable_authorization_deleted()->set_id(id);
+  }
+  return d;
+}
+
 Decision DecideHashRawTokens(const std::vector<Id>& ids) {
   Decision d;
   for (Id id : ids) d.events.emplace_back().mutable_authorization_token_hashed()->set_id(id);

@@ -197,6 +197,11 @@ absl::StatusOr<Decision> DecideRecordExpiries(StateReader& state, const CommandC
                                               const std::vector<authz::DueExpiry>& due);
 absl::StatusOr<Decision> DecideRecordUsage(StateReader& state, const CommandContext& ctx,
                                            const std::vector<authz::Usage>& uses);
+// The retention purge: one AuthorizationDeleted per ID whose token still exists, has a recorded
+// expiry and expired at or before `cutoff_unix_nanos` (one extended meanwhile is kept).
+absl::StatusOr<Decision> DecidePurgeExpired(StateReader& state, const CommandContext& ctx,
+                                            const std::vector<authz::Id>& ids,
+                                            int64_t cutoff_unix_nanos);
 
 // The maximum lifetime for tokens of `org` (the smaller of the org's and the server's; 0 = none),
 // and the check of an expiry against it and against now. Errors: kInvalidArgument naming `field`

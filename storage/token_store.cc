@@ -743,6 +743,19 @@ absl::StatusOr<size_t> TokenStore::RecordExpiries(const std::vector<authz::DueEx
   return recorded;
 }
 
+absl::StatusOr<size_t> TokenStore::PurgeExpired(const std::vector<Id>& ids, int64_t cutoff) {
+  size_t purged = 0;
+  AUTHD_RETURN_IF_ERROR(Execute(Actor{}, [&](StateReader& state, const CommandContext& ctx)
+                                    -> absl::StatusOr<Decision> {
+                          AUTHD_ASSIGN_OR_RETURN(Decision d,
+                                                 DecidePurgeExpired(state, ctx, ids, cutoff));
+                          purged = d.events.size();
+                          return d;
+                        })
+                            .status());
+  return purged;
+}
+
 absl::StatusOr<size_t> TokenStore::RecordUsage(const std::vector<authz::Usage>& uses) {
   size_t recorded = 0;
   AUTHD_RETURN_IF_ERROR(Execute(Actor{}, [&](StateReader& state, const CommandContext& ctx)

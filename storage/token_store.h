@@ -230,6 +230,8 @@ class TokenStore {
   // so every replica may run them).
   absl::StatusOr<size_t> RecordExpiries(const std::vector<authz::DueExpiry>& due);
   absl::StatusOr<size_t> RecordUsage(const std::vector<authz::Usage>& uses);
+  // Deletes the tokens of `ids` that expired (recorded) at or before `cutoff_unix_nanos`.
+  absl::StatusOr<size_t> PurgeExpired(const std::vector<authz::Id>& ids, int64_t cutoff_unix_nanos);
 
   // ---- Backup and restore.
   // Errors: kUnavailable / kResourceExhausted from storage.

@@ -479,6 +479,34 @@ TEST_F(TokenIndexTest, DueExpiriesListsPassedUnrecordedExpiriesSoonestFirst) {
   EXPECT_TRUE(index_.DueExpiries(kNow + 1000, 10).empty());
 }
 
+TEST_F(TokenIndexTest, ExpiredBeforeListsRecordedExpiriesOfCurrentSecretsOnly) {
+  TokenGrant recorded = Grant(101, kUser, true, {});
+  recorded.expires_at_ns = kNow - 100;
+  recorded.expiry_recorded = true;
+  TokenGrant pending = Grant(102, kUser, true, {});
+  pending.expires_at_ns = kNow - 200;
+  TokenGrant previous = Grant(103, kUser, true, {});
+  previous.expires_at_ns = kNow - 300;
+  previous.expiry_recorded = true;
+  previous.previous_secret = true;
+  const TokenDigest third = DigestToken("authd_token-three");
+  index_.Put(digest_, recorded);
+  index_.Put(other_digest_, pending);
+  index_.Put(third, previous);
+  EXPECT_TRUE(index_.ExpiredBefore(kNow - 101, 10).empty());
+  EXPECT_EQ(index_.ExpiredBefore(kNow, 10), std::vector<Id>{101});
+  // Extended: no longer expired.
+  recorded.expires_at_ns = kNow + 100;
+  recorded.expiry_recorded = false;
+  index_.Put(digest_, recorded);
+  EXPECT_TRUE(index_.ExpiredBefore(kNow, 10).empty());
+  recorded.expiry_recorded = true;
+  index_.Put(digest_, recorded);
+  EXPECT_EQ(index_.ExpiredBefore(kNow + 100, 10), std::vector<Id>{101});
+  index_.Erase(digest_);
+  EXPECT_TRUE(index_.ExpiredBefore(kNow + 100, 10).empty());
+}
+
 TEST_F(TokenIndexTest, SwapContentsCarriesUsesSeenMeanwhile) {
   index_.SetUserActive(kUser, true);
   index_.Put(digest_, Grant(101, kUser, true, {kReadBuckets}));

@@ -411,6 +411,25 @@ TEST_F(TokenLifecycleE2eTest, Kill9LosesAtMostTheUnflushedUsesAndNothingElse) {
   EXPECT_EQ(v->exit_code, 0) << v->output;
 }
 
+TEST_F(TokenLifecycleE2eTest, RetentionDeletesExpiredTokensAfterThePeriodOnly) {
+  Stop();
+  Start({"--expired-token-retention=1h"});
+  v1::Authorization short_lived = Create([](auto* r) { r->mutable_ttl()->set_seconds(60); });
+  v1::Authorization later = Create([](auto* r) { r->mutable_ttl()->set_seconds(9000); });
+  SetOffset(3 * 3600);  // short_lived expired 2h59m ago, later 30m ago: only the first goes
+  ASSERT_TRUE(Eventually([&] {
+    grpc::Status s;
+    Get(short_lived.id(), &s);
+    return s.error_code() == grpc::StatusCode::NOT_FOUND;
+  })) << authd_->Log();
+  EXPECT_NE(authd_->Log().find("expiry: deleted 1 token(s)"), std::string::npos);
+  grpc::Status s;
+  Get(later.id(), &s);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Check(later.token()), v1::DENY_REASON_EXPIRED);
+  EXPECT_EQ(Check(short_lived.token()), v1::DENY_REASON_UNKNOWN_TOKEN);
+}
+
 TEST_F(TokenLifecycleE2eTest, DowngradeIsRefusedOnceLifecycleEventsExist) {
   v1::Authorization a = Create([](auto* r) { r->mutable_ttl()->set_seconds(3600); });
   Stop();

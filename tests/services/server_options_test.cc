@@ -141,6 +141,8 @@ std::vector<FlagCase> FlagCases() {
        [](const ServerOptions& o) { return o.max_token_lifetime == absl::Hours(36); }},
       {"max-token-lifetime", "0",
        [](const ServerOptions& o) { return o.max_token_lifetime == absl::ZeroDuration(); }},
+      {"expired-token-retention", "30d",
+       [](const ServerOptions& o) { return o.expired_token_retention == absl::Hours(720); }},
       {"last-used-interval", "0",
        [](const ServerOptions& o) { return o.last_used_interval == absl::ZeroDuration(); }},
       {"last-used-interval", "10s",
@@ -385,6 +387,8 @@ TEST(ServerOptionsTest, LifecycleOptions) {
   ExpectInvalid(Load({"--max-token-lifetime=200y"}, env), "--max-token-lifetime");
   ExpectInvalid(Load({"--max-token-lifetime=40000d"}, env), "--max-token-lifetime");
   ExpectInvalid(Load({"--last-used-interval=-1m"}, env), "--last-used-interval");
+  ExpectInvalid(Load({"--expired-token-retention=-1d"}, env), "--expired-token-retention");
+  EXPECT_EQ(defaults->options.expired_token_retention, absl::ZeroDuration());
   ExpectInvalid(Load({"--last-used-interval=10ms"}, env), "--last-used-interval");
   // The test clock exists only in tests.
   ExpectInvalid(Load({"--clock-offset-file=/tmp/x"}, env), "--clock-offset-file");

@@ -322,6 +322,25 @@ TEST_F(LifecycleCommandsTest, UsageIsRecordedForLiveTokensNewerThanTheRecord) {
   EXPECT_TRUE(d->events.empty());
 }
 
+TEST_F(LifecycleCommandsTest, PurgeDeletesOnlyTokensExpiredBeforeTheCutoffAndRecorded) {
+  const int64_t now = ctx_.now_unix_nanos;
+  const Id old_one = Create("tok-purge-old-Zq8Xv3Kp9Lm2Nw7Rt5Yb", now + kHour);
+  const Id recent = Create("tok-purge-recent-Zq8Xv3Kp9Lm2Nw7Rt5", now + 5 * kHour);
+  const Id unrecorded = Create("tok-purge-unrecorded-Zq8Xv3Kp9Lm2Nw", now + kHour);
+  CommandContext later = ctx_;
+  later.now_unix_nanos = now + 6 * kHour;
+  auto expired = DecideRecordExpiries(state_, later,
+                                      {{old_one, false, now + kHour}, {recent, false, now + 5 * kHour}});
+  ASSERT_TRUE(expired.ok());
+  state_.Apply(expired->events);
+  // Retention 2h at +6h: the cutoff is +4h.
+  auto d = DecidePurgeExpired(state_, later, {old_one, recent, unrecorded, 77777}, now + 4 * kHour);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(d->events.size(), 1u);
+  EXPECT_EQ(d->events[0].authorization_deleted().id(), old_one);
+  EXPECT_EQ(EventFormatVersionFor(d->events[0]), 1u);
+}
+
 TEST_F(LifecycleCommandsTest, OrgLimitBounds) {
   for (int64_t bad : {int64_t{-1}, int64_t{101} * 366 * kDay}) {
     auto d = DecideUpdateOrg(state_, ctx_, org_, std::nullopt, bad);
