@@ -155,6 +155,17 @@ std::vector<pb::Event> RunSession(const std::string& data_dir, const Clock& cloc
   Must(store->SetPassword(actor, user.id(), "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"),
        "set password");
   Must(store->UpdateAuthorization(actor, auth.id(), false, "paused"), "update auth");
+  // Lifecycle events (format version 2): an expiry set, a use, a rotation with grace, an org limit.
+  const int64_t now = absl::ToUnixNanos(clock.Now());
+  Must(store->UpdateAuthorization(actor, auth.id(), std::nullopt, std::nullopt,
+                                  now + int64_t{3600} * 1000000000),
+       "set expiry");
+  Must(store->RecordUsage({{auth.id(), now / 1000000000}}), "record use");
+  Must(store->RotateAuthorization(actor, auth.id(), authz::GenerateToken(),
+                                  int64_t{60} * 1000000000),
+       "rotate auth");
+  Must(store->UpdateOrg(actor, org.id(), std::nullopt, int64_t{86400} * 1000000000),
+       "org token lifetime");
   Must(store->DeleteAuthorization(actor, auth.id()), "delete auth");
   Must(store->DeleteBucket(actor, bucket.id()), "delete bucket");
   Must(store->DeleteUser(actor, user.id()), "delete user");
