@@ -88,6 +88,10 @@ absl::Status ApiClient::DeleteOrg(const std::string& id) {
       .status();
 }
 
+absl::StatusOr<v1::Org> ApiClient::UpdateOrg(const v1::UpdateOrgRequest& req) {
+  return Call<v1::Org>([&](auto* ctx, auto* out) { return tenant_->UpdateOrg(ctx, req, out); });
+}
+
 absl::StatusOr<v1::User> ApiClient::CreateUser(const v1::CreateUserRequest& req) {
   return Call<v1::User>([&](auto* ctx, auto* out) { return tenant_->CreateUser(ctx, req, out); });
 }
@@ -180,6 +184,12 @@ absl::Status ApiClient::DeleteAuthorization(const std::string& id) {
   return Call<v1::DeleteAuthorizationResponse>(
              [&](auto* ctx, auto* out) { return auths_->DeleteAuthorization(ctx, req, out); })
       .status();
+}
+
+absl::StatusOr<v1::Authorization> ApiClient::RotateAuthorization(
+    const v1::RotateAuthorizationRequest& req) {
+  return Call<v1::Authorization>(
+      [&](auto* ctx, auto* out) { return auths_->RotateAuthorization(ctx, req, out); });
 }
 
 absl::StatusOr<v1::GetServerConfigResponse> ApiClient::GetServerConfig() {

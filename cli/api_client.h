@@ -59,6 +59,7 @@ class ApiClient {
   absl::StatusOr<v1::Org> GetOrg(const std::string& id);
   absl::StatusOr<v1::ListOrgsResponse> ListOrgs(const v1::ListOrgsRequest& req);
   absl::Status DeleteOrg(const std::string& id);
+  absl::StatusOr<v1::Org> UpdateOrg(const v1::UpdateOrgRequest& req);
 
   absl::StatusOr<v1::User> CreateUser(const v1::CreateUserRequest& req);
   absl::StatusOr<v1::User> GetUser(const std::string& id);
@@ -77,6 +78,7 @@ class ApiClient {
       const v1::ListAuthorizationsRequest& req);
   absl::StatusOr<v1::Authorization> UpdateAuthorization(const v1::UpdateAuthorizationRequest& req);
   absl::Status DeleteAuthorization(const std::string& id);
+  absl::StatusOr<v1::Authorization> RotateAuthorization(const v1::RotateAuthorizationRequest& req);
 
   absl::StatusOr<v1::GetServerConfigResponse> GetServerConfig();
   // Streams a backup; `sink` receives each chunk in order and may stop the stream with an error.

@@ -7,6 +7,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "cli/duration.h"
+#include "cli/lifecycle_flags.h"
 #include "cli/output.h"
 
 namespace authd::cli {
@@ -20,7 +21,8 @@ JsonValue OrgJson(const v1::Org& o) {
       .Set("name", JsonValue::String(o.name()))
       .Set("description", JsonValue::String(o.description()))
       .Set("createdAt", JsonValue::String(FormatTimestamp(o.created_at())))
-      .Set("updatedAt", JsonValue::String(FormatTimestamp(o.updated_at())));
+      .Set("updatedAt", JsonValue::String(FormatTimestamp(o.updated_at())))
+      .Set("maxTokenLifetimeSeconds", JsonValue::Int(o.max_token_lifetime().seconds()));
   return out;
 }
 
@@ -47,6 +49,40 @@ struct OrgParams {
   std::string id;
   std::string description;
 };
+
+struct OrgUpdateParams {
+  std::string id;
+  std::string description;
+  std::string max_token_lifetime;
+  // Given or not: an empty description clears it.
+  const CLI::Option* description_flag = nullptr;
+  const CLI::Option* max_token_lifetime_flag = nullptr;
+};
+
+absl::Status UpdateOrg(CommandContext& ctx, const OrgUpdateParams& p) {
+  v1::UpdateOrgRequest req;
+  req.set_id(p.id);
+  const bool description = p.description_flag->count() > 0;
+  const bool lifetime = p.max_token_lifetime_flag->count() > 0;
+  if (!description && !lifetime) {
+    return absl::InvalidArgumentError(
+        "nothing to update: give --description or --max-token-lifetime");
+  }
+  if (description) req.set_description(p.description);
+  if (lifetime) {
+    absl::StatusOr<absl::Duration> limit =
+        ParseDurationOrZero("--max-token-lifetime", p.max_token_lifetime, "no limit");
+    if (!limit.ok()) return limit.status();
+    // Set even when zero: a zero lifetime removes the org's limit.
+    *req.mutable_max_token_lifetime() = ToProtoDuration(*limit);
+  }
+  absl::StatusOr<ApiClient*> client = ctx.client();
+  if (!client.ok()) return client.status();
+  absl::StatusOr<v1::Org> updated = (*client)->UpdateOrg(req);
+  if (!updated.ok()) return updated.status();
+  PrintOrgs(ctx, {*updated}, true, false);
+  return absl::OkStatus();
+}
 
 void AddOrgCommands(CLI::App* root, CommandContext* ctx) {
   CLI::App* org = root->add_subcommand("org", "Organization management commands");
@@ -95,6 +131,16 @@ void AddOrgCommands(CLI::App* root, CommandContext* ctx) {
     PrintOrgs(*ctx, orgs, false, false);
     return absl::OkStatus();
   });
+
+  auto update_params = std::make_shared<OrgUpdateParams>();
+  CLI::App* update = org->add_subcommand("update", "Update organization");
+  update->add_option("-i,--id", update_params->id, "The organization ID")->required();
+  update_params->description_flag = update->add_option(
+      "-d,--description", update_params->description, "New description (empty clears it)");
+  update_params->max_token_lifetime_flag = update->add_option(
+      "--max-token-lifetime", update_params->max_token_lifetime,
+      "Longest lifetime of the org's new or extended tokens, e.g. 90d; 0 removes the limit");
+  ctx->SetAction(update, [ctx, update_params] { return UpdateOrg(*ctx, *update_params); });
 
   auto delete_id = std::make_shared<std::string>();
   CLI::App* del = org->add_subcommand("delete", "Delete organization");

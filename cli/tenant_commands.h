@@ -1,11 +1,12 @@
 // `authctl org|user|bucket`, the influx CLI's tenant commands for what authd keeps:
-//   org     create -n/--name [-d]; list (find, ls) [-n] [-i]; delete -i
+//   org     create -n/--name [-d]; list (find, ls) [-n] [-i]; delete -i;
+//           update -i [-d] [--max-token-lifetime DURATION (0 removes the limit)]
 //   user    create -n/--name [-p]; list (find, ls) [-n] [-i]; delete -i;
 //           password -n/--name | -i/--id [-p] (prompts when -p is missing)
 //   bucket  create -n/--name [-d] [-r/--retention] [-o/--org | --org-id];
 //           list (find, ls) [-i] [-n] [-o | --org-id]; delete -i | -n with the org
 // Tables: orgs and users `ID, Name`; buckets `ID, Name, Retention, Organization ID`; delete adds
-// `Deleted`. `--json` prints the objects.
+// `Deleted`. `--json` prints the objects (an org's `maxTokenLifetimeSeconds`: 0 for no limit).
 #ifndef AUTHD_CLI_TENANT_COMMANDS_H_
 #define AUTHD_CLI_TENANT_COMMANDS_H_
 

@@ -15,8 +15,8 @@
 #include "authz/resource_type.h"
 #include "cli/config_store.h"
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/cli/authctl_output.h"
 #include "tests/cli/authctl_runner.h"
 #include "tests/e2e/authd_client.h"
 #include "tests/e2e/authd_process.h"
@@ -29,60 +29,12 @@ using google::protobuf::Value;
 
 constexpr char kPassword[] = "correct horse battery";
 
-Value ParseJson(const std::string& text) {
-  Value v;
-  auto status = google::protobuf::util::JsonStringToMessage(text, &v);
-  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << text;
-  return v;
-}
-
-const Value& Field(const Value& object, const std::string& key) {
-  static const Value* const kNull = new Value();
-  auto it = object.struct_value().fields().find(key);
-  return it == object.struct_value().fields().end() ? *kNull : it->second;
-}
-
-std::string Str(const Value& object, const std::string& key) {
-  return Field(object, key).string_value();
-}
-
 std::vector<std::string> Permissions(const Value& token) {
   std::vector<std::string> out;
   for (const Value& p : Field(token, "permissions").list_value().values()) {
     out.push_back(p.string_value());
   }
   return out;
-}
-
-// The line with tabs expanded to 8-column stops, as a terminal shows it.
-std::string ExpandTabs(const std::string& line) {
-  std::string out;
-  for (char c : line) {
-    if (c == '\t') {
-      do out += ' ';
-      while (out.size() % 8 != 0);
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// Expects `row` to show `cells[i]` starting exactly under `headers[i]` of `header_line`.
-void ExpectAligned(const std::string& header_line, const std::vector<std::string>& headers,
-                   const std::string& row, const std::vector<std::string>& cells) {
-  const std::string h = ExpandTabs(header_line);
-  const std::string r = ExpandTabs(row);
-  ASSERT_EQ(headers.size(), cells.size());
-  for (size_t i = 0; i < headers.size(); ++i) {
-    size_t at = h.find(headers[i]);
-    ASSERT_NE(at, std::string::npos) << headers[i];
-    if (cells[i].empty()) {
-      EXPECT_TRUE(at >= r.size() || r[at] == ' ') << "column " << headers[i] << " in: " << r;
-    } else {
-      EXPECT_EQ(r.substr(at, cells[i].size()), cells[i]) << "column " << headers[i] << " in: " << r;
-    }
-  }
 }
 
 // True when CLI11's help text lists `flag` (followed by a space, a comma or a line end).
@@ -260,17 +212,18 @@ TEST_F(AuthctlE2eTest, TokenLifecycleFromSetupToDelete) {
   ASSERT_EQ(table.exit_code, 0) << table.err;
   std::vector<std::string> lines = Lines(table.out);
   ASSERT_EQ(lines.size(), 5u) << table.out;
-  const std::vector<std::string> headers = {"ID", "Description", "Token", "User Name", "User ID",
-                                            "Permissions"};
+  // (Last Used is left out: whether the Authorize above is recorded yet depends on the flush.)
+  const std::vector<std::string> headers = {"ID",      "Description", "Token",      "User Name",
+                                            "User ID", "Expires",     "Permissions"};
   EXPECT_EQ(absl::StrJoin(absl::StrSplit(lines[0], '\t', absl::SkipEmpty()), "|"),
-            "ID|Description|Token|User Name|User ID|Permissions");
+            "ID|Description|Token|User Name|User ID|Expires|Last Used|Permissions");
   bool saw_reader = false;
   for (size_t i = 1; i < lines.size(); ++i) {
     const std::string id = lines[i].substr(0, 16);
     if (id != reader_id) continue;
     saw_reader = true;
     ExpectAligned(lines[0], headers, lines[i],
-                  {reader_id, "reader", "", "admin", user_id_,
+                  {reader_id, "reader", "", "admin", user_id_, "never",
                    "[read:orgs/" + org_id_ + "/buckets/" + bucket_id_ + "]"});
   }
   EXPECT_TRUE(saw_reader) << table.out;
@@ -305,6 +258,12 @@ TEST_F(AuthctlE2eTest, TokenLifecycleFromSetupToDelete) {
     EXPECT_EQ(Str(t, "token"), "");
     EXPECT_EQ(Str(t, "status"), "active");
     EXPECT_EQ(Str(t, "userName"), "admin");
+    // The lifecycle keys follow influx's, "" when unset.
+    for (const char* key : {"expiresAt", "lastUsedAt", "rotatedAt", "previousTokenValidUntil"}) {
+      EXPECT_TRUE(Field(t, key).has_string_value()) << key;
+    }
+    EXPECT_EQ(Str(t, "expiresAt"), "");
+    EXPECT_EQ(Str(t, "rotatedAt"), "");
   }
 
   // inactive: Authorize denies with INACTIVE_TOKEN; active: allowed again.
@@ -402,7 +361,8 @@ TEST_F(AuthctlE2eTest, GeneratedFlagsCoverEveryTypeButInstance) {
     EXPECT_EQ(HasFlag(help.out, "--write-" + name), want) << name;
   }
   for (const char* flag : {"--org", "--org-id", "--user", "--description", "--read-bucket",
-                           "--write-bucket", "--operator", "--all-access"}) {
+                           "--write-bucket", "--operator", "--all-access", "--expires-in",
+                           "--expires-at"}) {
     EXPECT_TRUE(HasFlag(help.out, flag)) << flag;
   }
   EXPECT_FALSE(HasFlag(help.out, "--read-dbrps"));

@@ -6,7 +6,9 @@
 # grpcurl line is well-formed; every call goes to 127.0.0.1; reflection lists and describes the
 # health service; no token reaches the server log.
 #
-# buf comes from $AUTHD_BUF (tools/test.sh passes it) or PATH. Without buf the test fails, unless
+# buf comes from $AUTHD_BUF (tools/test.sh passes it), PATH, or else the .tools/ of the workspace
+# the runfiles' docs/api.md links to (where tools/install_deps.sh puts it), so that a plain
+# `tools/bazel.sh test //tests/docs/...` finds it too. Without buf the test fails, unless
 # npm's registry is unreachable (then buf cannot be installed here): only then it prints
 # "SKIPPED: npm registry unreachable, buf unavailable" and passes.
 set -euo pipefail
@@ -20,6 +22,10 @@ fail() {
 }
 
 BUF="${AUTHD_BUF:-$(command -v buf || true)}"
+if [ -z "$BUF" ] && [ -L "$DOC" ]; then
+  workspace_buf="$(dirname "$(dirname "$(readlink -f "$DOC")")")/.tools/node_modules/.bin/buf"
+  if [ -x "$workspace_buf" ]; then BUF=$workspace_buf; fi
+fi
 if [ -z "$BUF" ] || [ ! -x "$BUF" ]; then
   command -v npm >/dev/null ||
     fail "buf not found, and npm is not installed to tell whether it could be (run tools/install_deps.sh)"
@@ -133,7 +139,10 @@ while IFS= read -r cmd; do
 done <"$work/grpcurl.txt"
 
 # --- 3. A fresh authd on 127.0.0.1, port 0. ---------------------------------------------------------
-"$RUNFILES/services/authd" --listen=127.0.0.1:0 --data-dir="$work/data" >"$work/authd.log" 2>&1 &
+# Uses are written every second instead of every minute, so that the page's wait for `lastUsedAt`
+# ("Last use", which allows for the default minute) ends within a second or two.
+"$RUNFILES/services/authd" --listen=127.0.0.1:0 --data-dir="$work/data" --last-used-interval=1s \
+  >"$work/authd.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 addr=""
