@@ -46,6 +46,10 @@ grpc::Status AdminServiceImpl::GetServerConfig(grpc::ServerContext* context,
     response->set_schema_version(deps_.store->schema_version());
     response->set_last_sequence(deps_.store->LastSequence());
     response->set_session_ttl_seconds(absl::ToInt64Seconds(info.session_ttl));
+    response->set_max_token_lifetime_seconds(absl::ToInt64Seconds(info.max_token_lifetime));
+    response->set_last_used_interval_seconds(absl::ToInt64Seconds(info.last_used_interval));
+    response->set_expired_token_retention_seconds(
+        absl::ToInt64Seconds(info.expired_token_retention));
     response->set_log_level(info.log_level);
     *response->mutable_limits() = info.limits;
     response->set_event_log(info.event_log);

@@ -90,6 +90,7 @@ grpc::Status AuthorizationServiceImpl::CreateAuthorization(
     request.active = active;
     request.permissions = std::move(permissions);
     request.expires_at_unix_nanos = expires_at;
+    if (req->has_ttl()) request.expiry_field = "ttl";
     request.token = authz::GenerateToken();
     AUTHD_ASSIGN_OR_RETURN(auto auth, deps_.store->CreateAuthorization(ActorOf(caller), request));
     *resp = ApiRenderer(deps_.store).Authorization(auth, request.token);

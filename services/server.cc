@@ -191,6 +191,9 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   s->info_.use_hashed_tokens = options.use_hashed_tokens;
   s->info_.log_level = options.log_level;
   s->info_.session_ttl = options.session_ttl;
+  s->info_.max_token_lifetime = options.max_token_lifetime;
+  s->info_.last_used_interval = options.last_used_interval;
+  s->info_.expired_token_retention = options.expired_token_retention;
   s->info_.limits = ServerLimitsProto(options);
 
   AUTHD_RETURN_IF_ERROR(Bootstrap(options, s->store_.get(), s->passwords_.get()));

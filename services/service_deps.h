@@ -30,6 +30,9 @@ struct ServerInfo {
   std::string event_log = "rocksdb";
   std::vector<std::string> etcd_endpoints;
   std::string etcd_prefix;
+  absl::Duration max_token_lifetime;
+  absl::Duration last_used_interval;
+  absl::Duration expired_token_retention;
 };
 
 struct ServiceDeps {

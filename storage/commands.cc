@@ -373,7 +373,9 @@ absl::StatusOr<Decision> DecideCreateAuthorization(StateReader& state, const Com
   if (expires_at == 0 && MaxTokenLifetime(ctx, *org) != 0) {
     expires_at = ctx.now_unix_nanos + MaxTokenLifetime(ctx, *org);
   }
-  if (expires_at != 0) AUTHD_RETURN_IF_ERROR(CheckExpiry(ctx, *org, expires_at, "expires_at"));
+  if (expires_at != 0) {
+    AUTHD_RETURN_IF_ERROR(CheckExpiry(ctx, *org, expires_at, request.expiry_field));
+  }
   if (absl::Status s =
           GetRecord<pb::UserRecord>(state, UserRow(request.user_id), "user", request.user_id)
               .status();

@@ -107,6 +107,8 @@ struct NewAuthorization {
   std::string token;
   // When it expires; 0 = never, or the maximum token lifetime from now when one applies.
   int64_t expires_at_unix_nanos = 0;
+  // The request field that gave the expiry, for errors ("expires_at" or "ttl").
+  std::string expiry_field = "expires_at";
 
   NewAuthorization() = default;
   NewAuthorization(const NewAuthorization&) = default;

@@ -260,7 +260,7 @@ TEST_F(TokenLifecycleE2eTest, MaximumLifetimesServerAndOrg) {
   Create([](auto* r) { r->mutable_ttl()->set_seconds(3 * 86400); }, &s);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(),
-            "expires_at: beyond the maximum token lifetime of 48h (the server's "
+            "ttl: beyond the maximum token lifetime of 48h (the server's "
             "--max-token-lifetime)");
   // The org's own limit, smaller, wins.
   v1::UpdateOrgRequest org;
@@ -273,11 +273,24 @@ TEST_F(TokenLifecycleE2eTest, MaximumLifetimesServerAndOrg) {
   Create([](auto* r) { r->mutable_ttl()->set_seconds(7200); }, &s);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(),
-            "expires_at: beyond the maximum token lifetime of 1h (org \"acme\"'s "
+            "ttl: beyond the maximum token lifetime of 1h (org \"acme\"'s "
             "max_token_lifetime)");
   // A read-only token may not change the org's limit.
   s = client_->tenant->UpdateOrg(AuthdClient::Ctx(t.token()).get(), org, &updated);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  // An explicit time is named as such.
+  Create([&](auto* r) { *r->mutable_expires_at() = At(absl::Hours(2)); }, &s);
+  EXPECT_EQ(s.error_message(),
+            "expires_at: beyond the maximum token lifetime of 1h (org \"acme\"'s "
+            "max_token_lifetime)");
+  // GetServerConfig reports the server's settings.
+  v1::GetServerConfigResponse config;
+  s = client_->admin->GetServerConfig(AuthdClient::Ctx(operator_token_).get(),
+                                      v1::GetServerConfigRequest(), &config);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(config.max_token_lifetime_seconds(), 2 * 86400);
+  EXPECT_EQ(config.last_used_interval_seconds(), 1);
+  EXPECT_EQ(config.expired_token_retention_seconds(), 0);
   // The operator token from setup never expires, whatever the limits.
   v1::ListAuthorizationsRequest never;
   never.set_order_by("expires_at");
@@ -303,6 +316,8 @@ TEST_F(TokenLifecycleE2eTest, RotationGraceThenTheOldSecretStops) {
   EXPECT_TRUE(rotated.has_rotated_at());
   EXPECT_TRUE(rotated.has_previous_token_valid_until());
   EXPECT_TRUE(Get(t.id()).token().empty()) << "the new secret is shown once";
+  EXPECT_NEAR(rotated.previous_token_valid_until().seconds() - rotated.rotated_at().seconds(), 3600,
+              2);
   EXPECT_EQ(Check(rotated.token()), v1::DENY_REASON_UNSPECIFIED);
   EXPECT_EQ(Check(t.token()), v1::DENY_REASON_UNSPECIFIED);
   EXPECT_EQ(client_->Authorize(t.token(), "read", "buckets", bucket_id_, org_id_).authorization_id(),
@@ -355,6 +370,14 @@ TEST_F(TokenLifecycleE2eTest, RotationGraceThenTheOldSecretStops) {
     EXPECT_EQ(s.error_code(), row.code);
     EXPECT_EQ(s.error_message(), row.message);
   }
+  // A grace period past the token's own expiry: the old secret stops with the token, and says so.
+  v1::Authorization short_lived = Create([](auto* r) { r->mutable_ttl()->set_seconds(3600); });
+  rotate.set_id(short_lived.id());
+  rotate.mutable_grace_period()->set_seconds(3 * 3600);
+  s = client_->auths->RotateAuthorization(AuthdClient::Ctx(operator_token_).get(), rotate, &rotated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(rotated.previous_token_valid_until().seconds(), short_lived.expires_at().seconds());
+  EXPECT_EQ(rotated.previous_token_valid_until().nanos(), short_lived.expires_at().nanos());
 }
 
 TEST_F(TokenLifecycleE2eTest, LastUsedIsRecordedAndFindsStaleTokens) {
