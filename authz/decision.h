@@ -40,12 +40,14 @@ struct UsageSlot {
     return *this;
   }
 
-  // Records a use at `now_ns`: one relaxed load, and a store only when the second changed, so a
-  // token hammered by many threads does not bounce its cache line.
+  // Records a use at `now_ns`: one relaxed load, and a compare-and-swap only when the second
+  // moved on (so a token hammered by many threads does not bounce its cache line, and two
+  // threads crossing a second never store the older one last).
   void Touch(int64_t now_ns) const {
     const int64_t s = now_ns / 1000000000;
-    if (last_used_s.load(std::memory_order_relaxed) < s) {
-      last_used_s.store(s, std::memory_order_relaxed);
+    int64_t seen = last_used_s.load(std::memory_order_relaxed);
+    while (seen < s &&
+           !last_used_s.compare_exchange_weak(seen, s, std::memory_order_relaxed)) {
     }
   }
 };

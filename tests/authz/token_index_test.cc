@@ -520,5 +520,68 @@ TEST_F(TokenIndexTest, SwapContentsCarriesUsesSeenMeanwhile) {
   EXPECT_EQ(used[0].last_used_s, kNow / kSecond);
 }
 
+// Readers marking uses, a flusher taking them, a writer replacing and erasing grants, all at once
+// (tagged tsan): no use a reader made before the last flush is lost, none is reported twice, and
+// every reported second is one a reader used.
+TEST(TokenIndexConcurrencyTest, UsesMarkedWhileFlushedAndReplacedAreCollectedOnce) {
+  TokenIndex index;
+  index.SetUserActive(kUser, true);
+  constexpr int kTokens = 16;
+  std::vector<TokenDigest> digests;
+  for (int i = 0; i < kTokens; ++i) {
+    digests.push_back(DigestToken("authd_usage-" + std::to_string(i)));
+    index.Put(digests.back(), Grant(static_cast<Id>(200 + i), kUser, true, {kReadBuckets}));
+  }
+  std::atomic<bool> stop{false};
+  // Bounds on the latest use: `attempted` is raised before a reader's Authorize (no flushed use
+  // can be later), `accepted` after one that allowed (the final flush must reach it).
+  std::atomic<int64_t> attempted{0};
+  std::atomic<int64_t> accepted{0};
+  auto raise = [](std::atomic<int64_t>& a, int64_t v) {
+    int64_t seen = a.load();
+    while (seen < v && !a.compare_exchange_weak(seen, v)) {
+    }
+  };
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&, r] {
+      for (int64_t n = 1; n <= 20000 && !stop.load(); ++n) {
+        const int64_t second = kNow / kSecond + n;
+        raise(attempted, second);
+        const Decision d = index.Authorize(digests[(n + r) % kTokens], kReadBucket, second * kSecond);
+        if (d.allowed) raise(accepted, second);  // not allowed: erased for a moment
+      }
+    });
+  }
+  std::thread writer([&] {
+    for (int n = 0; n < 2000 && !stop.load(); ++n) {
+      const int i = n % kTokens;
+      if (n % 7 == 0) {
+        index.Erase(digests[i]);
+        index.Put(digests[i], Grant(static_cast<Id>(200 + i), kUser, true, {kReadBuckets}));
+      } else {
+        index.Put(digests[i], Grant(static_cast<Id>(200 + i), kUser, true, {kReadBuckets}));
+      }
+    }
+  });
+  int64_t reported_max = 0;
+  for (int round = 0; round < 200; ++round) {
+    for (const Usage& u : index.TakeUsage(1000)) {
+      EXPECT_GE(u.authorization_id, 200u);
+      EXPECT_LT(u.authorization_id, 200u + kTokens);
+      EXPECT_LE(u.last_used_s, attempted.load());
+      reported_max = std::max(reported_max, u.last_used_s);
+    }
+  }
+  for (std::thread& t : readers) t.join();
+  stop = true;
+  writer.join();
+  for (const Usage& u : index.TakeUsage(1000)) reported_max = std::max(reported_max, u.last_used_s);
+  // The latest accepted use was seen by its grant (or kept aside when its grant went) and flushed.
+  EXPECT_GE(reported_max, accepted.load());
+  EXPECT_LE(reported_max, attempted.load());
+  EXPECT_TRUE(index.TakeUsage(1000).empty()) << "nothing is reported twice";
+}
+
 }  // namespace
 }  // namespace authd::authz
