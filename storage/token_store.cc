@@ -731,43 +731,47 @@ absl::StatusOr<pb::OrgRecord> TokenStore::UpdateOrg(const Actor& actor, Id id,
   return Result<pb::OrgRecord>(done.appended, 0, "org");
 }
 
-absl::StatusOr<size_t> TokenStore::RecordExpiries(const std::vector<authz::DueExpiry>& due) {
-  size_t recorded = 0;
+absl::StatusOr<size_t> TokenStore::ExecuteMaintenance(
+    Decider decide, absl::FunctionRef<size_t(const Decision&)> count) {
+  size_t n = 0;
   AUTHD_RETURN_IF_ERROR(Execute(Actor{}, [&](StateReader& state, const CommandContext& ctx)
                                     -> absl::StatusOr<Decision> {
-                          AUTHD_ASSIGN_OR_RETURN(Decision d, DecideRecordExpiries(state, ctx, due));
-                          recorded = d.events.size();
+                          AUTHD_ASSIGN_OR_RETURN(Decision d, decide(state, ctx));
+                          n = count(d);
                           return d;
                         })
                             .status());
-  return recorded;
+  return n;
+}
+
+namespace {
+size_t EventCount(const Decision& d) { return d.events.size(); }
+}  // namespace
+
+absl::StatusOr<size_t> TokenStore::RecordExpiries(const std::vector<authz::DueExpiry>& due) {
+  return ExecuteMaintenance(
+      [&](StateReader& state, const CommandContext& ctx) {
+        return DecideRecordExpiries(state, ctx, due);
+      },
+      EventCount);
 }
 
 absl::StatusOr<size_t> TokenStore::PurgeExpired(const std::vector<Id>& ids, int64_t cutoff) {
-  size_t purged = 0;
-  AUTHD_RETURN_IF_ERROR(Execute(Actor{}, [&](StateReader& state, const CommandContext& ctx)
-                                    -> absl::StatusOr<Decision> {
-                          AUTHD_ASSIGN_OR_RETURN(Decision d,
-                                                 DecidePurgeExpired(state, ctx, ids, cutoff));
-                          purged = d.events.size();
-                          return d;
-                        })
-                            .status());
-  return purged;
+  return ExecuteMaintenance(
+      [&](StateReader& state, const CommandContext& ctx) {
+        return DecidePurgeExpired(state, ctx, ids, cutoff);
+      },
+      EventCount);
 }
 
 absl::StatusOr<size_t> TokenStore::RecordUsage(const std::vector<authz::Usage>& uses) {
-  size_t recorded = 0;
-  AUTHD_RETURN_IF_ERROR(Execute(Actor{}, [&](StateReader& state, const CommandContext& ctx)
-                                    -> absl::StatusOr<Decision> {
-                          AUTHD_ASSIGN_OR_RETURN(Decision d, DecideRecordUsage(state, ctx, uses));
-                          recorded = d.events.empty()
-                                         ? 0
-                                         : d.events[0].authorizations_used().uses_size();
-                          return d;
-                        })
-                            .status());
-  return recorded;
+  return ExecuteMaintenance(
+      [&](StateReader& state, const CommandContext& ctx) {
+        return DecideRecordUsage(state, ctx, uses);
+      },
+      [](const Decision& d) -> size_t {
+        return d.events.empty() ? 0 : d.events[0].authorizations_used().uses_size();
+      });
 }
 
 absl::Status TokenStore::DeleteAuthorization(const Actor& actor, Id id) {

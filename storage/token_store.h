@@ -345,6 +345,11 @@ class TokenStore {
   // head the decision saw; the caller awaits.
   absl::StatusOr<Appended> AppendLocked(StoreState& state, const Actor& actor, Decision& decision,
                                         uint64_t expected_head);
+  // Execute for the lifecycle's maintenance decisions (actor 0): returns `count` of what it
+  // decided (0 when nothing was left to record, and then nothing is appended).
+  absl::StatusOr<size_t> ExecuteMaintenance(Decider decide,
+                                            absl::FunctionRef<size_t(const Decision&)> count)
+      ABSL_LOCKS_EXCLUDED(write_mu_);
   // AppendLocked + AwaitApplied, for maintenance commits made while holding the lock.
   absl::Status CommitLocked(StoreState& state, const Actor& actor, Decision decision);
   absl::Status Fault(absl::string_view step) const;

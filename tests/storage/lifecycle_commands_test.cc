@@ -27,14 +27,7 @@ class LifecycleCommandsTest : public ::testing::Test {
   void SetUp() override {
     ctx_.now_unix_nanos = 1700000000 * kSecond;
     ctx_.ids = &ids_;
-    SetupCommand setup;
-    setup.username = "alice";
-    setup.org = "acme";
-    setup.bucket = "metrics";
-    setup.token = "tok-operator-Zq8Xv3Kp9Lm2Nw7Rt5Yb";
-    auto d = DecideSetup(state_, ctx_, setup);
-    ASSERT_TRUE(d.ok()) << d.status();
-    state_.Apply(d->events);
+    ASSERT_NO_FATAL_FAILURE(ApplyAcmeSetup(&state_, ctx_));
   }
 
   NewAuthorization Token(std::string token, int64_t expires_at = 0) {

@@ -70,6 +70,20 @@ class FixedIds final : public IdSource {
   authz::Id next_ = 1001;
 };
 
+// Applies setup as alice / acme / metrics with the operator token below: user 1001, org 1002,
+// bucket 1003, operator authorization 1004 (with `ids` a fresh FixedIds).
+inline constexpr char kSetupOperatorToken[] = "tok-operator-Zq8Xv3Kp9Lm2Nw7Rt5Yb";
+inline void ApplyAcmeSetup(MemoryState* state, const CommandContext& ctx) {
+  SetupCommand setup;
+  setup.username = "alice";
+  setup.org = "acme";
+  setup.bucket = "metrics";
+  setup.token = kSetupOperatorToken;
+  auto d = DecideSetup(*state, ctx, setup);
+  ASSERT_TRUE(d.ok()) << d.status();
+  state->Apply(d->events);
+}
+
 }  // namespace authd::storage
 
 #endif  // AUTHD_TESTS_STORAGE_MEMORY_STATE_H_
