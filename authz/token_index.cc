@@ -239,11 +239,13 @@ std::vector<Usage> TokenIndex::TakeUsage(size_t max) {
     erased_uses_.erase(it++);
   }
   for (Shard& s : shards_) {
-    if (latest.size() >= max) break;
     ReaderMutexLock shard_lock(&s.mu);
     for (const auto& [digest, grant] : s.map) {
       const int64_t seen = Relaxed(grant.usage.last_used_s);
       if (seen <= Relaxed(grant.usage.flushed_s)) continue;
+      // Full: the rest stay unflushed for the next call (one more grant of an ID already taken
+      // still fits).
+      if (latest.size() >= max && !latest.contains(grant.authorization_id)) continue;
       // Only this (usage_mu_-serialised) flusher writes flushed_s under a reader lock; Put and
       // Erase, which also touch it, hold the writer lock.
       grant.usage.flushed_s.store(seen, std::memory_order_relaxed);

@@ -94,8 +94,8 @@ class TokenIndex {
   std::vector<Id> ExpiredBefore(int64_t cutoff_ns, size_t max) const;
 
   // Every authorization used since the last call (its latest second, over all its grants), at
-  // most about `max` of them (the rest on the next call). Scans every shard: for the flusher,
-  // once per interval.
+  // most `max` of them (the rest on the next call). Scans every shard: for the flusher, once per
+  // interval.
   std::vector<Usage> TakeUsage(size_t max);
   // Gives back uses TakeUsage returned that could not be recorded, so the next call returns them.
   void RestoreUsage(const std::vector<Usage>& usage);

@@ -265,6 +265,10 @@ grpc::Status AuthorizationServiceImpl::RotateAuthorization(
     }
     AUTHD_ASSIGN_OR_RETURN(auto auth, deps_.store->GetAuthorization(id));
     AUTHD_RETURN_IF_ERROR(RequireOnToken(caller, Action::kWrite, auth));
+    // A new secret is a new credential with the token's permissions: only a caller who could
+    // create such a token may mint it (as CreateAuthorization's no-escalation rule).
+    AUTHD_ASSIGN_OR_RETURN(std::vector<authz::Permission> permissions, storage::PermissionsOf(auth));
+    AUTHD_RETURN_IF_ERROR(authz::CheckGrantable(caller, permissions));
     std::string token = authz::GenerateToken();
     auto rotated = deps_.store->RotateAuthorization(ActorOf(caller), id, token, grace);
     if (!rotated.ok()) {

@@ -83,6 +83,11 @@ absl::StatusOr<authz::Principal> CallerAuthenticator::AuthenticateToken(
   const bool session = !grant.has_value();
   if (session) grant = sessions_->FindGrant(digest);
   if (!grant) return Fail("unknown token", peer, 0, unknown);
+  // A rotated-away secret in its grace period works for Authorize (the siblings moving to the new
+  // one), never as an API credential: else a leaked old secret could rotate the token again.
+  if (grant->previous_secret) {
+    return Fail("previous secret of a rotated token", peer, grant->authorization_id, unknown);
+  }
   const int64_t now = CoarseNowNanos();
   if (authz::Expired(*grant, now)) {
     return Fail("token expired", peer, grant->authorization_id,

@@ -418,15 +418,20 @@ absl::StatusOr<Decision> DecideUpdateAuthorization(StateReader& state, const Com
   update->set_id(id);
   if (active) update->set_status(ToStatus(*active));
   if (description) update->set_description(*description);
+  std::optional<pb::AuthorizationRecord> auth;
   if (expires_at) {
-    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
-                           Decode<pb::AuthorizationRecord>(*existing, "authorization"));
+    AUTHD_ASSIGN_OR_RETURN(auth, Decode<pb::AuthorizationRecord>(*existing, "authorization"));
+    // The stored expiry sent back (a client PATCHing what it read) changes nothing and is not
+    // judged again, even if it has passed or a limit was lowered since.
+    if (*expires_at == auth->expires_at_unix_nanos()) expires_at.reset();
+  }
+  if (expires_at) {
     AUTHD_ASSIGN_OR_RETURN(pb::OrgRecord org,
-                           GetRecord<pb::OrgRecord>(state, OrgRow(auth.org_id()), "org",
-                                                    auth.org_id()));
+                           GetRecord<pb::OrgRecord>(state, OrgRow(auth->org_id()), "org",
+                                                    auth->org_id()));
     AUTHD_RETURN_IF_ERROR(CheckExpiry(ctx, org, *expires_at,
                                       *expires_at == 0 ? "never_expires" : "expires_at"));
-    if (*expires_at != auth.expires_at_unix_nanos()) update->set_expires_at_unix_nanos(*expires_at);
+    update->set_expires_at_unix_nanos(*expires_at);
   }
   Decision d = OneEvent(std::move(event));
   d.result_keys = {AuthorizationRow(id)};

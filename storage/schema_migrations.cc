@@ -108,16 +108,19 @@ absl::StatusOr<LifecycleCensus> CensusLifecycleEvents(Db& db) {
   return census;
 }
 
+absl::Status CheckDowngradableTo2(const LifecycleCensus& census) {
+  if (census.blocking == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the event log holds ", census.blocking,
+      " events with token lifecycle data that an authd before schema 3 would misread (",
+      census.blocking_kinds,
+      "): it would serve expired or rotated-away tokens as valid. To go back to it, restore a "
+      "backup taken before the upgrade (README, \"Downgrade\")"));
+}
+
 absl::StatusOr<uint64_t> RewriteLifecycleEventsForSchema2(Db& db) {
   AUTHD_ASSIGN_OR_RETURN(LifecycleCensus census, CensusLifecycleEvents(db));
-  if (census.blocking != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the event log holds ", census.blocking,
-        " events with token lifecycle data that an authd before schema 3 would misread (",
-        census.blocking_kinds,
-        "): it would serve expired or rotated-away tokens as valid. To go back to it, restore a "
-        "backup taken before the upgrade (README, \"Downgrade\")"));
-  }
+  AUTHD_RETURN_IF_ERROR(CheckDowngradableTo2(census));
   uint64_t rewritten = 0;
   rocksdb::WriteBatch batch;
   auto it = db.NewIterator(kEventsCf);

@@ -55,6 +55,8 @@ struct LifecycleCensus {
   std::string blocking_kinds;
 };
 absl::StatusOr<LifecycleCensus> CensusLifecycleEvents(Db& db);
+// OK when `census` allows going to schema 2; else kFailedPrecondition naming the kinds.
+absl::Status CheckDowngradableTo2(const LifecycleCensus& census);
 
 // 3 -> 2, the log half: refuses (kFailedPrecondition naming the kinds) while a blocking event
 // exists, since an older authd would serve an expired or rotated-away token as valid; otherwise

@@ -1118,25 +1118,30 @@ absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
   authd::MutexLock lock(&write_mu_);
   const std::shared_ptr<StoreState> state = CurrentState();
   AUTHD_RETURN_IF_ERROR(state->writes_refused);
-  {
-    // 3 -> 2. The rebuilding flag goes first: a crash while the log is half rewritten is repaired
-    // by the rebuild at the next open (both forms of a rewritten event are valid schema 3).
-    Db& db = *state->db;
+  Db& db = *state->db;
+  // Every refusal comes before the first change: a refused downgrade (the CLI's dry run) leaves
+  // the store as it was.
+  AUTHD_ASSIGN_OR_RETURN(LifecycleCensus census, CensusLifecycleEvents(db));
+  AUTHD_RETURN_IF_ERROR(CheckDowngradableTo2(census));
+  if (to_schema == 1) {
+    AUTHD_ASSIGN_OR_RETURN(*lost, HashedOnlyAuthorizations(db));
+    if (!lost->empty() && !erase_hashed_tokens) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "downgrading to schema 1 erases every token stored only as a hash: ", lost->size(),
+          " would be lost. Pass --yes-erase-hashed-tokens to erase them"));
+    }
+  }
+  // 3 -> 2. The rebuilding flag goes first: a crash while the log is half rewritten is repaired by
+  // the rebuild at the next open (both forms of a rewritten event are valid schema 3).
+  if (census.uses != 0) {
     rocksdb::WriteBatch mark;
     mark.Put(db.cf(kMetaCf), std::string(kRebuildingKey), "");
-    AUTHD_ASSIGN_OR_RETURN(LifecycleCensus census, CensusLifecycleEvents(db));
-    if (census.blocking == 0 && census.uses != 0) AUTHD_RETURN_IF_ERROR(db.Write(&mark, true));
-    AUTHD_ASSIGN_OR_RETURN(uint64_t rewritten, RewriteLifecycleEventsForSchema2(db));
-    if (rewritten != 0) AUTHD_RETURN_IF_ERROR(Rebuild(*state, index_));
-    AUTHD_RETURN_IF_ERROR(MigrateDown3To2(db));
+    AUTHD_RETURN_IF_ERROR(db.Write(&mark, /*sync=*/true));
   }
+  AUTHD_ASSIGN_OR_RETURN(uint64_t rewritten, RewriteLifecycleEventsForSchema2(db));
+  if (rewritten != 0) AUTHD_RETURN_IF_ERROR(Rebuild(*state, index_));
+  AUTHD_RETURN_IF_ERROR(MigrateDown3To2(db));
   if (to_schema == 2) return absl::OkStatus();
-  AUTHD_ASSIGN_OR_RETURN(*lost, HashedOnlyAuthorizations(*state->db));
-  if (!lost->empty() && !erase_hashed_tokens) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "downgrading to schema 1 erases every token stored only as a hash: ", lost->size(),
-        " would be lost. Pass --yes-erase-hashed-tokens to erase them"));
-  }
   for (size_t i = 0; i < lost->size(); i += kMaintenanceBatch) {
     std::vector<Id> ids(lost->begin() + i,
                         lost->begin() + std::min(lost->size(), i + kMaintenanceBatch));

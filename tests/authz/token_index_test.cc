@@ -405,6 +405,24 @@ TEST_F(TokenIndexTest, AuthorizeMarksAcceptedTokensUsedAndTakeUsageCollectsOnce)
   EXPECT_EQ(index_.TakeUsage(10).size(), 1u);
 }
 
+TEST_F(TokenIndexTest, TakeUsageReturnsAtMostMaxAndTheRestLater) {
+  index_.SetUserActive(kUser, true);
+  std::vector<TokenDigest> digests;
+  for (int i = 0; i < 100; ++i) {
+    digests.push_back(DigestToken("authd_max-" + std::to_string(i)));
+    index_.Put(digests.back(), Grant(static_cast<Id>(300 + i), kUser, true, {kReadBuckets}));
+    ASSERT_TRUE(index_.Authorize(digests.back(), kReadBucket, kNow).allowed);
+  }
+  absl::flat_hash_set<Id> seen;
+  for (int call = 0; call < 10; ++call) {
+    std::vector<Usage> used = index_.TakeUsage(10);
+    EXPECT_EQ(used.size(), 10u) << "call " << call;
+    for (const Usage& u : used) EXPECT_TRUE(seen.insert(u.authorization_id).second);
+  }
+  EXPECT_EQ(seen.size(), 100u);
+  EXPECT_TRUE(index_.TakeUsage(10).empty());
+}
+
 TEST_F(TokenIndexTest, GrantsOfOneAuthorizationShareTheirUsageSlot) {
   index_.SetUserActive(kUser, true);
   TokenGrant current = Grant(101, kUser, true, {kReadBuckets});

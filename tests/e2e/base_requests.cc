@@ -158,6 +158,14 @@ const std::map<std::string, BaseRequestBuilder>& BaseRequestBuilders() {
          r.set_page_size(10);
          return One(r, env.operator_token());
        }},
+      {"authd.v1.TenantService.UpdateOrg",
+       [](Env& env) {
+         v1::UpdateOrgRequest r;
+         r.set_id(env.NewOrg());
+         r.set_description("updated");
+         r.mutable_max_token_lifetime()->set_seconds(86400);
+         return One(r, env.operator_token());
+       }},
       {"authd.v1.TenantService.DeleteOrg",
        [](Env& env) {
          v1::DeleteOrgRequest r;
@@ -274,6 +282,13 @@ const std::map<std::string, BaseRequestBuilder>& BaseRequestBuilders() {
          r.set_id(env.NewAuthorization());
          r.set_status("active");
          r.set_description("updated");
+         return One(r, env.operator_token());
+       }},
+      {"authd.v1.AuthorizationService.RotateAuthorization",
+       [](Env& env) {
+         v1::RotateAuthorizationRequest r;
+         r.set_id(env.NewAuthorization());
+         r.mutable_grace_period()->set_seconds(60);
          return One(r, env.operator_token());
        }},
       {"authd.v1.AuthorizationService.DeleteAuthorization",

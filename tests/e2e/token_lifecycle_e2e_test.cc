@@ -322,6 +322,26 @@ TEST_F(TokenLifecycleE2eTest, RotationGraceThenTheOldSecretStops) {
   EXPECT_EQ(Check(t.token()), v1::DENY_REASON_UNSPECIFIED);
   EXPECT_EQ(client_->Authorize(t.token(), "read", "buckets", bucket_id_, org_id_).authorization_id(),
             t.id());
+  // The old secret is for Authorize only: as an API credential it stopped at once.
+  Get(t.id(), &s, t.token());
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(s.error_message(), "unauthorized access");
+  // No escalation: an all-access token of the org may manage the org's tokens, but not mint a
+  // new secret for the operator token (more than it holds).
+  v1::Authorization all_access = Create([](auto* r) {
+    r->clear_permissions();
+    r->set_preset(v1::PRESET_ALL_ACCESS);
+  });
+  v1::ListAuthorizationsRequest operators;
+  operators.set_order_by("created_at");
+  const std::string operator_id = ListIds(operators).front();  // setup's token came first
+  v1::RotateAuthorizationRequest steal;
+  steal.set_id(operator_id);
+  v1::Authorization stolen;
+  s = client_->auths->RotateAuthorization(AuthdClient::Ctx(all_access.token()).get(), steal, &stolen);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_TRUE(stolen.token().empty());
+  EXPECT_EQ(Check(operator_token_), v1::DENY_REASON_UNSPECIFIED);
 
   SetOffset(2 * 3600);
   EXPECT_EQ(Check(t.token()), v1::DENY_REASON_EXPIRED);
@@ -468,6 +488,13 @@ TEST_F(TokenLifecycleE2eTest, DowngradeRewritesRecordedUsesAndKeepsEveryToken) {
   v1::Authorization a = Create();
   EXPECT_EQ(Check(a.token()), v1::DENY_REASON_UNSPECIFIED);
   ASSERT_TRUE(Eventually([&] { return Get(a.id()).has_last_used_at(); }));
+  Stop();
+  // Refused (hashed tokens would be lost): nothing may have changed, the uses included.
+  auto refused = Offline({"downgrade", "--to-schema", "1"});
+  ASSERT_TRUE(refused.ok());
+  EXPECT_NE(refused->exit_code, 0) << refused->output;
+  Start({});
+  EXPECT_TRUE(Get(a.id()).has_last_used_at()) << "a refused downgrade changes nothing";
   Stop();
   auto down = Offline({"downgrade", "--to-schema", "2"});
   ASSERT_TRUE(down.ok());

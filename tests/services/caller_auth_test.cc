@@ -146,6 +146,18 @@ TEST_F(CallerAuthenticatorTest, ExpiredTokenIsUnauthenticatedAndAUseIsMarked) {
   EXPECT_EQ(used[0].authorization_id, 0x0a07u);
 }
 
+// A rotated-away secret in its grace period is for Authorize only: as an API credential it could
+// rotate the token again and lock its owner out.
+TEST_F(CallerAuthenticatorTest, PreviousSecretOfARotatedTokenIsNoCredential) {
+  authz::TokenGrant previous = Grant(0x0a08, kUser, true);
+  previous.previous_secret = true;
+  previous.expires_at_ns = CoarseNowNanos() + int64_t{3600} * 1000000000;
+  index_.Put(authz::DigestToken("previous-secret-Qx9Lm2Nw7Rt5"), previous);
+  auto p = auth_.AuthenticateToken("previous-secret-Qx9Lm2Nw7Rt5", "peer");
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(p.status().message(), "unauthorized access");
+}
+
 TEST_F(CallerAuthenticatorTest, UnknownTokenIsUnauthenticated) {
   auto p = auth_.AuthenticateToken("unknown-token-value-123456", "peer");
   EXPECT_EQ(p.status().code(), absl::StatusCode::kUnauthenticated);

@@ -139,12 +139,27 @@ TEST_F(LifecycleCommandsTest, UpdateExpiryExtendsAndClearsUnderTheLimits) {
   ASSERT_TRUE(d.ok());
   EXPECT_FALSE(d->events[0].authorization_updated().has_expires_at_unix_nanos());
   EXPECT_EQ(EventFormatVersionFor(d->events[0]), 1u);
+  // The stored expiry sent back is no change and is not judged again, even once it has passed
+  // (a client PATCHing back what it read, to change only the status).
+  CommandContext much_later = ctx_;
+  much_later.now_unix_nanos = now + 2 * kDay;
+  d = DecideUpdateAuthorization(state_, much_later, id, false, std::nullopt, now + kDay);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_FALSE(d->events[0].authorization_updated().has_expires_at_unix_nanos());
+  EXPECT_TRUE(d->events[0].authorization_updated().has_status());
   // Never, then refused once a limit applies.
   d = DecideUpdateAuthorization(state_, ctx_, id, std::nullopt, std::nullopt, 0);
   ASSERT_TRUE(d.ok());
   state_.Apply(d->events);
   EXPECT_EQ(Record(id).expires_at_unix_nanos(), 0);
   SetOrgLimit(kDay);
+  // Already never expiring: "never" again is no change, limit or not.
+  d = DecideUpdateAuthorization(state_, ctx_, id, std::nullopt, std::nullopt, 0);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_FALSE(d->events[0].authorization_updated().has_expires_at_unix_nanos());
+  d = DecideUpdateAuthorization(state_, ctx_, id, std::nullopt, std::nullopt, now + kHour);
+  ASSERT_TRUE(d.ok()) << d.status();
+  state_.Apply(d->events);
   struct Row {
     std::string name;
     int64_t expires_at;
