@@ -154,11 +154,15 @@ class HandlerPermissionsTest : public ::testing::Test {
     EXPECT_TRUE(bucket.ok()) << bucket.status();
     return bucket.ok() ? bucket->id() : 0;
   }
-  static authz::Id FreshToken(authz::Id org, authz::Id user) {
+  static authz::Id FreshToken(authz::Id org, authz::Id user,
+                              std::vector<authz::Permission> permissions = {}) {
     storage::NewAuthorization req;
     req.org_id = org;
     req.user_id = user;
-    req.permissions = {authz::OrgPermission(Action::kRead, ResourceType::kBuckets, org)};
+    req.permissions = permissions.empty()
+                          ? std::vector<authz::Permission>{authz::OrgPermission(
+                                Action::kRead, ResourceType::kBuckets, org)}
+                          : std::move(permissions);
     req.token = authz::GenerateToken();
     auto created = authd_->store().CreateAuthorization(storage::Actor{}, req);
     EXPECT_TRUE(created.ok()) << created.status();
@@ -218,6 +222,16 @@ class Calls : public HandlerPermissionsTest {
         req.set_id("0123456789abcdef");
         v1::Org resp;
         return tenant->GetOrg(c, req, &resp);
+      };
+    };
+    calls["UpdateOrg(fresh)"] = [=] {
+      const authz::Id org = FreshOrg();
+      return [=](grpc::ClientContext* c) {
+        v1::UpdateOrgRequest req;
+        req.set_id(Hex(org));
+        req.mutable_max_token_lifetime()->set_seconds(86400);
+        v1::Org resp;
+        return tenant->UpdateOrg(c, req, &resp);
       };
     };
     calls["DeleteOrg(fresh)"] = [=] {
@@ -361,6 +375,25 @@ class Calls : public HandlerPermissionsTest {
         return auths->UpdateAuthorization(c, req, &resp);
       };
     };
+    calls["RotateAuthorization(fresh in A)"] = [=] {
+      const authz::Id id = FreshToken(ids.org_a, ids.alice);
+      return [=](grpc::ClientContext* c) {
+        v1::RotateAuthorizationRequest req;
+        req.set_id(Hex(id));
+        v1::Authorization resp;
+        return auths->RotateAuthorization(c, req, &resp);
+      };
+    };
+    // An operator-permission token of alice's in A: within all_a's reach to manage, not to mint.
+    calls["RotateAuthorization(operator token in A)"] = [=] {
+      const authz::Id id = FreshToken(ids.org_a, ids.alice, authz::OperatorPermissions());
+      return [=](grpc::ClientContext* c) {
+        v1::RotateAuthorizationRequest req;
+        req.set_id(Hex(id));
+        v1::Authorization resp;
+        return auths->RotateAuthorization(c, req, &resp);
+      };
+    };
     calls["DeleteAuthorization(fresh in A)"] = [=] {
       const authz::Id id = FreshToken(ids.org_a, ids.alice);
       return [=](grpc::ClientContext* c) {
@@ -477,6 +510,9 @@ const std::vector<Row> kRows = {
     {"GetOrg(A)", "all_b", DENIED},
     {"GetOrg(missing)", "operator", Code::NOT_FOUND},
     {"GetOrg(missing)", "all_a", DENIED},
+    {"UpdateOrg(fresh)", "all_a", DENIED},
+    {"UpdateOrg(fresh)", "all_b", DENIED},
+    {"UpdateOrg(fresh)", "operator", OK},
     {"DeleteOrg(fresh)", "all_a", DENIED},
     {"DeleteOrg(fresh)", "all_b", DENIED},
     {"DeleteOrg(fresh)", "operator", OK},
@@ -531,6 +567,13 @@ const std::vector<Row> kRows = {
     {"UpdateAuthorization(fresh in A)", "tokens_a", OK},
     {"UpdateAuthorization(fresh in A)", "read_a", DENIED},
     {"UpdateAuthorization(fresh in A)", "all_b", DENIED},
+    {"RotateAuthorization(fresh in A)", "all_a", OK},
+    {"RotateAuthorization(fresh in A)", "tokens_a", OK},
+    {"RotateAuthorization(fresh in A)", "read_a", DENIED},
+    {"RotateAuthorization(fresh in A)", "all_b", DENIED},
+    {"RotateAuthorization(operator token in A)", "all_a", DENIED},
+    {"RotateAuthorization(operator token in A)", "tokens_a", DENIED},
+    {"RotateAuthorization(operator token in A)", "operator", OK},
     {"DeleteAuthorization(fresh in A)", "all_a", OK},
     {"DeleteAuthorization(fresh in A)", "read_a", DENIED},
     {"DeleteAuthorization(fresh in A)", "all_b", DENIED},
