@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "authz/id.h"
@@ -21,56 +22,89 @@ enum class DenyReason : uint8_t {
   kExpired = 5,
 };
 
-// When a grant was last seen, to the second, inside the grant itself (16 bytes, no allocation,
-// no second lookup): the Authorize path stores into it through a const grant; the last-used
-// flusher (authz::TokenIndex::TakeUsage) reads it and remembers what it wrote. Copyable (a copy
-// takes a relaxed snapshot) so that grants stay values.
-struct UsageSlot {
-  mutable std::atomic<int64_t> last_used_s{0};
-  // The latest second the flusher took (or the log already holds).
-  mutable std::atomic<int64_t> flushed_s{0};
-
-  UsageSlot() = default;
-  UsageSlot(const UsageSlot& o)
-      : last_used_s(o.last_used_s.load(std::memory_order_relaxed)),
-        flushed_s(o.flushed_s.load(std::memory_order_relaxed)) {}
-  UsageSlot& operator=(const UsageSlot& o) {
-    last_used_s.store(o.last_used_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    flushed_s.store(o.flushed_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    return *this;
-  }
-
-  // Records a use at `now_ns`: one relaxed load, and a compare-and-swap only when the second
-  // moved on (so a token hammered by many threads does not bounce its cache line, and two
-  // threads crossing a second never store the older one last).
-  void Touch(int64_t now_ns) const {
-    const int64_t s = now_ns / 1000000000;
-    int64_t seen = last_used_s.load(std::memory_order_relaxed);
-    while (seen < s &&
-           !last_used_s.compare_exchange_weak(seen, s, std::memory_order_relaxed)) {
-    }
-  }
-};
-
-// A token as the Authorize path sees it: everything needed to decide, nothing secret.
+// A token as the Authorize path sees it: everything needed to decide, nothing secret. 64 bytes
+// (the index keeps one per token, so every byte here is a megabyte at 1M tokens): the three flags
+// and the use mark share one word.
 struct TokenGrant {
   Id authorization_id = 0;
   Id user_id = 0;
   Id org_id = 0;
   bool active = true;
+  // The sweeper already logged this expiry (AuthorizationExpired): nothing left to record.
+  bool expiry_recorded = false;
+  // This grant is a rotated-away secret in its grace period (Authorize only, no API calls).
+  bool previous_secret = false;
+  // Use marking (docs/adr/0007), in the grant: no allocation and no second lookup on the hot
+  // path. `last_used_s` is the latest second (unix, to 2106) the grant was used, or what the log
+  // holds when the grant is built; `use_pending` says a use has not yet been taken by the
+  // last-used flusher (authz::TokenIndex::TakeUsage). Marked through a const grant.
+  mutable std::atomic<uint8_t> use_pending{0};
+  mutable std::atomic<uint32_t> last_used_s{0};
   std::vector<Permission> permissions;
   // Unix nanoseconds from which the grant is refused as expired; 0 = never. For the previous
   // secret of a rotation: the end of its grace period (or the token's expiry, if sooner).
   int64_t expires_at_ns = 0;
-  // The sweeper already logged this expiry (AuthorizationExpired): nothing left to record.
-  bool expiry_recorded = false;
-  // This grant is a rotated-away secret in its grace period.
-  bool previous_secret = false;
-  // The stored last use (unix seconds): seeds `usage` when the grant enters the index.
-  int64_t last_used_s = 0;
-  // Uses seen by this grant in the index (authz::TokenIndex keeps it across replacements).
-  UsageSlot usage;
+
+  TokenGrant() = default;
+  TokenGrant(Id authorization, Id user, Id org, bool is_active, std::vector<Permission> perms)
+      : authorization_id(authorization),
+        user_id(user),
+        org_id(org),
+        active(is_active),
+        permissions(std::move(perms)) {}
+  // Copies take a relaxed snapshot of the use mark.
+  TokenGrant(const TokenGrant& o) { *this = o; }
+  TokenGrant(TokenGrant&& o) noexcept { *this = std::move(o); }
+  TokenGrant& operator=(const TokenGrant& o) {
+    if (this != &o) {
+      CopyScalars(o);
+      permissions = o.permissions;
+    }
+    return *this;
+  }
+  TokenGrant& operator=(TokenGrant&& o) noexcept {
+    if (this != &o) {
+      CopyScalars(o);
+      permissions = std::move(o.permissions);
+    }
+    return *this;
+  }
+
+  // Records a use at `now_ns`: one relaxed load, and only when the second moved on a
+  // compare-and-swap (two threads crossing a second never leave the older one) and the pending
+  // mark, so a token hammered by many threads does not bounce its cache line.
+  void MarkUsed(int64_t now_ns) const {
+    const uint32_t s = ClampSeconds(now_ns / 1000000000);
+    uint32_t seen = last_used_s.load(std::memory_order_relaxed);
+    if (seen >= s) return;
+    while (seen < s &&
+           !last_used_s.compare_exchange_weak(seen, s, std::memory_order_relaxed)) {
+    }
+    use_pending.store(1, std::memory_order_release);
+  }
+  // Sets the use the log holds (not pending).
+  void SetRecordedUse(int64_t unix_seconds) {
+    last_used_s.store(ClampSeconds(unix_seconds), std::memory_order_relaxed);
+    use_pending.store(0, std::memory_order_relaxed);
+  }
+  static uint32_t ClampSeconds(int64_t s) {
+    return s <= 0 ? 0 : s >= int64_t{UINT32_MAX} ? UINT32_MAX : static_cast<uint32_t>(s);
+  }
+
+ private:
+  void CopyScalars(const TokenGrant& o) {
+    authorization_id = o.authorization_id;
+    user_id = o.user_id;
+    org_id = o.org_id;
+    active = o.active;
+    expiry_recorded = o.expiry_recorded;
+    previous_secret = o.previous_secret;
+    use_pending.store(o.use_pending.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    last_used_s.store(o.last_used_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    expires_at_ns = o.expires_at_ns;
+  }
 };
+static_assert(sizeof(TokenGrant) == 64, "TokenGrant is one per token: keep it at 64 bytes");
 
 struct Decision {
   bool allowed = false;

@@ -28,13 +28,22 @@ void TokenIndex::TrackExpiry(const TokenDigest& digest, const TokenGrant* before
 
 namespace {
 
-int64_t Relaxed(const std::atomic<int64_t>& a) { return a.load(std::memory_order_relaxed); }
+uint32_t LastUsed(const TokenGrant& g) { return g.last_used_s.load(std::memory_order_relaxed); }
+bool Pending(const TokenGrant& g) { return g.use_pending.load(std::memory_order_relaxed) != 0; }
+
+// Carries `from`'s use into `to` (the same authorization's grant that replaces it, or its reload)
+// when it is later than what `to` holds from the log; pending only if it still was.
+void CarryUse(const TokenGrant& from, TokenGrant* to) {
+  if (LastUsed(from) <= LastUsed(*to)) return;
+  to->last_used_s.store(LastUsed(from), std::memory_order_relaxed);
+  to->use_pending.store(Pending(from) ? 1 : 0, std::memory_order_relaxed);
+}
 
 }  // namespace
 
 void TokenIndex::Put(const TokenDigest& digest, TokenGrant grant) {
-  grant.usage.last_used_s.store(grant.last_used_s, std::memory_order_relaxed);
-  grant.usage.flushed_s.store(grant.last_used_s, std::memory_order_relaxed);
+  // What the log holds is not pending.
+  grant.use_pending.store(0, std::memory_order_relaxed);
   TokenGrant tracked;  // what TrackExpiry needs of the new grant, without its permissions
   tracked.authorization_id = grant.authorization_id;
   tracked.expires_at_ns = grant.expires_at_ns;
@@ -52,15 +61,7 @@ void TokenIndex::Put(const TokenDigest& digest, TokenGrant grant) {
       before->expiry_recorded = it->second.expiry_recorded;
       before->previous_secret = it->second.previous_secret;
       // The replaced grant's uses carry over (an update must not lose an unflushed use).
-      if (it->second.authorization_id == grant.authorization_id) {
-        const UsageSlot& old = it->second.usage;
-        if (Relaxed(old.last_used_s) > Relaxed(grant.usage.last_used_s)) {
-          grant.usage.last_used_s.store(Relaxed(old.last_used_s), std::memory_order_relaxed);
-        }
-        if (Relaxed(old.flushed_s) > Relaxed(grant.usage.flushed_s)) {
-          grant.usage.flushed_s.store(Relaxed(old.flushed_s), std::memory_order_relaxed);
-        }
-      }
+      if (it->second.authorization_id == grant.authorization_id) CarryUse(it->second, &grant);
       it->second = std::move(grant);
     } else {
       s.map.emplace(digest, std::move(grant));
@@ -80,8 +81,8 @@ void TokenIndex::Erase(const TokenDigest& digest) {
     s.map.erase(it);
   }
   TrackExpiry(digest, &*removed, nullptr);
-  const int64_t seen = Relaxed(removed->usage.last_used_s);
-  if (seen > Relaxed(removed->usage.flushed_s)) {
+  const int64_t seen = LastUsed(*removed);
+  if (Pending(*removed)) {
     // A rotated-away secret used since the last flush: its use is still the token's.
     MutexLock lock(&usage_mu_);
     int64_t& kept = erased_uses_[removed->authorization_id];
@@ -137,10 +138,7 @@ void TokenIndex::SwapContents(TokenIndex* other) {
           it->second.authorization_id != grant.authorization_id) {
         continue;
       }
-      const int64_t seen = Relaxed(grant.usage.last_used_s);
-      if (seen > Relaxed(it->second.usage.last_used_s)) {
-        it->second.usage.last_used_s.store(seen, std::memory_order_relaxed);
-      }
+      CarryUse(grant, &it->second);
     }
     shards_[i].map.swap(other->shards_[i].map);
   }
@@ -181,7 +179,7 @@ Decision TokenIndex::Authorize(const TokenDigest& digest, const Permission& requ
   // Lock order is always shard, then users; writers never hold both.
   Decision d = Decide(&grant, UserActive(grant.user_id), requested, now_ns);
   if (record_usage_ && (d.allowed || d.reason == DenyReason::kNoPermission)) {
-    grant.usage.Touch(now_ns);
+    grant.MarkUsed(now_ns);
   }
   return d;
 }
@@ -199,7 +197,7 @@ void TokenIndex::MarkUsed(const TokenDigest& digest, int64_t now_ns) const {
   const Shard& s = shards_[ShardOf(digest)];
   ReaderMutexLock lock(&s.mu);
   auto it = s.map.find(digest);
-  if (it != s.map.end() && DigestEquals(it->first, digest)) it->second.usage.Touch(now_ns);
+  if (it != s.map.end() && DigestEquals(it->first, digest)) it->second.MarkUsed(now_ns);
 }
 
 size_t TokenIndex::size() const {
@@ -241,14 +239,14 @@ std::vector<Usage> TokenIndex::TakeUsage(size_t max) {
   for (Shard& s : shards_) {
     ReaderMutexLock shard_lock(&s.mu);
     for (const auto& [digest, grant] : s.map) {
-      const int64_t seen = Relaxed(grant.usage.last_used_s);
-      if (seen <= Relaxed(grant.usage.flushed_s)) continue;
-      // Full: the rest stay unflushed for the next call (one more grant of an ID already taken
+      if (!Pending(grant)) continue;
+      // Full: the rest stay pending for the next call (one more grant of an ID already taken
       // still fits).
       if (latest.size() >= max && !latest.contains(grant.authorization_id)) continue;
-      // Only this (usage_mu_-serialised) flusher writes flushed_s under a reader lock; Put and
-      // Erase, which also touch it, hold the writer lock.
-      grant.usage.flushed_s.store(seen, std::memory_order_relaxed);
+      // Taken: a use marked after the exchange sets the mark again for the next call. Acquire
+      // pairs with MarkUsed's release, so the second read below is at least the marked one.
+      if (grant.use_pending.exchange(0, std::memory_order_acquire) == 0) continue;
+      const int64_t seen = LastUsed(grant);
       int64_t& kept = latest[grant.authorization_id];
       kept = std::max(kept, seen);
     }

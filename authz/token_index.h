@@ -7,10 +7,10 @@
 // shard for one map update. Thread-safe.
 //
 // Lifecycle (docs/adr/0007):
-//  - each grant carries its UsageSlot (16 bytes in the grant: no allocation, no second lookup),
-//    which Authorize touches when a known token is used and TakeUsage collects for the last-used
-//    flusher; a replaced grant's uses carry over, an erased grant's unflushed use is kept aside
-//    until the next TakeUsage;
+//  - each grant carries its use mark (TokenGrant::MarkUsed: 5 bytes inside the grant, no
+//    allocation, no second lookup), which Authorize sets when a known token is used and
+//    TakeUsage collects for the last-used flusher; a replaced grant's pending use carries over,
+//    an erased grant's is kept aside until the next TakeUsage;
 //  - the grants whose expiry is not yet recorded, ordered by time, for the expiry sweeper
 //    (DueExpiries).
 // Lock order: shard, then users_mu_ (Authorize); usage_mu_ and expiry_mu_ are taken with no
@@ -53,8 +53,8 @@ class TokenIndex {
   TokenIndex(const TokenIndex&) = delete;
   TokenIndex& operator=(const TokenIndex&) = delete;
 
-  // Inserts or replaces the grant for `digest`. Its usage starts at `grant.last_used_s` (what the
-  // log holds), or at the replaced grant's, whichever is later.
+  // Inserts or replaces the grant for `digest`. Its use starts at `grant.last_used_s` (what the
+  // log holds, not pending), or at the replaced grant's, whichever is later.
   void Put(const TokenDigest& digest, TokenGrant grant);
   // Removes `digest`; a no-op when absent.
   void Erase(const TokenDigest& digest);

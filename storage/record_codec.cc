@@ -60,7 +60,7 @@ absl::StatusOr<authz::TokenGrant> GrantOf(const pb::AuthorizationRecord& auth) {
   grant.permissions = std::move(*perms);
   grant.expires_at_ns = auth.expires_at_unix_nanos();
   grant.expiry_recorded = auth.expiry_recorded();
-  grant.last_used_s = auth.last_used_at_unix_nanos() / 1000000000;
+  grant.SetRecordedUse(auth.last_used_at_unix_nanos() / 1000000000);
   return grant;
 }
 

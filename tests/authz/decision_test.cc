@@ -162,14 +162,27 @@ TEST(DecideTest, ExpiryTable) {
   }
 }
 
-TEST(UsageSlotTest, TouchKeepsTheLatestSecond) {
-  UsageSlot slot;
-  slot.Touch(kNow);
-  EXPECT_EQ(slot.last_used_s.load(), kNow / 1000000000);
-  slot.Touch(kNow - 5 * int64_t{1000000000});  // an older reading never moves it back
-  EXPECT_EQ(slot.last_used_s.load(), kNow / 1000000000);
-  slot.Touch(kNow + 2 * int64_t{1000000000});
-  EXPECT_EQ(slot.last_used_s.load(), kNow / 1000000000 + 2);
+TEST(TokenGrantTest, MarkUsedKeepsTheLatestSecondAndCopiesSnapshotIt) {
+  EXPECT_EQ(sizeof(TokenGrant), 64u);
+  TokenGrant g = MakeGrant(true, {kReadBucketsInOrg});
+  g.SetRecordedUse(kNow / 1000000000 - 10);
+  EXPECT_EQ(g.use_pending.load(), 0);
+  g.MarkUsed(kNow);
+  EXPECT_EQ(g.last_used_s.load(), kNow / 1000000000);
+  EXPECT_EQ(g.use_pending.load(), 1);
+  g.use_pending.store(0);
+  g.MarkUsed(kNow - 5 * int64_t{1000000000});  // an older reading never moves it back
+  EXPECT_EQ(g.last_used_s.load(), kNow / 1000000000);
+  EXPECT_EQ(g.use_pending.load(), 0) << "no newer second, nothing to flush";
+  g.MarkUsed(kNow + 2 * int64_t{1000000000});
+  EXPECT_EQ(g.last_used_s.load(), kNow / 1000000000 + 2);
+  const TokenGrant copy = g;
+  EXPECT_EQ(copy.last_used_s.load(), g.last_used_s.load());
+  EXPECT_EQ(copy.use_pending.load(), 1);
+  EXPECT_EQ(copy.permissions, g.permissions);
+  // Seconds are unsigned 32-bit: clamped, never wrapped.
+  EXPECT_EQ(TokenGrant::ClampSeconds(-1), 0u);
+  EXPECT_EQ(TokenGrant::ClampSeconds(int64_t{1} << 40), UINT32_MAX);
 }
 
 TEST(TokenGrantTest, DefaultIsActiveWithNoPermissions) {

@@ -377,7 +377,7 @@ TEST(TokenIndexConcurrencyTest, WritersReloadsAndReadersKeepInvariants) {
   EXPECT_TRUE(index.UserActive(kFlipUser));  // The switcher's last step turned it on.
 }
 
-// ---- Lifecycle: usage slots and the expiry queue.
+// ---- Lifecycle: use marks and the expiry queues.
 
 constexpr int64_t kSecond = 1000000000;
 
@@ -451,9 +451,9 @@ TEST_F(TokenIndexTest, GrantsOfOneAuthorizationShareTheirUsageSlot) {
   ASSERT_EQ(used.size(), 1u);
   EXPECT_EQ(used[0].last_used_s, kNow / kSecond + 3);
   TokenGrant updated = current;
-  updated.last_used_s = kNow / kSecond + 100;
+  updated.SetRecordedUse(kNow / kSecond + 100);
   index_.Put(digest_, updated);
-  EXPECT_EQ(index_.Find(digest_)->usage.last_used_s.load(), kNow / kSecond + 100);
+  EXPECT_EQ(index_.Find(digest_)->last_used_s.load(), kNow / kSecond + 100);
   EXPECT_TRUE(index_.TakeUsage(10).empty()) << "a use the log already holds is not flushed again";
   // API calls mark uses too; an index that does not record uses marks nothing.
   index_.MarkUsed(digest_, kNow + 200 * kSecond);
