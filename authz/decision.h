@@ -115,6 +115,11 @@ struct Decision {
   Id org_id = 0;
 };
 
+// No expiry lies further ahead, and no lifetime or grace period is longer, than this (100
+// years): past it a request is refused as absurd, and every sum of a time and a lifetime stays
+// far from int64 overflow. Shared by the API's validation and the command deciders.
+inline constexpr int64_t kMaxTokenLifetimeNanos = int64_t{100} * 366 * 24 * 3600 * 1000000000;
+
 // Whether `grant` has expired at `now_ns`.
 inline bool Expired(const TokenGrant& grant, int64_t now_ns) {
   return grant.expires_at_ns != 0 && now_ns >= grant.expires_at_ns;

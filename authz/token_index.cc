@@ -4,13 +4,13 @@
 
 namespace authd::authz {
 
-void TokenIndex::TrackExpiry(const TokenDigest& digest, const TokenGrant* before,
-                             const TokenGrant* after) {
-  auto pending = [](const TokenGrant* g) {
-    return g != nullptr && g->expires_at_ns != 0 && !g->expiry_recorded;
+void TokenIndex::TrackExpiry(const TokenDigest& digest, const std::optional<ExpiryFacts>& before,
+                             const std::optional<ExpiryFacts>& after) {
+  auto pending = [](const std::optional<ExpiryFacts>& g) {
+    return g && g->expires_at_ns != 0 && !g->recorded;
   };
-  auto recorded = [](const TokenGrant* g) {
-    return g != nullptr && g->expires_at_ns != 0 && g->expiry_recorded && !g->previous_secret;
+  auto recorded = [](const std::optional<ExpiryFacts>& g) {
+    return g && g->expires_at_ns != 0 && g->recorded && !g->previous_secret;
   };
   if (!pending(before) && !pending(after) && !recorded(before) && !recorded(after)) return;
   MutexLock lock(&expiry_mu_);
@@ -39,27 +39,25 @@ void CarryUse(const TokenGrant& from, TokenGrant* to) {
   to->use_pending.store(Pending(from) ? 1 : 0, std::memory_order_relaxed);
 }
 
+// Keeps the latest use per authorization in `uses`.
+void KeepLatest(absl::flat_hash_map<Id, int64_t>* uses, Id id, int64_t seen) {
+  int64_t& kept = (*uses)[id];
+  kept = std::max(kept, seen);
+}
+
 }  // namespace
 
 void TokenIndex::Put(const TokenDigest& digest, TokenGrant grant) {
   // What the log holds is not pending.
   grant.use_pending.store(0, std::memory_order_relaxed);
-  TokenGrant tracked;  // what TrackExpiry needs of the new grant, without its permissions
-  tracked.authorization_id = grant.authorization_id;
-  tracked.expires_at_ns = grant.expires_at_ns;
-  tracked.expiry_recorded = grant.expiry_recorded;
-  tracked.previous_secret = grant.previous_secret;
-  std::optional<TokenGrant> before;
+  const ExpiryFacts after = FactsOf(grant);
+  std::optional<ExpiryFacts> before;
   {
     Shard& s = shards_[ShardOf(digest)];
     MutexLock lock(&s.mu);
     auto it = s.map.find(digest);
     if (it != s.map.end()) {
-      before.emplace();
-      before->authorization_id = it->second.authorization_id;
-      before->expires_at_ns = it->second.expires_at_ns;
-      before->expiry_recorded = it->second.expiry_recorded;
-      before->previous_secret = it->second.previous_secret;
+      before = FactsOf(it->second);
       // The replaced grant's uses carry over (an update must not lose an unflushed use).
       if (it->second.authorization_id == grant.authorization_id) CarryUse(it->second, &grant);
       it->second = std::move(grant);
@@ -67,7 +65,7 @@ void TokenIndex::Put(const TokenDigest& digest, TokenGrant grant) {
       s.map.emplace(digest, std::move(grant));
     }
   }
-  TrackExpiry(digest, before ? &*before : nullptr, &tracked);
+  TrackExpiry(digest, before, after);
 }
 
 void TokenIndex::Erase(const TokenDigest& digest) {
@@ -80,13 +78,11 @@ void TokenIndex::Erase(const TokenDigest& digest) {
     removed = std::move(it->second);
     s.map.erase(it);
   }
-  TrackExpiry(digest, &*removed, nullptr);
-  const int64_t seen = LastUsed(*removed);
+  TrackExpiry(digest, FactsOf(*removed), std::nullopt);
   if (Pending(*removed)) {
     // A rotated-away secret used since the last flush: its use is still the token's.
     MutexLock lock(&usage_mu_);
-    int64_t& kept = erased_uses_[removed->authorization_id];
-    kept = std::max(kept, seen);
+    KeepLatest(&erased_uses_, removed->authorization_id, LastUsed(*removed));
   }
 }
 
@@ -150,10 +146,7 @@ void TokenIndex::SwapContents(TokenIndex* other) {
   {
     MutexLock a(&usage_mu_);
     MutexLock b(&other->usage_mu_);
-    for (const auto& [id, seen] : erased_uses_) {
-      int64_t& kept = other->erased_uses_[id];
-      kept = std::max(kept, seen);
-    }
+    for (const auto& [id, seen] : erased_uses_) KeepLatest(&other->erased_uses_, id, seen);
     erased_uses_.swap(other->erased_uses_);
   }
   MutexLock a(&expiry_mu_);
@@ -246,9 +239,7 @@ std::vector<Usage> TokenIndex::TakeUsage(size_t max) {
       // Taken: a use marked after the exchange sets the mark again for the next call. Acquire
       // pairs with MarkUsed's release, so the second read below is at least the marked one.
       if (grant.use_pending.exchange(0, std::memory_order_acquire) == 0) continue;
-      const int64_t seen = LastUsed(grant);
-      int64_t& kept = latest[grant.authorization_id];
-      kept = std::max(kept, seen);
+      KeepLatest(&latest, grant.authorization_id, LastUsed(grant));
     }
   }
   std::vector<Usage> out;
@@ -259,10 +250,7 @@ std::vector<Usage> TokenIndex::TakeUsage(size_t max) {
 
 void TokenIndex::RestoreUsage(const std::vector<Usage>& usage) {
   MutexLock lock(&usage_mu_);
-  for (const Usage& u : usage) {
-    int64_t& kept = erased_uses_[u.authorization_id];
-    kept = std::max(kept, u.last_used_s);
-  }
+  for (const Usage& u : usage) KeepLatest(&erased_uses_, u.authorization_id, u.last_used_s);
 }
 
 }  // namespace authd::authz

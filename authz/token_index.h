@@ -109,7 +109,19 @@ class TokenIndex {
   static int ShardOf(const TokenDigest& d) { return d[8] % kShards; }
   using ExpiryKey = std::pair<int64_t, TokenDigest>;
 
-  void TrackExpiry(const TokenDigest& digest, const TokenGrant* before, const TokenGrant* after);
+  // What the expiry queues know of a grant (its permissions play no part).
+  struct ExpiryFacts {
+    Id authorization_id = 0;
+    int64_t expires_at_ns = 0;
+    bool recorded = false;
+    bool previous_secret = false;
+  };
+  static ExpiryFacts FactsOf(const TokenGrant& g) {
+    return {g.authorization_id, g.expires_at_ns, g.expiry_recorded, g.previous_secret};
+  }
+  // Moves `digest` between the queues as its grant goes from `before` to `after` (nullopt: none).
+  void TrackExpiry(const TokenDigest& digest, const std::optional<ExpiryFacts>& before,
+                   const std::optional<ExpiryFacts>& after);
 
   std::array<Shard, kShards> shards_;
   mutable Mutex users_mu_;

@@ -163,12 +163,7 @@ api::Authorization ApiRenderer::Authorization(const spb::AuthorizationRecord& r,
   }
   if (r.rotated_at_unix_nanos() != 0) *out.mutable_rotated_at() = Ts(r.rotated_at_unix_nanos());
   if (!r.previous_token_hash().empty()) {
-    // The previous secret stops with the token itself when that comes first.
-    int64_t until = r.previous_valid_until_unix_nanos();
-    if (r.expires_at_unix_nanos() != 0 && r.expires_at_unix_nanos() < until) {
-      until = r.expires_at_unix_nanos();
-    }
-    *out.mutable_previous_token_valid_until() = Ts(until);
+    *out.mutable_previous_token_valid_until() = Ts(storage::PreviousSecretEnd(r));
   }
   return out;
 }

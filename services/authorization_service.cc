@@ -172,15 +172,17 @@ grpc::Status AuthorizationServiceImpl::ListAuthorizations(
                                                        return true;
                                                      })
                                 .status());
-      auto before = [&](const spb::AuthorizationRecord& a, const spb::AuthorizationRecord& b) {
-        return sort.descending ? SortKey(sort.order, b) < SortKey(sort.order, a)
-                               : SortKey(sort.order, a) < SortKey(sort.order, b);
-      };
-      std::sort(found.begin(), found.end(), before);
+      // One order for the sort and the cursor: (key, id) ascending, or reversed.
+      using Key = std::pair<int64_t, authz::Id>;
+      auto precedes = [&](const Key& a, const Key& b) { return sort.descending ? b < a : a < b; };
+      std::sort(found.begin(), found.end(),
+                [&](const spb::AuthorizationRecord& a, const spb::AuthorizationRecord& b) {
+                  return precedes(SortKey(sort.order, a), SortKey(sort.order, b));
+                });
       auto it = found.begin();
       if (cursor) {
         it = std::find_if(found.begin(), found.end(), [&](const spb::AuthorizationRecord& a) {
-          return sort.descending ? SortKey(sort.order, a) < *cursor : *cursor < SortKey(sort.order, a);
+          return precedes(*cursor, SortKey(sort.order, a));
         });
       }
       for (; it != found.end() && static_cast<size_t>(resp->authorizations_size()) < page.size;

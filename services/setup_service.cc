@@ -60,12 +60,9 @@ absl::Status PerformSetup(storage::TokenStore* store, PasswordHasher* passwords,
   int64_t token_expires_at = 0;
   if (request.has_token_expires_at()) {
     // The store checks it against its own clock too (storage/commands.h DecideSetup).
-    const int64_t now = CoarseNowNanos();
     AUTHD_ASSIGN_OR_RETURN(token_expires_at,
-                           TimestampNanos(request.token_expires_at(), now, "token_expires_at"));
-    if (token_expires_at <= now) {
-      return absl::InvalidArgumentError("token_expires_at: must be in the future");
-    }
+                           FutureTimestampNanos(request.token_expires_at(), CoarseNowNanos(),
+                                                "token_expires_at"));
   }
 
   // Fail fast before the (deliberately slow) password hash.

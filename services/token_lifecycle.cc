@@ -15,7 +15,7 @@ namespace spb = ::authd::storage::v1;
 constexpr int64_t kNanosPerSecond = 1000000000;
 // Seconds beyond which a Timestamp or Duration is out of any range authd accepts (and nanos
 // arithmetic stays far from overflow).
-constexpr int64_t kMaxSeconds = kMaxLifetimeNanos / kNanosPerSecond;
+constexpr int64_t kMaxSeconds = authz::kMaxTokenLifetimeNanos / kNanosPerSecond;
 
 absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
@@ -47,6 +47,14 @@ absl::StatusOr<int64_t> TimestampNanos(const google::protobuf::Timestamp& t, int
   return t.seconds() * kNanosPerSecond + t.nanos();
 }
 
+absl::StatusOr<int64_t> FutureTimestampNanos(const google::protobuf::Timestamp& t, int64_t now_ns,
+                                             absl::string_view field) {
+  auto at = TimestampNanos(t, now_ns, field);
+  if (!at.ok()) return at.status();
+  if (*at <= now_ns) return Invalid(field, "must be in the future");
+  return *at;
+}
+
 absl::StatusOr<int64_t> DurationNanos(const google::protobuf::Duration& d, bool allow_zero,
                                       absl::string_view field) {
   if (d.nanos() <= -kNanosPerSecond || d.nanos() >= kNanosPerSecond ||
@@ -65,12 +73,7 @@ absl::StatusOr<int64_t> RequestedExpiry(const google::protobuf::Timestamp* expir
   if (expires_at != nullptr && ttl != nullptr) {
     return absl::InvalidArgumentError("expires_at, ttl: set at most one");
   }
-  if (expires_at != nullptr) {
-    auto at = TimestampNanos(*expires_at, now_ns, "expires_at");
-    if (!at.ok()) return at.status();
-    if (*at <= now_ns) return Invalid("expires_at", "must be in the future");
-    return *at;
-  }
+  if (expires_at != nullptr) return FutureTimestampNanos(*expires_at, now_ns, "expires_at");
   if (ttl != nullptr) {
     auto nanos = DurationNanos(*ttl, /*allow_zero=*/false, "ttl");
     if (!nanos.ok()) return nanos.status();

@@ -16,16 +16,17 @@
 #include "absl/strings/string_view.h"
 #include "authd/storage/v1/records.pb.h"
 #include "authd/v1/authorization_service.pb.h"
+#include "authz/decision.h"
 #include "authz/id.h"
 
 namespace authd::services {
 
-// Nothing authd accepts lies more than this far ahead (or lasts longer).
-inline constexpr int64_t kMaxLifetimeNanos = int64_t{100} * 366 * 24 * 3600 * 1000000000;
-
 // A Timestamp as unix nanoseconds: after 1970 and at most 100 years from `now_ns`.
 absl::StatusOr<int64_t> TimestampNanos(const google::protobuf::Timestamp& t, int64_t now_ns,
                                        absl::string_view field);
+// TimestampNanos that must also lie after `now_ns` ("<field>: must be in the future").
+absl::StatusOr<int64_t> FutureTimestampNanos(const google::protobuf::Timestamp& t, int64_t now_ns,
+                                             absl::string_view field);
 // A Duration as nanoseconds: not negative (zero only when `allow_zero`), at most 100 years.
 absl::StatusOr<int64_t> DurationNanos(const google::protobuf::Duration& d, bool allow_zero,
                                       absl::string_view field);

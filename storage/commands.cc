@@ -47,16 +47,17 @@ Decision OneEvent(pb::Event event) {
   return d;
 }
 
-// Expiry instants past this are refused as absurd (and keep every sum below in range).
-constexpr int64_t kMaxLifetimeNanos = int64_t{100} * 366 * 24 * 3600 * 1000000000;
-
 std::string FormatNanos(int64_t nanos) { return absl::FormatDuration(absl::Nanoseconds(nanos)); }
 
-// The time the grant of `auth`'s previous secret stops working (PreviousGrantOf's rule).
-int64_t PreviousSecretEnd(const pb::AuthorizationRecord& auth) {
-  const int64_t until = auth.previous_valid_until_unix_nanos();
-  const int64_t own = auth.expires_at_unix_nanos();
-  return own != 0 && own < until ? own : until;
+// The authorization `id`, nullopt when it does not exist. Errors: kDataLoss, the reader's.
+absl::StatusOr<std::optional<pb::AuthorizationRecord>> FindAuthorization(StateReader& state,
+                                                                         Id id) {
+  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                         state.Get(kAuthorizationsCf, EncodeU64(id)));
+  if (!bytes) return std::optional<pb::AuthorizationRecord>();
+  AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
+                         Decode<pb::AuthorizationRecord>(*bytes, "authorization"));
+  return std::optional<pb::AuthorizationRecord>(std::move(auth));
 }
 
 }  // namespace
@@ -81,7 +82,7 @@ absl::Status CheckExpiry(const CommandContext& ctx, const pb::OrgRecord& org, in
   if (expires_at <= ctx.now_unix_nanos) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": must be in the future"));
   }
-  if (expires_at - ctx.now_unix_nanos > kMaxLifetimeNanos) {
+  if (expires_at - ctx.now_unix_nanos > authz::kMaxTokenLifetimeNanos) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": more than 100 years from now"));
   }
   if (limit != 0 && expires_at - ctx.now_unix_nanos > limit) {
@@ -452,17 +453,15 @@ absl::StatusOr<Decision> DecideRotateAuthorization(StateReader& state, const Com
                                                    Id id, const std::string& token,
                                                    int64_t grace_nanos) {
   if (token.empty()) return absl::InternalError("RotateAuthorization without a token");
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> existing,
-                         state.Get(kAuthorizationsCf, EncodeU64(id)));
-  if (!existing) return absl::NotFoundError("authorization not found");
-  AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
-                         Decode<pb::AuthorizationRecord>(*existing, "authorization"));
+  AUTHD_ASSIGN_OR_RETURN(std::optional<pb::AuthorizationRecord> found, FindAuthorization(state, id));
+  if (!found) return absl::NotFoundError("authorization not found");
+  const pb::AuthorizationRecord& auth = *found;
   if (auth.expires_at_unix_nanos() != 0 && auth.expires_at_unix_nanos() <= ctx.now_unix_nanos) {
     return absl::FailedPreconditionError(
         "authorization has expired: extend its expires_at before rotating it");
   }
   if (grace_nanos < 0) return absl::InvalidArgumentError("grace_period: must not be negative");
-  if (grace_nanos > kMaxLifetimeNanos) {
+  if (grace_nanos > authz::kMaxTokenLifetimeNanos) {
     return absl::InvalidArgumentError("grace_period: more than 100 years");
   }
   AUTHD_ASSIGN_OR_RETURN(pb::OrgRecord org, GetRecord<pb::OrgRecord>(state, OrgRow(auth.org_id()),
@@ -491,7 +490,7 @@ absl::StatusOr<Decision> DecideUpdateOrg(StateReader& state, const CommandContex
                                          std::optional<int64_t> max_token_lifetime_nanos) {
   AUTHD_RETURN_IF_ERROR(GetRecord<pb::OrgRecord>(state, OrgRow(id), "org", id).status());
   if (max_token_lifetime_nanos &&
-      (*max_token_lifetime_nanos < 0 || *max_token_lifetime_nanos > kMaxLifetimeNanos)) {
+      (*max_token_lifetime_nanos < 0 || *max_token_lifetime_nanos > authz::kMaxTokenLifetimeNanos)) {
     return absl::InvalidArgumentError(
         "max_token_lifetime: must be between 0 (no limit) and 100 years");
   }
@@ -509,11 +508,10 @@ absl::StatusOr<Decision> DecideRecordExpiries(StateReader& state, const CommandC
                                               const std::vector<authz::DueExpiry>& due) {
   Decision d;
   for (const authz::DueExpiry& e : due) {
-    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                           state.Get(kAuthorizationsCf, EncodeU64(e.authorization_id)));
-    if (!bytes) continue;  // deleted meanwhile
-    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
-                           Decode<pb::AuthorizationRecord>(*bytes, "authorization"));
+    AUTHD_ASSIGN_OR_RETURN(std::optional<pb::AuthorizationRecord> found,
+                           FindAuthorization(state, e.authorization_id));
+    if (!found) continue;  // deleted meanwhile
+    const pb::AuthorizationRecord& auth = *found;
     int64_t at = 0;
     if (e.previous_secret) {
       if (auth.previous_token_hash().empty()) continue;
@@ -536,13 +534,11 @@ absl::StatusOr<Decision> DecideRecordUsage(StateReader& state, const CommandCont
   Decision d;
   pb::AuthorizationsUsed used;
   for (const authz::Usage& u : uses) {
-    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                           state.Get(kAuthorizationsCf, EncodeU64(u.authorization_id)));
-    if (!bytes) continue;  // deleted since
-    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
-                           Decode<pb::AuthorizationRecord>(*bytes, "authorization"));
+    AUTHD_ASSIGN_OR_RETURN(std::optional<pb::AuthorizationRecord> auth,
+                           FindAuthorization(state, u.authorization_id));
+    if (!auth) continue;  // deleted since
     const int64_t at = u.last_used_s * 1000000000;
-    if (at <= auth.last_used_at_unix_nanos()) continue;  // already recorded (another replica)
+    if (at <= auth->last_used_at_unix_nanos()) continue;  // already recorded (another replica)
     pb::AuthorizationsUsed::Use* use = used.add_uses();
     use->set_id(u.authorization_id);
     use->set_at_unix_nanos(at);
@@ -556,13 +552,9 @@ absl::StatusOr<Decision> DecidePurgeExpired(StateReader& state, const CommandCon
                                             int64_t cutoff_unix_nanos) {
   Decision d;
   for (Id id : ids) {
-    AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                           state.Get(kAuthorizationsCf, EncodeU64(id)));
-    if (!bytes) continue;
-    AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth,
-                           Decode<pb::AuthorizationRecord>(*bytes, "authorization"));
-    if (!auth.expiry_recorded() || auth.expires_at_unix_nanos() == 0 ||
-        auth.expires_at_unix_nanos() > cutoff_unix_nanos) {
+    AUTHD_ASSIGN_OR_RETURN(std::optional<pb::AuthorizationRecord> auth, FindAuthorization(state, id));
+    if (!auth || !auth->expiry_recorded() || auth->expires_at_unix_nanos() == 0 ||
+        auth->expires_at_unix_nanos() > cutoff_unix_nanos) {
       continue;
     }
     d.events.emplace_back().mutable_authorization_deleted()->set_id(id);

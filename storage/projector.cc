@@ -22,6 +22,10 @@ absl::StatusOr<T> Load(ProjectionBatch* batch, absl::string_view cf, const std::
   return Decode<T>(*bytes, what);
 }
 
+absl::StatusOr<pb::AuthorizationRecord> LoadAuthorization(ProjectionBatch* batch, uint64_t id) {
+  return Load<pb::AuthorizationRecord>(batch, kAuthorizationsCf, EncodeU64(id), "authorization", id);
+}
+
 void PutUser(const pb::UserRecord& user, ProjectionBatch* batch) {
   batch->Put(kTenantsCf, TaggedIdKey(kUserTag, user.id()), user.SerializeAsString());
   batch->Publish(IndexOp{IndexOp::Kind::kSetUserActive, {}, {}, user.id(), IsActive(user.status())});
@@ -52,8 +56,6 @@ absl::Status DropPreviousSecret(pb::AuthorizationRecord* auth, ProjectionBatch* 
   auth->clear_previous_valid_until_unix_nanos();
   return absl::OkStatus();
 }
-
-absl::StatusOr<pb::AuthorizationRecord> LoadAuthorization(ProjectionBatch* batch, uint64_t id);
 
 absl::Status ProjectUserCreated(const pb::UserCreated& e, ProjectionBatch* batch) {
   const pb::UserRecord& user = e.user();
@@ -138,10 +140,7 @@ absl::Status ProjectAuthorizationCreated(const pb::AuthorizationCreated& e,
 
 absl::Status ProjectAuthorizationUpdated(const pb::AuthorizationUpdated& e, int64_t now,
                                          ProjectionBatch* batch) {
-  AUTHD_ASSIGN_OR_RETURN(
-      pb::AuthorizationRecord auth,
-      Load<pb::AuthorizationRecord>(batch, kAuthorizationsCf, EncodeU64(e.id()), "authorization",
-                                    e.id()));
+  AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth, LoadAuthorization(batch, e.id()));
   if (e.has_status()) auth.set_status(e.status());
   if (e.has_description()) auth.set_description(e.description());
   if (e.has_expires_at_unix_nanos()) {
@@ -179,13 +178,13 @@ absl::Status ProjectAuthorizationRotated(const pb::AuthorizationRotated& e, int6
   // At most one previous secret: one still in a grace period goes now.
   AUTHD_RETURN_IF_ERROR(DropPreviousSecret(&auth, batch));
   AUTHD_ASSIGN_OR_RETURN(authz::TokenDigest old_digest, DigestOf(auth));
-  if (e.previous_valid_until_unix_nanos() > 0) {
+  const bool keep_old = e.previous_valid_until_unix_nanos() > 0;
+  if (keep_old) {
     auth.set_previous_token_hash(auth.token_hash());
     auth.set_previous_valid_until_unix_nanos(e.previous_valid_until_unix_nanos());
   } else {
     batch->Delete(kTokenIndexCf, auth.token_hash());
   }
-  const bool keep_old = e.previous_valid_until_unix_nanos() > 0;
   auth.set_token_hash(e.token_hash());
   AUTHD_ASSIGN_OR_RETURN(std::string index_key, IndexKeyOf(auth));
   batch->Put(kTokenIndexCf, index_key, EncodeU64(auth.id()));
@@ -210,9 +209,7 @@ absl::Status ProjectOrgUpdated(const pb::OrgUpdated& e, int64_t now, ProjectionB
 absl::Status ProjectAuthorizationDeleted(const pb::AuthorizationDeleted& e,
                                          ProjectionBatch* batch) {
   std::string key = EncodeU64(e.id());
-  AUTHD_ASSIGN_OR_RETURN(
-      pb::AuthorizationRecord auth,
-      Load<pb::AuthorizationRecord>(batch, kAuthorizationsCf, key, "authorization", e.id()));
+  AUTHD_ASSIGN_OR_RETURN(pb::AuthorizationRecord auth, LoadAuthorization(batch, e.id()));
   AUTHD_ASSIGN_OR_RETURN(std::string index_key, IndexKeyOf(auth));
   AUTHD_ASSIGN_OR_RETURN(authz::TokenDigest digest, DigestOf(auth));
   AUTHD_RETURN_IF_ERROR(DropPreviousSecret(&auth, batch));
@@ -224,10 +221,6 @@ absl::Status ProjectAuthorizationDeleted(const pb::AuthorizationDeleted& e,
   batch->Delete(kRawTokensCf, key);
   batch->Publish(IndexOp{IndexOp::Kind::kEraseToken, digest, {}, 0, false});
   return absl::OkStatus();
-}
-
-absl::StatusOr<pb::AuthorizationRecord> LoadAuthorization(ProjectionBatch* batch, uint64_t id) {
-  return Load<pb::AuthorizationRecord>(batch, kAuthorizationsCf, EncodeU64(id), "authorization", id);
 }
 
 }  // namespace

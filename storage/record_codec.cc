@@ -64,14 +64,18 @@ absl::StatusOr<authz::TokenGrant> GrantOf(const pb::AuthorizationRecord& auth) {
   return grant;
 }
 
+int64_t PreviousSecretEnd(const pb::AuthorizationRecord& auth) {
+  const int64_t until = auth.previous_valid_until_unix_nanos();
+  const int64_t own = auth.expires_at_unix_nanos();
+  return own != 0 && own < until ? own : until;
+}
+
 absl::StatusOr<authz::TokenGrant> PreviousGrantOf(const pb::AuthorizationRecord& auth) {
   auto grant = GrantOf(auth);
   if (!grant.ok()) return grant.status();
   grant->previous_secret = true;
   grant->expiry_recorded = false;
-  const int64_t until = auth.previous_valid_until_unix_nanos();
-  const int64_t own = auth.expires_at_unix_nanos();
-  grant->expires_at_ns = own != 0 && own < until ? own : until;
+  grant->expires_at_ns = PreviousSecretEnd(auth);
   return grant;
 }
 

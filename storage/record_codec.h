@@ -38,8 +38,11 @@ pb::Status ToStatus(bool active);
 
 // The Authorize view of a stored token. Errors: kDataLoss.
 absl::StatusOr<authz::TokenGrant> GrantOf(const pb::AuthorizationRecord& auth);
-// The view of its previous secret during a rotation's grace period (expiring at the end of the
-// grace period, or the token's own expiry if sooner). Requires `previous_token_hash`.
+// When a rotation's previous secret stops working: the end of its grace period, or the token's
+// own expiry if that comes first. The one rule for the grant, the sweeper and the API.
+int64_t PreviousSecretEnd(const pb::AuthorizationRecord& auth);
+// The view of its previous secret during a rotation's grace period (expiring at
+// PreviousSecretEnd). Requires `previous_token_hash`.
 absl::StatusOr<authz::TokenGrant> PreviousGrantOf(const pb::AuthorizationRecord& auth);
 // The digest of `previous_token_hash`. Errors: kDataLoss.
 absl::StatusOr<authz::TokenDigest> PreviousDigestOf(const pb::AuthorizationRecord& auth);

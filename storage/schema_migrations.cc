@@ -118,9 +118,9 @@ absl::Status CheckDowngradableTo2(const LifecycleCensus& census) {
       "backup taken before the upgrade (README, \"Downgrade\")"));
 }
 
-absl::StatusOr<uint64_t> RewriteLifecycleEventsForSchema2(Db& db) {
-  AUTHD_ASSIGN_OR_RETURN(LifecycleCensus census, CensusLifecycleEvents(db));
+absl::StatusOr<uint64_t> RewriteLifecycleEventsForSchema2(Db& db, const LifecycleCensus& census) {
   AUTHD_RETURN_IF_ERROR(CheckDowngradableTo2(census));
+  if (census.uses == 0) return 0;
   uint64_t rewritten = 0;
   rocksdb::WriteBatch batch;
   auto it = db.NewIterator(kEventsCf);

@@ -58,13 +58,13 @@ absl::StatusOr<LifecycleCensus> CensusLifecycleEvents(Db& db);
 // OK when `census` allows going to schema 2; else kFailedPrecondition naming the kinds.
 absl::Status CheckDowngradableTo2(const LifecycleCensus& census);
 
-// 3 -> 2, the log half: refuses (kFailedPrecondition naming the kinds) while a blocking event
-// exists, since an older authd would serve an expired or rotated-away token as valid; otherwise
-// rewrites every AuthorizationsUsed in place as a version-1 AuthorizationUpdated of its first
-// token with no field set (the sequence stays gap-free; an older authd's replay then only moves
-// that token's updated_at to the use). Returns how many it rewrote. The caller rebuilds the
+// 3 -> 2, the log half, for a log whose `census` (CensusLifecycleEvents, taken by the caller, who
+// holds the writer lock) passes CheckDowngradableTo2 (else it refuses the same way, changing
+// nothing): rewrites every AuthorizationsUsed in place as a version-1 AuthorizationUpdated of its
+// first token with no field set (the sequence stays gap-free; an older authd's replay then only
+// moves that token's updated_at to the use). Returns how many it rewrote. The caller rebuilds the
 // projections from the rewritten log (they lose last_used_at) and then calls MigrateDown3To2.
-absl::StatusOr<uint64_t> RewriteLifecycleEventsForSchema2(Db& db);
+absl::StatusOr<uint64_t> RewriteLifecycleEventsForSchema2(Db& db, const LifecycleCensus& census);
 // Records schema 2.
 absl::Status MigrateDown3To2(Db& db);
 

@@ -1138,7 +1138,7 @@ absl::Status TokenStore::Downgrade(uint32_t to_schema, bool erase_hashed_tokens,
     mark.Put(db.cf(kMetaCf), std::string(kRebuildingKey), "");
     AUTHD_RETURN_IF_ERROR(db.Write(&mark, /*sync=*/true));
   }
-  AUTHD_ASSIGN_OR_RETURN(uint64_t rewritten, RewriteLifecycleEventsForSchema2(db));
+  AUTHD_ASSIGN_OR_RETURN(uint64_t rewritten, RewriteLifecycleEventsForSchema2(db, census));
   if (rewritten != 0) AUTHD_RETURN_IF_ERROR(Rebuild(*state, index_));
   AUTHD_RETURN_IF_ERROR(MigrateDown3To2(db));
   if (to_schema == 2) return absl::OkStatus();
