@@ -34,15 +34,8 @@ using google::protobuf::Value;
 constexpr char kPassword[] = "correct horse battery";
 constexpr absl::Duration kWaitLimit = absl::Seconds(15);
 
-// Polls `done` every 20 ms until it holds or `limit` passes; returns whether it held.
-bool WaitFor(const std::function<bool()>& done, absl::Duration limit = kWaitLimit) {
-  const absl::Time deadline = absl::Now() + limit;
-  for (;;) {
-    if (done()) return true;
-    if (absl::Now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
+// Polls (tests/e2e/authd_process.h PollUntil) for at most kWaitLimit.
+bool WaitFor(const std::function<bool()>& done) { return e2e::PollUntil(done, kWaitLimit); }
 
 absl::Time ParseTime(const std::string& rfc3339) {
   absl::Time t;

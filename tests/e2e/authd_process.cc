@@ -73,6 +73,23 @@ std::vector<std::string> FilesContaining(const std::string& dir, const std::stri
   return out;
 }
 
+absl::StatusOr<ProcessResult> RunAuthdOffline(const std::string& data_dir,
+                                              std::vector<std::string> args) {
+  std::vector<std::string> argv = {RunfilePath("services/authd")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("--data-dir=" + data_dir);
+  return RunCommand(argv, absl::Seconds(60));
+}
+
+bool PollUntil(const std::function<bool()>& done, absl::Duration limit) {
+  const absl::Time deadline = absl::Now() + limit;
+  for (;;) {
+    if (done()) return true;
+    if (absl::Now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 absl::StatusOr<ProcessResult> RunCommand(const std::vector<std::string>& argv,
                                          absl::Duration timeout,
                                          const std::vector<std::string>& extra_env) {

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,15 @@ struct ProcessResult {
 absl::StatusOr<ProcessResult> RunCommand(const std::vector<std::string>& argv,
                                          absl::Duration timeout,
                                          const std::vector<std::string>& extra_env = {});
+
+// Runs one of the authd binary's offline commands (`verify`, `downgrade --to-schema 2`,
+// `recovery ...`) on a stopped server's `data_dir`, bounded by 60 s.
+absl::StatusOr<ProcessResult> RunAuthdOffline(const std::string& data_dir,
+                                              std::vector<std::string> args);
+
+// Polls `done` every 20 ms until it holds or `limit` passes; returns whether it held (what a
+// test waits for must be bounded, never a fixed sleep).
+bool PollUntil(const std::function<bool()>& done, absl::Duration limit);
 
 class AuthdProcess {
  public:

@@ -4,10 +4,8 @@
 // killed with SIGKILL comes back with every write the other made meanwhile; writes go on while
 // the etcd leader is SIGKILLed; no raw token ever reaches an etcd member's files.
 // AUTHD_HA_ROUNDS (default 3) sets how many kill/write rounds run (the long mode: e.g. 30).
-#include <chrono>
 #include <cstdio>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -60,16 +58,14 @@ TEST_F(HaEtcdE2eTest, UsesRecordedOnOneReplicaReachTheOthers) {
   EXPECT_TRUE(AllowedOn(2, token, position));
   v1::GetAuthorizationRequest req;
   req.set_id(id);
-  v1::Authorization got;
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  bool seen = false;
-  while (!seen && absl::Now() < deadline) {
-    auto c = AuthdClient::Ctx(operator_);
-    ASSERT_TRUE(Client(1).auths->GetAuthorization(c.get(), req, &got).ok());
-    seen = got.has_last_used_at();
-    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_TRUE(seen) << replicas_[2]->Log();
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        v1::Authorization got;
+        auto c = AuthdClient::Ctx(operator_);
+        return Client(1).auths->GetAuthorization(c.get(), req, &got).ok() && got.has_last_used_at();
+      },
+      absl::Seconds(20)))
+      << replicas_[2]->Log();
 }
 
 TEST_F(HaEtcdE2eTest, AKilledReplicaComesBackWithTheOthersWritesAndEtcdLeaderLossIsSurvived) {

@@ -14,10 +14,7 @@ namespace {
 class RecoveryE2eTest : public SetUpAuthdTest {
  protected:
   absl::StatusOr<ProcessResult> Offline(std::vector<std::string> args) {
-    std::vector<std::string> argv = {RunfilePath("services/authd")};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back("--data-dir=" + authd_->data_dir());
-    return RunCommand(argv, absl::Seconds(60));
+    return RunAuthdOffline(authd_->data_dir(), std::move(args));
   }
 
   void ExpectVerifies() {

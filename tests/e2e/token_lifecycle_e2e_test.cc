@@ -135,21 +135,10 @@ class TokenLifecycleE2eTest : public ::testing::Test {
     return ids;
   }
 
-  // Polls (bounded) until `pred` holds; returns whether it did.
-  bool Eventually(const std::function<bool()>& pred, absl::Duration limit = absl::Seconds(15)) {
-    const absl::Time deadline = absl::Now() + limit;
-    while (absl::Now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return pred();
-  }
+  bool Eventually(const std::function<bool()>& pred) { return PollUntil(pred, absl::Seconds(15)); }
 
   absl::StatusOr<ProcessResult> Offline(std::vector<std::string> args) {
-    std::vector<std::string> argv = {RunfilePath("services/authd")};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back("--data-dir=" + authd_->data_dir());
-    return RunCommand(argv, absl::Seconds(60));
+    return RunAuthdOffline(authd_->data_dir(), std::move(args));
   }
 
   std::string dir_, offset_file_;
