@@ -1,10 +1,11 @@
 #include "services/authorize_service.h"
 
+#include "absl/strings/str_cat.h"
 #include "authz/token.h"
-#include "authz/token_hash.h"
 #include "base/clock.h"
 #include "services/grpc_status.h"
 #include "services/log_position.h"
+#include "services/token_decision.h"
 
 namespace authd::services {
 namespace {
@@ -51,21 +52,57 @@ absl::Status AuthorizeOnce(const ServiceDeps& deps, const authd::v1::AuthorizeRe
     response->set_position(deps.store->AppliedPosition());
   }
   // One coarse clock reading per call (a few ns, base/clock.h) decides expiry and marks use.
-  const int64_t now = CoarseNowNanos();
-  if (authz::ClassifyToken(request.token()) == authz::TokenShape::kImpossible) {
-    Fill(authz::Decide(nullptr, false, requested, now), response);
-    return absl::OkStatus();
-  }
-  authz::TokenDigest digest = authz::DigestToken(request.token());
-  authz::Decision d = deps.index->Authorize(digest, requested, now);
-  if (d.reason == authz::DenyReason::kUnknownToken) {
-    // Not a stored token: perhaps a session (rare on this path; sessions are for admins).
-    if (auto grant = deps.sessions->FindGrant(digest)) {
-      d = authz::Decide(&*grant, deps.index->UserActive(grant->user_id), requested, now);
-    }
-  }
+  const authz::Decision d = DecideToken(deps, request.token(), requested, CoarseNowNanos());
   Fill(d, response);
   return absl::OkStatus();
+}
+
+absl::Status BatchAuthorizeOnce(const ServiceDeps& deps,
+                                const authd::v1::BatchAuthorizeRequest& request,
+                                authd::v1::BatchAuthorizeResponse* response,
+                                std::chrono::system_clock::time_point deadline) {
+  const int n = request.checks_size();
+  if (n == 0) return absl::InvalidArgumentError("checks: at least one check");
+  if (n > kMaxBatchChecks) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("checks: at most ", kMaxBatchChecks, " per call, got ", n));
+  }
+  for (int i = 0; i < n; ++i) {
+    if (request.checks(i).min_position() != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "checks[", i, "].min_position: set min_position on the batch, not on a check"));
+    }
+  }
+  if (request.min_position() != 0) {
+    if (absl::Status s = AwaitPosition(*deps.store, request.min_position(), deadline); !s.ok()) {
+      return s;
+    }
+    response->set_position(deps.store->AppliedPosition());
+  }
+  // One clock reading for the batch: every check is decided at the same instant.
+  const int64_t now = CoarseNowNanos();
+  response->mutable_results()->Reserve(n);
+  for (int i = 0; i < n; ++i) {
+    const authd::v1::AuthorizeRequest& check = request.checks(i);
+    authd::v1::AuthorizeResponse* result = response->add_results();
+    authz::Permission requested;
+    if (absl::Status s = ParseRequest(check, &requested); !s.ok()) {
+      authd::v1::BatchAuthorizeError* error = response->add_errors();
+      error->set_index(static_cast<uint32_t>(i));
+      error->set_message(absl::StrCat("checks[", i, "].", s.message()));
+      continue;
+    }
+    Fill(DecideToken(deps, check.token(), requested, now), result);
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AuthorizeServiceImpl::BatchAuthorize(
+    grpc::CallbackServerContext* context, const authd::v1::BatchAuthorizeRequest* request,
+    authd::v1::BatchAuthorizeResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(BatchAuthorizeOnce(deps_, *request, response, context->deadline())));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AuthorizeServiceImpl::Authorize(grpc::CallbackServerContext* context,

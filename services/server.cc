@@ -17,6 +17,7 @@
 #include "services/admin_service.h"
 #include "services/authorization_service.h"
 #include "services/authorize_service.h"
+#include "services/ext_authz_service.h"
 #include "services/server_limits.h"
 #include "services/session_service.h"
 #include "services/setup_service.h"
@@ -28,7 +29,8 @@ namespace authd::services {
 const std::vector<std::string>& AuthdServiceNames() {
   static const auto* const kNames = new std::vector<std::string>{
       "authd.v1.SetupService",         "authd.v1.SessionService",   "authd.v1.TenantService",
-      "authd.v1.AuthorizationService", "authd.v1.AuthorizeService", "authd.v1.AdminService"};
+      "authd.v1.AuthorizationService", "authd.v1.AuthorizeService", "authd.v1.AdminService",
+      "envoy.service.auth.v3.Authorization"};
   return *kNames;
 }
 
@@ -133,6 +135,19 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
     AUTHD_ASSIGN_OR_RETURN(grpc_credentials, GrpcCredentialsFor(options));
   }
   s->clock_ = clock;
+  // Envoy's ext_authz Check: the route table is read before the store is touched, so a bad file
+  // stops start-up with its error.
+  auto ext_authz = std::make_shared<ExtAuthzOptions>();
+  if (!options.ext_authz_routes.empty()) {
+    absl::StatusOr<ExtAuthzRouteTable> routes = ExtAuthzRouteTable::Load(options.ext_authz_routes);
+    if (!routes.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--ext-authz-routes: ", routes.status().message()));
+    }
+    ext_authz->routes = *std::move(routes);
+  }
+  ext_authz->header_prefix = options.ext_authz_header_prefix;
+  ext_authz->remove_authorization = options.ext_authz_remove_authorization;
   // --last-used-interval=0: uses are neither marked nor recorded.
   s->index_ = std::make_unique<authz::TokenIndex>(
       /*record_usage=*/options.last_used_interval > absl::ZeroDuration());
@@ -212,6 +227,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   s->services_.push_back(std::make_unique<AuthorizationServiceImpl>(deps));
   s->services_.push_back(std::make_unique<AuthorizeServiceImpl>(deps));
   s->services_.push_back(std::make_unique<AdminServiceImpl>(deps));
+  s->services_.push_back(std::make_unique<ExtAuthzServiceImpl>(deps, std::move(ext_authz)));
 
   // Reflection clients can describe grpc.health.v1.Health only if its descriptor is linked in.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();

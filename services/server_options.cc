@@ -132,6 +132,31 @@ const std::vector<OptionSpec>& Specs() {
          o->clock_offset_file = v;
          return absl::OkStatus();
        }},
+      {"ext-authz-routes", false,
+       "YAML route table for Envoy ext_authz Check (method + path -> permission; docs/envoy.md)",
+       [](ServerOptions* o, const std::string& v) {
+         o->ext_authz_routes = v;
+         return absl::OkStatus();
+       }},
+      {"ext-authz-header-prefix", false,
+       "prefix of the headers Check adds upstream when allowed (default x-authd-; empty: none)",
+       [](ServerOptions* o, const std::string& v) {
+         for (char c : v) {
+           if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_')) {
+             return absl::InvalidArgumentError("want lower-case letters, digits, '-' or '_'");
+           }
+         }
+         o->ext_authz_header_prefix = v;
+         return absl::OkStatus();
+       }},
+      {"ext-authz-remove-authorization", true,
+       "Check removes the authorization header from allowed requests (default false)",
+       [](ServerOptions* o, const std::string& v) {
+         auto b = ParseBool(v);
+         if (!b.ok()) return b.status();
+         o->ext_authz_remove_authorization = *b;
+         return absl::OkStatus();
+       }},
       {"tls-cert", false, "PEM certificate chain: serve TLS (with --tls-key)",
        [](ServerOptions* o, const std::string& v) {
          o->tls_cert = v;

@@ -51,6 +51,18 @@ struct ServerOptions {
   // authd adds to its clock, re-read every 100 ms, so tests move time without sleeping.
   std::string clock_offset_file;
 
+  // Envoy's external authorization, envoy.service.auth.v3.Authorization/Check (docs/envoy.md).
+  // The route table (a YAML file, services/ext_authz_routes.h) mapping method and path to the
+  // permission a request needs; requests whose Envoy route sets context_extensions need none.
+  // Default: none (such requests are denied 403).
+  std::string ext_authz_routes;
+  // Prefix of the headers an allowed request gains upstream (authorization-id, user-id, org-id);
+  // empty: none. Default: x-authd-.
+  std::string ext_authz_header_prefix = "x-authd-";
+  // Remove the `authorization` header from allowed requests before they go upstream.
+  // Default: false.
+  bool ext_authz_remove_authorization = false;
+
   // Overload bounds (README "Overload"; services/server_limits.h applies the gRPC ones).
   // Threads serving every RPC except Authorize (gRPC's sync-server thread quota). When all but one
   // are busy, the last answers further calls with RESOURCE_EXHAUSTED at once. Minimum 2.

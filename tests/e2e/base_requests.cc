@@ -307,6 +307,15 @@ const std::map<std::string, BaseRequestBuilder>& BaseRequestBuilders() {
          *r.mutable_resource() = BucketPermission(env).resource();
          return One(r, "");
        }},
+      {"authd.v1.AuthorizeService.BatchAuthorize",
+       [](Env& env) {
+         v1::BatchAuthorizeRequest r;
+         v1::AuthorizeRequest* check = r.add_checks();
+         check->set_token(env.operator_token());
+         check->set_action("read");
+         *check->mutable_resource() = BucketPermission(env).resource();
+         return One(r, "");
+       }},
 
       // AdminService.
       {"authd.v1.AdminService.GetServerConfig",

@@ -1,0 +1,32 @@
+// ExtAuthzServiceImpl: Envoy's external authorization service, envoy.service.auth.v3.Authorization,
+// served on authd's own port (docs/adr/0008, docs/envoy.md). A thin callback adapter over
+// CheckOnce (services/ext_authz_check.h) and DecideToken (services/token_decision.h): from memory
+// only, like Authorize, and like it outside CallBudget. Thread-safe.
+#ifndef AUTHD_SERVICES_EXT_AUTHZ_SERVICE_H_
+#define AUTHD_SERVICES_EXT_AUTHZ_SERVICE_H_
+
+#include <memory>
+
+#include "envoy/service/auth/v3/external_auth.grpc.pb.h"
+#include "services/ext_authz_check.h"
+#include "services/service_deps.h"
+
+namespace authd::services {
+
+class ExtAuthzServiceImpl final : public envoy::service::auth::v3::Authorization::CallbackService {
+ public:
+  ExtAuthzServiceImpl(ServiceDeps deps, std::shared_ptr<const ExtAuthzOptions> options)
+      : deps_(deps), options_(std::move(options)) {}
+
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
+                                  const envoy::service::auth::v3::CheckRequest* request,
+                                  envoy::service::auth::v3::CheckResponse* response) override;
+
+ private:
+  ServiceDeps deps_;
+  std::shared_ptr<const ExtAuthzOptions> options_;
+};
+
+}  // namespace authd::services
+
+#endif  // AUTHD_SERVICES_EXT_AUTHZ_SERVICE_H_
