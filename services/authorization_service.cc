@@ -13,9 +13,11 @@
 #include "base/secret.h"
 #include "base/status_macros.h"
 #include "services/api_convert.h"
+#include "services/authorization_scope.h"
 #include "services/input_rules.h"
 #include "services/paging.h"
 #include "services/token_lifecycle.h"
+#include "services/watch_stream.h"
 #include "services/with_caller.h"
 
 namespace authd::services {
@@ -28,13 +30,11 @@ using authz::ResourceType;
 // The two permissions InfluxDB requires to see (read) or change (write) a token.
 absl::Status RequireOnToken(const Principal& caller, Action action,
                             const spb::AuthorizationRecord& auth) {
-  AUTHD_RETURN_IF_ERROR(authz::Require(
-      caller, authz::OrgIdPermission(action, ResourceType::kAuthorizations, auth.org_id(), auth.id())));
-  return authz::Require(caller, authz::IdPermission(action, ResourceType::kUsers, auth.user_id()));
+  return services::RequireOnToken(caller, action, auth.id(), auth.org_id(), auth.user_id());
 }
 
 bool MayRead(const Principal& caller, const spb::AuthorizationRecord& auth) {
-  return RequireOnToken(caller, Action::kRead, auth).ok();
+  return MayReadToken(caller, auth.id(), auth.org_id(), auth.user_id());
 }
 
 }  // namespace
@@ -284,6 +284,12 @@ grpc::Status AuthorizationServiceImpl::RotateAuthorization(
                          " by=", authz::FormatId(caller.authorization_id)));
     return absl::OkStatus();
   });
+}
+
+grpc::ServerWriteReactor<authd::v1::WatchAuthorizationsResponse>*
+AuthorizationServiceImpl::WatchAuthorizations(grpc::CallbackServerContext* context,
+                                              const authd::v1::WatchAuthorizationsRequest* request) {
+  return new WatchStream(deps_, hub_, context, *request);  // deletes itself in OnDone
 }
 
 }  // namespace authd::services

@@ -7,12 +7,18 @@
 
 #include "authd/v1/authorization_service.grpc.pb.h"
 #include "services/service_deps.h"
+#include "services/watch_hub.h"
 
 namespace authd::services {
 
-class AuthorizationServiceImpl final : public authd::v1::AuthorizationService::Service {
+// WatchAuthorizations is a callback method (a long-lived stream must not hold one of the sync
+// server's threads); the rest are sync.
+class AuthorizationServiceImpl final
+    : public authd::v1::AuthorizationService::WithCallbackMethod_WatchAuthorizations<
+          authd::v1::AuthorizationService::Service> {
  public:
-  explicit AuthorizationServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  // `hub` (borrowed, outlives the service) feeds WatchAuthorizations.
+  AuthorizationServiceImpl(ServiceDeps deps, WatchHub* hub) : deps_(deps), hub_(hub) {}
 
   grpc::Status CreateAuthorization(grpc::ServerContext* c,
                                    const authd::v1::CreateAuthorizationRequest* req,
@@ -32,9 +38,13 @@ class AuthorizationServiceImpl final : public authd::v1::AuthorizationService::S
   grpc::Status RotateAuthorization(grpc::ServerContext* c,
                                    const authd::v1::RotateAuthorizationRequest* req,
                                    authd::v1::Authorization* resp) override;
+  grpc::ServerWriteReactor<authd::v1::WatchAuthorizationsResponse>* WatchAuthorizations(
+      grpc::CallbackServerContext* context,
+      const authd::v1::WatchAuthorizationsRequest* request) override;
 
  private:
   ServiceDeps deps_;
+  WatchHub* hub_;
 };
 
 }  // namespace authd::services

@@ -36,7 +36,7 @@ absl::StatusOr<absl::string_view> TokenFromHeader(absl::string_view header) {
   return token;
 }
 
-absl::StatusOr<std::string> TokenFromContext(const grpc::ServerContext& context) {
+absl::StatusOr<std::string> TokenFromContext(const grpc::ServerContextBase& context) {
   const auto& md = context.client_metadata();
   auto it = md.find("authorization");
   if (it == md.end()) {
@@ -49,13 +49,13 @@ absl::StatusOr<std::string> TokenFromContext(const grpc::ServerContext& context)
 }
 
 absl::StatusOr<authz::Principal> CallerAuthenticator::Authenticate(
-    const grpc::ServerContext& context) const {
+    const grpc::ServerContextBase& context) const {
   auto token = TokenFromContext(context);
   if (!token.ok()) return Fail(token.status().message(), PeerOf(context), 0, token.status());
   return AuthenticateToken(*token, PeerOf(context));
 }
 
-std::string CallerAuthenticator::PeerOf(const grpc::ServerContext& context) const {
+std::string CallerAuthenticator::PeerOf(const grpc::ServerContextBase& context) const {
   if (!http_peer_secret_.empty()) {
     const auto& md = context.client_metadata();
     auto it = md.find(http::kHttpPeerMetadata);

@@ -24,7 +24,7 @@ namespace authd::services {
 absl::StatusOr<absl::string_view> TokenFromHeader(absl::string_view header);
 
 // The token in the call's `authorization` metadata. Errors: kUnauthenticated.
-absl::StatusOr<std::string> TokenFromContext(const grpc::ServerContext& context);
+absl::StatusOr<std::string> TokenFromContext(const grpc::ServerContextBase& context);
 
 class CallerAuthenticator {
  public:
@@ -43,13 +43,13 @@ class CallerAuthenticator {
   // The client's address for logs ("ipv4:127.0.0.1:5000"; "http:127.0.0.1:5000" for a call the
   // HTTP API made for a client, named by `authd-http-peer: <secret> <address>`, which a network
   // client cannot forge without the per-process secret).
-  std::string PeerOf(const grpc::ServerContext& context) const;
+  std::string PeerOf(const grpc::ServerContextBase& context) const;
 
   // Errors: kUnauthenticated "authorization metadata is missing" / "... scheme is invalid",
   // kUnauthenticated "unauthorized access" (malformed or unknown token),
   // kUnauthenticated "token expired", kUnauthenticated "token is inactive",
   // kPermissionDenied "user is inactive".
-  absl::StatusOr<authz::Principal> Authenticate(const grpc::ServerContext& context) const;
+  absl::StatusOr<authz::Principal> Authenticate(const grpc::ServerContextBase& context) const;
 
   // The same for a bare token (no metadata); `peer` is for the log.
   absl::StatusOr<authz::Principal> AuthenticateToken(absl::string_view token,

@@ -224,7 +224,9 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   s->services_.push_back(std::make_unique<SetupServiceImpl>(deps));
   s->services_.push_back(std::make_unique<SessionServiceImpl>(deps));
   s->services_.push_back(std::make_unique<TenantServiceImpl>(deps));
-  s->services_.push_back(std::make_unique<AuthorizationServiceImpl>(deps));
+  s->watch_hub_ = std::make_unique<WatchHub>(deps, WatchHubOptions());
+  s->watch_hub_->Start();
+  s->services_.push_back(std::make_unique<AuthorizationServiceImpl>(deps, s->watch_hub_.get()));
   s->services_.push_back(std::make_unique<AuthorizeServiceImpl>(deps));
   s->services_.push_back(std::make_unique<AdminServiceImpl>(deps));
   s->services_.push_back(std::make_unique<ExtAuthzServiceImpl>(deps, std::move(ext_authz)));
@@ -372,6 +374,8 @@ void AuthdServer::Shutdown(absl::Duration grace) {
   // Start may have failed half-way: tear down only what exists. The front keeps carrying bytes
   // while gRPC drains (its GOAWAYs and the last responses), and stops after it.
   if (front_ != nullptr) front_->StopAccepting();
+  // Watch streams never end by themselves: end them (UNAVAILABLE, "resume elsewhere") first.
+  if (watch_hub_ != nullptr) watch_hub_->Stop();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(absl::ToChronoTime(clock_->Now() + grace));

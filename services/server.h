@@ -23,6 +23,7 @@
 #include "services/password_hasher.h"
 #include "services/server_options.h"
 #include "services/service_deps.h"
+#include "services/watch_hub.h"
 #include "http/http_server.h"
 #include "http/influx_api.h"
 #include "storage/token_store.h"
@@ -67,6 +68,8 @@ class AuthdServer {
   std::unique_ptr<net::H2Front> front_;
   std::unique_ptr<CallerAuthenticator> auth_;
   std::unique_ptr<PasswordHasher> passwords_;
+  // Feeds WatchAuthorizations streams; stopped (ending them) before gRPC drains.
+  std::unique_ptr<WatchHub> watch_hub_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   // InfluxDB's /api/v2 (docs/adr/0006-http-api.md): calls server_ in-process; stopped first.

@@ -60,6 +60,14 @@ absl::StatusOr<std::optional<pb::AuthorizationRecord>> FindAuthorization(StateRe
   return std::optional<pb::AuthorizationRecord>(std::move(auth));
 }
 
+// Deletes `auth`, naming its org and user in the event (for watchers' scope checks).
+void AddAuthorizationDeleted(const pb::AuthorizationRecord& auth, Decision* d) {
+  pb::AuthorizationDeleted* deleted = d->events.emplace_back().mutable_authorization_deleted();
+  deleted->set_id(auth.id());
+  deleted->set_org_id(auth.org_id());
+  deleted->set_user_id(auth.user_id());
+}
+
 }  // namespace
 
 int64_t MaxTokenLifetime(const CommandContext& ctx, const pb::OrgRecord& org) {
@@ -233,7 +241,10 @@ absl::StatusOr<Decision> DecideDeleteOrgStep(StateReader& state, const CommandCo
   for (const auto& [key, value] : auths) {
     auto auth_id = DecodeU64(absl::string_view(key).substr(8));
     if (!auth_id) return absl::DataLossError("corrupt authorization secondary index");
-    d.events.emplace_back().mutable_authorization_deleted()->set_id(*auth_id);
+    AUTHD_ASSIGN_OR_RETURN(std::optional<pb::AuthorizationRecord> auth,
+                           FindAuthorization(state, *auth_id));
+    if (!auth) return absl::DataLossError("authorization secondary index names a missing token");
+    AddAuthorizationDeleted(*auth, &d);
   }
   next->from.clear();
   // Only a listing from the org's first token that came back short holds every token left: then
@@ -441,12 +452,12 @@ absl::StatusOr<Decision> DecideUpdateAuthorization(StateReader& state, const Com
 
 absl::StatusOr<Decision> DecideDeleteAuthorization(StateReader& state, const CommandContext& ctx,
                                                    Id id) {
-  AUTHD_ASSIGN_OR_RETURN(std::optional<std::string> existing,
-                         state.Get(kAuthorizationsCf, EncodeU64(id)));
+  AUTHD_ASSIGN_OR_RETURN(std::optional<pb::AuthorizationRecord> existing,
+                         FindAuthorization(state, id));
   if (!existing) return absl::NotFoundError("authorization not found");
-  pb::Event event;
-  event.mutable_authorization_deleted()->set_id(id);
-  return OneEvent(std::move(event));
+  Decision d;
+  AddAuthorizationDeleted(*existing, &d);
+  return d;
 }
 
 absl::StatusOr<Decision> DecideRotateAuthorization(StateReader& state, const CommandContext& ctx,
@@ -557,7 +568,7 @@ absl::StatusOr<Decision> DecidePurgeExpired(StateReader& state, const CommandCon
         auth->expires_at_unix_nanos() > cutoff_unix_nanos) {
       continue;
     }
-    d.events.emplace_back().mutable_authorization_deleted()->set_id(id);
+    AddAuthorizationDeleted(*auth, &d);
   }
   return d;
 }
