@@ -16,6 +16,21 @@
 // AuthorizationService.CreateAuthorization with the tokens file's operator token instead (the write
 // path). Output: text, and with --json one JSON object on one line starting with '{'.
 //
+// The decision RPCs, all drawn from the same tokens file and --mix:
+//   --rpc=authorize  AuthorizeService.Authorize; --verify: `allowed` matches the line's kind.
+//   --rpc=check      Envoy's envoy.service.auth.v3.Authorization/Check, as the ext_authz filter
+//                    sends it (bench/ext_authz_requests.h: addresses, HTTP attributes, 8 headers,
+//                    `authorization: Token <t>`); the server needs the route table
+//                    `--print-ext-authz-routes` prints, under which each path asks for the line's
+//                    permission. --verify: allowed -> ok_response, denied -> denied_response 403,
+//                    unknown -> denied_response 401.
+//   --rpc=batch      AuthorizeService.BatchAuthorize with --batch-size checks (default 100) drawn
+//                    per --mix into 64 pre-built batches; reported as calls/s and checks/s.
+//                    --verify: every result's `allowed`, and no `errors` (counted per check).
+// --baseline-rpc=RPC makes the baseline run RPC against the same target (or --baseline, if
+// given): Check against Authorize on one server, rounds alternating. Ratios are target/baseline;
+// `checks` ratios count each batch call as its --batch-size checks.
+//
 // Only loopback targets are accepted unless --allow-remote.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/grpcpp.h>
@@ -43,9 +58,11 @@
 #include "authd/v1/authorize_service.grpc.pb.h"
 #include "authz/token.h"
 #include "base/mutex.h"
+#include "bench/ext_authz_requests.h"
 #include "bench/flags.h"
 #include "bench/histogram.h"
 #include "bench/tokens_file.h"
+#include "envoy/service/auth/v3/external_auth.grpc.pb.h"
 
 namespace authd::bench {
 namespace {
@@ -69,6 +86,9 @@ struct Options {
   std::string baseline;
   std::string baseline_name = "null";
   std::string rpc = "authorize";
+  std::string baseline_rpc;  // empty: as `rpc`
+  int batch_size = 0;        // 0: 100 when a run is --rpc=batch
+  bool print_routes = false;
   int concurrency = 8;
   int channels = 0;
   absl::Duration duration = absl::Seconds(10);
@@ -84,9 +104,25 @@ struct Options {
   int pacers = 2;
 };
 
+constexpr const char* kKindNames[kRequestKinds] = {"allowed", "denied", "unknown"};
+// Distinct pre-built BatchAuthorize requests.
+constexpr int kBatchPool = 64;
+
+bool IsDecisionRpc(const std::string& rpc) {
+  return rpc == "authorize" || rpc == "check" || rpc == "batch";
+}
+
+// One pre-built BatchAuthorize call and the answer each of its checks should get.
+struct Batch {
+  authd::v1::BatchAuthorizeRequest request;
+  std::vector<bool> expect_allowed;
+};
+
 // Everything a run sends, built once before the clock starts.
 struct Workload {
   std::vector<authd::v1::AuthorizeRequest> authorize[kRequestKinds];
+  std::vector<envoy::service::auth::v3::CheckRequest> check[kRequestKinds];
+  std::vector<Batch> batches;
   int mix_weights[kRequestKinds] = {0, 0, 0};
   int mix_total = 0;
   authd::v1::CreateAuthorizationRequest create;
@@ -96,6 +132,8 @@ struct Workload {
 struct RunResult {
   std::string name;
   std::string target;
+  std::string rpc;
+  int checks_per_call = 1;  // --batch-size for batch calls
   uint64_t ok = 0;
   uint64_t errors = 0;
   uint64_t unexpected = 0;
@@ -105,6 +143,7 @@ struct RunResult {
   LatencyHistogram hist;
 
   double qps() const { return seconds > 0 ? static_cast<double>(hist.count()) / seconds : 0; }
+  double checks_per_s() const { return qps() * checks_per_call; }
 };
 
 bool IsLoopback(const std::string& target) {
@@ -128,6 +167,14 @@ absl::Status ParseMix(const std::string& mix, Workload* w) {
   return absl::OkStatus();
 }
 
+// A request kind drawn per the mix from the random number `r`.
+int PickKind(const Workload& w, uint64_t r) {
+  int pick = static_cast<int>(r % static_cast<uint64_t>(w.mix_total));
+  int kind = 0;
+  while (pick >= w.mix_weights[kind]) pick -= w.mix_weights[kind++];
+  return kind;
+}
+
 absl::StatusOr<Workload> BuildWorkload(const Options& o) {
   Workload w;
   if (absl::Status s = ParseMix(o.mix, &w); !s.ok()) return s;
@@ -143,12 +190,14 @@ absl::StatusOr<Workload> BuildWorkload(const Options& o) {
       file.requests[static_cast<int>(RequestKind::kUnknown)].push_back(BenchRequest{
           RequestKind::kUnknown, authz::GenerateToken(), "read", "buckets", "", ""});
     }
-    if (o.mix != "0:0:100" && o.rpc == "authorize") {
+    if (o.mix != "0:0:100" && IsDecisionRpc(o.rpc)) {
       std::fprintf(stderr, "load_gen: no --tokens-file: sending unknown tokens only (--mix ignored)\n");
     }
     w.mix_weights[0] = w.mix_weights[1] = 0;
     w.mix_weights[2] = w.mix_total = 100;
   }
+  const auto uses = [&o](const char* rpc) { return o.rpc == rpc || o.baseline_rpc == rpc; };
+  uint64_t stream_id = 1;
   for (int k = 0; k < kRequestKinds; ++k) {
     for (const BenchRequest& r : file.requests[k]) {
       authd::v1::AuthorizeRequest req;
@@ -158,11 +207,32 @@ absl::StatusOr<Workload> BuildWorkload(const Options& o) {
       req.mutable_resource()->set_org_id(r.org_id);
       req.mutable_resource()->set_id(r.id);
       w.authorize[k].push_back(std::move(req));
+      if (uses("check")) {
+        auto check = CheckRequestFor(r, stream_id++);
+        if (!check.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat("--rpc=check: a ", kKindNames[k],
+                                                         " line: ", check.status().message()));
+        }
+        w.check[k].push_back(*std::move(check));
+      }
     }
-    if (o.rpc == "authorize" && w.mix_weights[k] > 0 && w.authorize[k].empty()) {
-      static constexpr const char* kNames[] = {"allowed", "denied", "unknown"};
+    if (IsDecisionRpc(o.rpc) && w.mix_weights[k] > 0 && w.authorize[k].empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--mix asks for ", kNames[k], " requests but the tokens file has none"));
+          absl::StrCat("--mix asks for ", kKindNames[k], " requests but the tokens file has none"));
+    }
+  }
+  if (uses("batch")) {
+    // Drawn like the single calls' requests, from a fixed seed: every run sends the same batches.
+    std::mt19937_64 rng(0x2545f4914f6cdd1dULL);
+    w.batches.resize(kBatchPool);
+    for (Batch& b : w.batches) {
+      b.request.mutable_checks()->Reserve(o.batch_size);
+      for (int i = 0; i < o.batch_size; ++i) {
+        const int kind = PickKind(w, rng());
+        const auto& pool = w.authorize[kind];
+        *b.request.add_checks() = pool[rng() % pool.size()];
+        b.expect_allowed.push_back(kind == static_cast<int>(RequestKind::kAllowed));
+      }
     }
   }
   if (o.rpc == "create") {
@@ -188,6 +258,8 @@ class Runner {
       : o_(o), w_(w) {
     result_.name = std::move(name);
     result_.target = std::move(target);
+    result_.rpc = o.rpc;
+    result_.checks_per_call = o.rpc == "batch" ? o.batch_size : 1;
   }
 
   absl::StatusOr<RunResult> Run() {
@@ -203,6 +275,7 @@ class Runner {
       }
       authorize_stubs_.push_back(authd::v1::AuthorizeService::NewStub(ch));
       create_stubs_.push_back(authd::v1::AuthorizationService::NewStub(ch));
+      check_stubs_.push_back(envoy::service::auth::v3::Authorization::NewStub(ch));
       channels_.push_back(std::move(ch));
     }
     slots_.resize(o_.concurrency);
@@ -270,7 +343,10 @@ class Runner {
     std::unique_ptr<grpc::ClientContext> ctx;
     authd::v1::AuthorizeResponse authorize_response;
     authd::v1::Authorization create_response;
-    bool expect_allowed = false;
+    envoy::service::auth::v3::CheckResponse check_response;
+    authd::v1::BatchAuthorizeResponse batch_response;
+    int expect_kind = 0;           // authorize, check: the RequestKind sent
+    const Batch* batch = nullptr;  // batch: the call sent
     int64_t intended_ns = 0;
     // Touched only by the slot's own (single) in-flight RPC; read after the drain.
     LatencyHistogram hist;
@@ -341,15 +417,53 @@ class Runner {
           [s](grpc::Status status) { s->runner->OnDone(s, status); });
       return;
     }
-    int pick = static_cast<int>(s->rng() % static_cast<uint64_t>(w_.mix_total));
-    int kind = 0;
-    while (pick >= w_.mix_weights[kind]) pick -= w_.mix_weights[kind++];
+    if (o_.rpc == "batch") {
+      s->batch = &w_.batches[s->rng() % w_.batches.size()];
+      authorize_stubs_[s->channel]->async()->BatchAuthorize(
+          s->ctx.get(), &s->batch->request, &s->batch_response,
+          [s](grpc::Status status) { s->runner->OnDone(s, status); });
+      return;
+    }
+    const int kind = PickKind(w_, s->rng());
+    s->expect_kind = kind;
+    if (o_.rpc == "check") {
+      const auto& pool = w_.check[kind];
+      check_stubs_[s->channel]->async()->Check(
+          s->ctx.get(), &pool[s->rng() % pool.size()], &s->check_response,
+          [s](grpc::Status status) { s->runner->OnDone(s, status); });
+      return;
+    }
     const auto& pool = w_.authorize[kind];
     const authd::v1::AuthorizeRequest* req = &pool[s->rng() % pool.size()];
-    s->expect_allowed = kind == static_cast<int>(RequestKind::kAllowed);
     authorize_stubs_[s->channel]->async()->Authorize(
         s->ctx.get(), req, &s->authorize_response,
         [s](grpc::Status status) { s->runner->OnDone(s, status); });
+  }
+
+  // How many answers of `s`'s completed call differ from what the tokens file says (for a batch,
+  // per check; a batch that reports `errors` or the wrong number of results counts whole).
+  uint64_t Unexpected(const Slot& s) const {
+    const bool allowed = s.expect_kind == static_cast<int>(RequestKind::kAllowed);
+    if (o_.rpc == "authorize") return s.authorize_response.allowed() != allowed ? 1 : 0;
+    if (o_.rpc == "check") {
+      const envoy::service::auth::v3::CheckResponse& r = s.check_response;
+      if (allowed) return r.has_ok_response() && r.status().code() == 0 ? 0 : 1;
+      const envoy::type::v3::StatusCode want = s.expect_kind == static_cast<int>(RequestKind::kDenied)
+                                                   ? envoy::type::v3::Forbidden
+                                                   : envoy::type::v3::Unauthorized;
+      return r.has_denied_response() && r.denied_response().status().code() == want ? 0 : 1;
+    }
+    if (o_.rpc == "batch") {
+      const authd::v1::BatchAuthorizeResponse& r = s.batch_response;
+      const std::vector<bool>& want = s.batch->expect_allowed;
+      if (r.errors_size() != 0 || r.results_size() != static_cast<int>(want.size())) {
+        return want.size();
+      }
+      uint64_t wrong = 0;
+      for (size_t i = 0; i < want.size(); ++i) wrong += r.results(static_cast<int>(i)).allowed() != want[i];
+      return wrong;
+    }
+    return 0;  // create: not verified
   }
 
   void OnDone(Slot* s, const grpc::Status& status) {
@@ -358,10 +472,7 @@ class Runner {
       if (status.ok()) {
         ++s->ok;
         s->hist.Record(static_cast<uint64_t>(end - s->intended_ns));
-        if (o_.verify && o_.rpc == "authorize" &&
-            s->authorize_response.allowed() != s->expect_allowed) {
-          ++s->unexpected;
-        }
+        if (o_.verify) s->unexpected += Unexpected(*s);
       } else {
         ++s->errors;
         if (s->first_error.empty()) {
@@ -401,6 +512,7 @@ class Runner {
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<authd::v1::AuthorizeService::Stub>> authorize_stubs_;
   std::vector<std::unique_ptr<authd::v1::AuthorizationService::Stub>> create_stubs_;
+  std::vector<std::unique_ptr<envoy::service::auth::v3::Authorization::Stub>> check_stubs_;
   std::vector<std::unique_ptr<Slot>> slots_;
   int64_t start_ns_ = 0;
   int64_t measure_ns_ = 0;
@@ -421,11 +533,15 @@ class Runner {
 double Us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
 void PrintText(const Options& o, const RunResult& r) {
-  std::printf("[%s] %s rpc=%s concurrency=%d %s\n", r.name.c_str(), r.target.c_str(),
-              o.rpc.c_str(), o.concurrency,
+  std::printf("[%s] %s rpc=%s%s concurrency=%d %s\n", r.name.c_str(), r.target.c_str(),
+              r.rpc.c_str(),
+              r.rpc == "batch" ? absl::StrFormat(" batch-size=%d", r.checks_per_call).c_str() : "",
+              o.concurrency,
               o.rate > 0 ? absl::StrFormat("rate=%.0f/s", o.rate).c_str() : "closed-loop");
-  std::printf("  %llu ok in %.2f s -> %.1f req/s; errors=%llu unexpected=%llu%s\n",
+  std::printf("  %llu ok in %.2f s -> %.1f %s%s; errors=%llu unexpected=%llu%s\n",
               static_cast<unsigned long long>(r.hist.count()), r.seconds, r.qps(),
+              r.rpc == "batch" ? "calls/s" : "req/s",
+              r.rpc == "batch" ? absl::StrFormat(" (%.1f checks/s)", r.checks_per_s()).c_str() : "",
               static_cast<unsigned long long>(r.errors),
               static_cast<unsigned long long>(r.unexpected),
               r.late > 0 ? absl::StrFormat(" late(>1ms)=%llu",
@@ -439,17 +555,42 @@ void PrintText(const Options& o, const RunResult& r) {
   std::fflush(stdout);
 }
 
-std::string RunJson(const RunResult& r) {
+std::string RunJson(const RunResult& r, const std::vector<double>& round_qps) {
+  std::string rounds;
+  for (double q : round_qps) absl::StrAppend(&rounds, rounds.empty() ? "" : ",", absl::StrFormat("%.1f", q));
   return absl::StrFormat(
-      "{\"name\":\"%s\",\"target\":\"%s\",\"requests\":%d,\"errors\":%d,\"unexpected\":%d,"
-      "\"late\":%d,\"seconds\":%.3f,\"qps\":%.1f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
+      "{\"name\":\"%s\",\"target\":\"%s\",\"rpc\":\"%s\",\"checks_per_call\":%d,\"requests\":%d,"
+      "\"errors\":%d,\"unexpected\":%d,\"late\":%d,\"seconds\":%.3f,\"qps\":%.1f,"
+      "\"checks_per_s\":%.1f,\"round_qps\":[%s],\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
       "\"p999_us\":%.1f,\"max_us\":%.1f,\"mean_us\":%.1f}",
-      r.name, r.target, r.hist.count(), r.errors, r.unexpected, r.late, r.seconds, r.qps(),
-      Us(r.hist.Percentile(0.5)), Us(r.hist.Percentile(0.9)), Us(r.hist.Percentile(0.99)),
-      Us(r.hist.Percentile(0.999)), Us(r.hist.max()), r.hist.mean() / 1000.0);
+      r.name, r.target, r.rpc, r.checks_per_call, r.hist.count(), r.errors, r.unexpected, r.late,
+      r.seconds, r.qps(), r.checks_per_s(), rounds, Us(r.hist.Percentile(0.5)),
+      Us(r.hist.Percentile(0.9)), Us(r.hist.Percentile(0.99)), Us(r.hist.Percentile(0.999)),
+      Us(r.hist.max()), r.hist.mean() / 1000.0);
 }
 
 double Ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+// Median, min and max of per-round ratios.
+struct Spread {
+  double median = 0, lo = 0, hi = 0;
+};
+Spread SpreadOf(std::vector<double> v) {
+  Spread s;
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  s.median = v[v.size() / 2];
+  s.lo = v.front();
+  s.hi = v.back();
+  return s;
+}
+
+// One server and RPC a round runs.
+struct RunSpec {
+  std::string name;
+  std::string target;
+  std::string rpc;
+};
 
 int Main(int argc, char** argv) {
   // Debian's abseil is built without NDEBUG, which turns on absl::Mutex deadlock detection (a
@@ -460,22 +601,33 @@ int Main(int argc, char** argv) {
   Options o;
   Flags flags;
   flags.Add("target", &o.target, "host:port of the server under test (required)");
-  flags.Add("target-name", &o.target_name, "label of the target in the output");
+  flags.Add("target-name", &o.target_name,
+            "label of the target in the output (with --baseline-rpc: default the rpc's name)");
   flags.Add("baseline", &o.baseline, "host:port of a baseline (null) server, run first");
-  flags.Add("baseline-name", &o.baseline_name, "label of the baseline in the output");
-  flags.Add("rpc", &o.rpc, "authorize (AuthorizeService.Authorize) or create (CreateAuthorization)");
+  flags.Add("baseline-name", &o.baseline_name,
+            "label of the baseline in the output (with --baseline-rpc: default the rpc's name)");
+  flags.Add("rpc", &o.rpc,
+            "authorize (AuthorizeService.Authorize), check (Envoy's Authorization/Check), batch "
+            "(AuthorizeService.BatchAuthorize) or create (CreateAuthorization)");
+  flags.Add("baseline-rpc", &o.baseline_rpc,
+            "authorize, check or batch: the baseline runs this rpc, against --baseline if given, "
+            "else against --target (one server, two rpcs, alternating rounds)");
+  flags.Add("batch-size", &o.batch_size, "checks per BatchAuthorize call (1..1000; default 100)");
+  flags.Add("print-ext-authz-routes", &o.print_routes,
+            "print the --ext-authz-routes file authd needs for --rpc=check, and exit");
   flags.Add("concurrency", &o.concurrency, "RPCs in flight");
   flags.Add("channels", &o.channels, "connections; 0 = min(concurrency, 4)");
   flags.Add("duration", &o.duration, "measured time per server and round");
   flags.Add("rounds", &o.rounds, "repeat the runs this many times (alternating which server goes "
                                  "first) and pool them; per-round QPS ratios are reported too");
   flags.Add("warmup", &o.warmup, "unmeasured time before it");
-  flags.Add("mix", &o.mix, "allowed:denied:unknown percentages of Authorize requests");
+  flags.Add("mix", &o.mix, "allowed:denied:unknown percentages of decision requests");
   flags.Add("tokens-file", &o.tokens_file, "tokens to use (bench/tokens_file.h)");
   flags.Add("rate", &o.rate, "total requests/s, paced; 0 = closed loop (as fast as answered)");
   flags.Add("pacers", &o.pacers, "threads sending paced requests (--rate)");
   flags.Add("json", &o.json, "also print one JSON line");
-  flags.Add("verify", &o.verify, "count answers whose `allowed` differs from the tokens file's kind");
+  flags.Add("verify", &o.verify,
+            "count answers that differ from the tokens file's kind (see the header comment)");
   flags.Add("allow-remote", &o.allow_remote, "accept a non-loopback target");
   flags.Add("rpc-timeout", &o.rpc_timeout, "deadline of each RPC");
   if (absl::Status s = flags.Parse(argc, argv); !s.ok()) {
@@ -487,12 +639,40 @@ int Main(int argc, char** argv) {
                stdout);
     return 0;
   }
+  if (o.print_routes) {
+    std::fputs(ExtAuthzRoutesYaml().c_str(), stdout);
+    return 0;
+  }
   if (o.target.empty()) {
     std::fprintf(stderr, "load_gen: --target is required\n");
     return 2;
   }
-  if (o.rpc != "authorize" && o.rpc != "create") {
-    std::fprintf(stderr, "load_gen: --rpc must be authorize or create\n");
+  if (!IsDecisionRpc(o.rpc) && o.rpc != "create") {
+    std::fprintf(stderr, "load_gen: --rpc must be authorize, check, batch or create\n");
+    return 2;
+  }
+  if (!o.baseline_rpc.empty()) {
+    if (!IsDecisionRpc(o.baseline_rpc) || !IsDecisionRpc(o.rpc)) {
+      std::fprintf(stderr,
+                   "load_gen: --baseline-rpc compares decision rpcs: authorize, check or batch, "
+                   "with --rpc one of them\n");
+      return 2;
+    }
+    if (o.baseline_rpc == o.rpc && o.baseline.empty()) {
+      std::fprintf(stderr,
+                   "load_gen: --baseline-rpc equal to --rpc without --baseline compares the "
+                   "target with itself\n");
+      return 2;
+    }
+  }
+  const bool batch = o.rpc == "batch" || o.baseline_rpc == "batch";
+  if (o.batch_size != 0 && !batch) {
+    std::fprintf(stderr, "load_gen: --batch-size needs --rpc=batch or --baseline-rpc=batch\n");
+    return 2;
+  }
+  if (batch && o.batch_size == 0) o.batch_size = 100;
+  if (o.batch_size < 0 || o.batch_size > 1000) {
+    std::fprintf(stderr, "load_gen: --batch-size: 1..1000 (BatchAuthorize's limit)\n");
     return 2;
   }
   if (o.concurrency < 1 || o.concurrency > 4096 || o.channels < 0 || o.channels > 64 ||
@@ -508,49 +688,66 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "load_gen: only loopback targets without --allow-remote\n");
     return 2;
   }
+  // One server, two rpcs: name the runs after their rpcs unless told otherwise.
+  if (!o.baseline_rpc.empty()) {
+    if (o.target_name == Options().target_name) o.target_name = o.rpc;
+    if (o.baseline_name == Options().baseline_name) o.baseline_name = o.baseline_rpc;
+  }
   auto workload = BuildWorkload(o);
   if (!workload.ok()) {
     std::fprintf(stderr, "load_gen: %s\n", std::string(workload.status().message()).c_str());
     return 2;
   }
   const std::string load_avg = LoadAverage();
-  std::printf("load_gen: rpc=%s concurrency=%d duration=%s warmup=%s mix=%s load_avg_1m=%s\n",
-              o.rpc.c_str(), o.concurrency, absl::FormatDuration(o.duration).c_str(),
-              absl::FormatDuration(o.warmup).c_str(), o.mix.c_str(), load_avg.c_str());
+  std::printf("load_gen: rpc=%s%s%s concurrency=%d duration=%s warmup=%s mix=%s load_avg_1m=%s\n",
+              o.rpc.c_str(),
+              o.baseline_rpc.empty() ? "" : absl::StrCat(" baseline-rpc=", o.baseline_rpc).c_str(),
+              batch ? absl::StrCat(" batch-size=", o.batch_size).c_str() : "", o.concurrency,
+              absl::FormatDuration(o.duration).c_str(), absl::FormatDuration(o.warmup).c_str(),
+              o.mix.c_str(), load_avg.c_str());
 
-  std::vector<std::pair<std::string, std::string>> runs;
-  if (!o.baseline.empty()) runs.emplace_back(o.baseline_name, o.baseline);
-  runs.emplace_back(o.target_name, o.target);
+  std::vector<RunSpec> runs;
+  if (!o.baseline.empty() || !o.baseline_rpc.empty()) {
+    runs.push_back(RunSpec{o.baseline_name, o.baseline.empty() ? o.target : o.baseline,
+                           o.baseline_rpc.empty() ? o.rpc : o.baseline_rpc});
+  }
+  runs.push_back(RunSpec{o.target_name, o.target, o.rpc});
   // results[i] accumulates runs[i] over the rounds. With a baseline, rounds alternate which
-  // server goes first, so a drift in background load hits both alike.
+  // run goes first, so a drift in background load hits both alike.
   std::vector<RunResult> results(runs.size());
+  std::vector<std::vector<double>> round_qps(runs.size());
   std::vector<double> round_qps_ratios;
+  std::vector<double> round_checks_ratios;
   for (int round = 0; round < o.rounds; ++round) {
-    std::vector<double> round_qps(runs.size(), 0);
     for (size_t k = 0; k < runs.size(); ++k) {
       const size_t i = (round % 2 == 1) ? runs.size() - 1 - k : k;
-      const auto& [name, target] = runs[i];
-      // The null server answers every request with allowed=false: its answers are not verified.
+      const RunSpec& spec = runs[i];
       Options run_options = o;
+      run_options.rpc = spec.rpc;
+      // The null server answers every request with allowed=false: a baseline server's answers
+      // are not verified. (A baseline rpc on the target itself is.)
       if (!o.baseline.empty() && i == 0) run_options.verify = false;
-      Runner runner(run_options, *workload, name, target);
+      Runner runner(run_options, *workload, spec.name, spec.target);
       auto result = runner.Run();
       if (!result.ok()) {
-        std::fprintf(stderr, "load_gen: %s: %s\n", name.c_str(),
+        std::fprintf(stderr, "load_gen: %s: %s\n", spec.name.c_str(),
                      std::string(result.status().message()).c_str());
         std::fflush(stdout);
         // RPCs may still be in flight: leave without running destructors under their callbacks.
         std::_Exit(1);
       }
       if (o.rounds > 1) {
-        std::printf("  round %d %-8s %9.1f req/s  p50=%.1f p99=%.1f us\n", round + 1, name.c_str(),
-                    result->qps(), Us(result->hist.Percentile(0.5)),
-                    Us(result->hist.Percentile(0.99)));
+        std::printf("  round %d %-10s %9.1f %s  p50=%.1f p99=%.1f us  load=%s\n", round + 1,
+                    spec.name.c_str(), result->qps(), spec.rpc == "batch" ? "calls/s" : "req/s ",
+                    Us(result->hist.Percentile(0.5)), Us(result->hist.Percentile(0.99)),
+                    LoadAverage().c_str());
       }
-      round_qps[i] = result->qps();
+      round_qps[i].push_back(result->qps());
       RunResult& total = results[i];
       total.name = result->name;
       total.target = result->target;
+      total.rpc = result->rpc;
+      total.checks_per_call = result->checks_per_call;
       total.ok += result->ok;
       total.errors += result->errors;
       total.unexpected += result->unexpected;
@@ -559,7 +756,12 @@ int Main(int argc, char** argv) {
       if (total.first_error.empty()) total.first_error = result->first_error;
       total.hist.Merge(result->hist);
     }
-    if (runs.size() == 2) round_qps_ratios.push_back(Ratio(round_qps[1], round_qps[0]));
+    if (runs.size() == 2) {
+      const double b = round_qps[0].back(), t = round_qps[1].back();
+      round_qps_ratios.push_back(Ratio(t, b));
+      round_checks_ratios.push_back(
+          Ratio(t * results[1].checks_per_call, b * results[0].checks_per_call));
+    }
   }
   for (const RunResult& r : results) PrintText(o, r);
 
@@ -568,37 +770,42 @@ int Main(int argc, char** argv) {
     const RunResult& b = results[0];
     const RunResult& t = results[1];
     const double rq = Ratio(t.qps(), b.qps());
+    const double rc = Ratio(t.checks_per_s(), b.checks_per_s());
     const double r50 = Ratio(t.hist.Percentile(0.5), b.hist.Percentile(0.5));
     const double r90 = Ratio(t.hist.Percentile(0.9), b.hist.Percentile(0.9));
     const double r99 = Ratio(t.hist.Percentile(0.99), b.hist.Percentile(0.99));
     const double r999 = Ratio(t.hist.Percentile(0.999), b.hist.Percentile(0.999));
-    std::sort(round_qps_ratios.begin(), round_qps_ratios.end());
-    const double median = round_qps_ratios[round_qps_ratios.size() / 2];
-    const double lo = round_qps_ratios.front();
-    const double hi = round_qps_ratios.back();
+    const Spread q = SpreadOf(round_qps_ratios);
+    const Spread c = SpreadOf(round_checks_ratios);
     std::printf("ratios %s/%s: qps=%.3f p50=%.3f p90=%.3f p99=%.3f p99.9=%.3f", t.name.c_str(),
                 b.name.c_str(), rq, r50, r90, r99, r999);
+    if (batch) std::printf(" checks/s=%.3f", rc);
     if (o.rounds > 1) {
-      std::printf("; per-round qps ratio median=%.3f min=%.3f max=%.3f", median, lo, hi);
+      std::printf("; per-round qps ratio median=%.3f min=%.3f max=%.3f", q.median, q.lo, q.hi);
+      if (batch) {
+        std::printf("; per-round checks/s ratio median=%.3f min=%.3f max=%.3f", c.median, c.lo,
+                    c.hi);
+      }
     }
     std::printf("\n");
     ratios = absl::StrFormat(
-        ",\"ratios\":{\"qps\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,"
-        "\"qps_round_median\":%.3f,\"qps_round_min\":%.3f,\"qps_round_max\":%.3f}",
-        rq, r50, r90, r99, r999, median, lo, hi);
+        ",\"ratios\":{\"qps\":%.3f,\"checks\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,"
+        "\"p999\":%.3f,\"qps_round_median\":%.3f,\"qps_round_min\":%.3f,\"qps_round_max\":%.3f,"
+        "\"checks_round_median\":%.3f,\"checks_round_min\":%.3f,\"checks_round_max\":%.3f}",
+        rq, rc, r50, r90, r99, r999, q.median, q.lo, q.hi, c.median, c.lo, c.hi);
   }
   if (o.json) {
     std::string runs_json;
-    for (const RunResult& r : results) {
-      absl::StrAppend(&runs_json, runs_json.empty() ? "" : ",", RunJson(r));
+    for (size_t i = 0; i < results.size(); ++i) {
+      absl::StrAppend(&runs_json, runs_json.empty() ? "" : ",", RunJson(results[i], round_qps[i]));
     }
     std::printf(
-        "{\"tool\":\"load_gen\",\"rpc\":\"%s\",\"concurrency\":%d,\"rounds\":%d,"
-        "\"duration_s\":%.3f,\"warmup_s\":%.3f,\"mix\":\"%s\",\"rate\":%.1f,\"load_avg_1m\":%s,"
-        "\"runs\":[%s]%s}\n",
-        o.rpc.c_str(), o.concurrency, o.rounds, absl::ToDoubleSeconds(o.duration),
-        absl::ToDoubleSeconds(o.warmup), o.mix.c_str(), o.rate, load_avg.c_str(),
-        runs_json.c_str(), ratios.c_str());
+        "{\"tool\":\"load_gen\",\"rpc\":\"%s\",\"baseline_rpc\":\"%s\",\"batch_size\":%d,"
+        "\"concurrency\":%d,\"rounds\":%d,\"duration_s\":%.3f,\"warmup_s\":%.3f,\"mix\":\"%s\","
+        "\"rate\":%.1f,\"load_avg_1m\":%s,\"load_avg_1m_end\":%s,\"runs\":[%s]%s}\n",
+        o.rpc.c_str(), o.baseline_rpc.c_str(), o.batch_size, o.concurrency, o.rounds,
+        absl::ToDoubleSeconds(o.duration), absl::ToDoubleSeconds(o.warmup), o.mix.c_str(), o.rate,
+        load_avg.c_str(), LoadAverage().c_str(), runs_json.c_str(), ratios.c_str());
   }
   std::fflush(stdout);
   for (const RunResult& r : results) {
