@@ -298,6 +298,16 @@ const std::map<std::string, BaseRequestBuilder>& BaseRequestBuilders() {
          return One(r, env.operator_token());
        }},
 
+      // A stream that never ends by itself: each call runs for its deadline.
+      {"authd.v1.AuthorizationService.WatchAuthorizations",
+       [](Env& env) {
+         v1::WatchAuthorizationsRequest r;
+         r.set_org_id(env.org_id());
+         BaseRequest base = One(r, env.operator_token(), grpc::StatusCode::DEADLINE_EXCEEDED);
+         base.deadline = absl::Milliseconds(500);
+         return base;
+       }},
+
       // AuthorizeService: no credentials; it judges the token in the request.
       {"authd.v1.AuthorizeService.Authorize",
        [](Env& env) {

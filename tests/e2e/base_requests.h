@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "tests/e2e/authd_client.h"
 
 namespace authd::e2e {
@@ -61,6 +62,9 @@ struct BaseRequest {
   std::string token;
   // What the unchanged request gets (OK, except for Setup on a set-up server).
   grpc::StatusCode code = grpc::StatusCode::OK;
+  // How long the call may take. A stream that never ends by itself (WatchAuthorizations) gets a
+  // short one, and DEADLINE_EXCEEDED as its `code`.
+  absl::Duration deadline = absl::Seconds(30);
 };
 
 using BaseRequestBuilder = std::function<BaseRequest(RequestEnv&)>;

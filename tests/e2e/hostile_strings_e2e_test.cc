@@ -87,7 +87,7 @@ class HostileStringsE2eTest : public SetUpAuthdTest {
   RawCallResult Send(const pb::MethodDescriptor* method, const BaseRequest& base) {
     std::vector<std::string> bytes;
     for (const auto& m : base.messages) bytes.push_back(SerializeRaw(*m));
-    return RawCall(authd_->channel(), MethodPath(method), base.token, bytes);
+    return RawCall(authd_->channel(), MethodPath(method), base.token, bytes, base.deadline);
   }
 
   // Every org, user, bucket and token name/description/status the operator can list is clean.

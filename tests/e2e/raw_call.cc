@@ -38,11 +38,12 @@ bool Await(grpc::CompletionQueue* cq, void* tag) {
 }  // namespace
 
 RawCallResult RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                      const std::string& token, const std::vector<std::string>& requests) {
+                      const std::string& token, const std::vector<std::string>& requests,
+                      absl::Duration deadline) {
   RawCallResult result;
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   if (!token.empty()) ctx.AddMetadata("authorization", "Token " + token);
   grpc::CompletionQueue cq;
   auto call = stub.PrepareCall(&ctx, method, &cq);

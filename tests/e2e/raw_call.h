@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
+
 namespace authd::e2e {
 
 struct RawCallResult {
@@ -23,9 +25,10 @@ struct RawCallResult {
 };
 
 // Calls `method` ("/authd.v1.TenantService/CreateOrg") with `requests` (serialized messages),
-// `authorization: Token <token>` unless `token` is empty, and a 30 s deadline.
+// `authorization: Token <token>` unless `token` is empty, and `deadline` (default 30 s).
 RawCallResult RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                      const std::string& token, const std::vector<std::string>& requests);
+                      const std::string& token, const std::vector<std::string>& requests,
+                      absl::Duration deadline = absl::Seconds(30));
 
 // Serializes `message` even where a `string` field holds bytes that are not UTF-8 (protobuf would
 // log an error for each; the log is silenced here, as the bytes are meant).
