@@ -13,7 +13,9 @@
 // InfluxDB HTTP API (http.enabled): http-listen on the pod's port named http, that port on both
 // Services and admitted by the NetworkPolicy to the gRPC port's callers, and no probe on it (a
 // full HTTP port answers 503, which must not get a healthy pod restarted); without it, none of
-// these; and each variant's own difference.
+// these; Envoy ext_authz (extAuthz): the header prefix and authorization removal in the config
+// file, and a route table only when given, as a key of the read-only config mount that
+// ext-authz-routes names, a version 1 table; and each variant's own difference.
 // Prints `ok   VARIANT: ...` or every broken promise as `FAIL VARIANT: ...`; exits 1 if any.
 'use strict';
 const fs = require('fs');
@@ -65,6 +67,8 @@ function checkVariant(file, variant) {
             storageClass: 'fast-ssd', minAvailable: 1, allowEgress: true, digest: true,
             mountPath: '/var/lib/authd', secretKeys: { password: 'admin-password', token: 'admin-token' } },
     'etcd-bundled': { replicas: 3, etcd: 'bundled' },
+    'ext-authz': { extAuthz: { routes: 2, headerPrefix: 'x-influx-auth-', removeAuthorization: true } },
+    'ext-authz-object': { extAuthz: { routes: 1, headerPrefix: 'x-authd-', removeAuthorization: false } },
     'etcd-external': {
       replicas: 3, etcd: 'external', etcdPrefix: '/tenants/authd/',
       etcdEndpoints: ['https://etcd-0.etcd.storage.svc:2379', 'https://etcd-1.etcd.storage.svc:2379',
@@ -84,6 +88,7 @@ function checkVariant(file, variant) {
     secretKeys: { password: 'password', token: 'token' }, existingSecret: '', allowEgress: false,
     etcd: null, etcdPrefix: '/authd/', etcdUser: '', etcdPassword: null, etcdTlsSecret: '',
     antiAffinity: 'soft', topologyKey: 'kubernetes.io/hostname',
+    extAuthz: { routes: 0, headerPrefix: 'x-authd-', removeAuthorization: false },
     ...V,
   };
   // Secrets the operator brings (referenced, never rendered by the chart).
@@ -210,6 +215,45 @@ function checkVariant(file, variant) {
       for (const k of tlsKeys) expect(cfg[k] === undefined, `${k} without etcd.tls`);
       expect(!volumes.has('etcd-tls'), 'an etcd-tls volume without etcd.tls');
     }
+  }
+
+  // Envoy ext_authz: the options in the config file (nothing per pod overrides them), and the route
+  // table (want.extAuthz.routes routes; 0: none) on the config mount, where authd reads it.
+  function checkExtAuthz(cm, cfg, configMount, configVol) {
+    const c = containers[0];
+    const ext = want.extAuthz;
+    expect(cfg['ext-authz-header-prefix'] === ext.headerPrefix,
+           `ext-authz-header-prefix ${cfg['ext-authz-header-prefix']}, want ${ext.headerPrefix}`);
+    expect(cfg['ext-authz-remove-authorization'] === ext.removeAuthorization,
+           `ext-authz-remove-authorization ${cfg['ext-authz-remove-authorization']}, want ${ext.removeAuthorization}`);
+    for (const e of c.env || []) {
+      expect(!e.name.startsWith('AUTHD_EXT_AUTHZ_'), `env ${e.name} would override the ConfigMap's ext-authz options`);
+    }
+    expect(!(c.args || []).some((a) => a.startsWith('--ext-authz-')),
+           `args ${JSON.stringify(c.args)} override the ConfigMap's ext-authz options`);
+    const file = cfg['ext-authz-routes'];
+    const extraKeys = Object.keys(cm.data || {}).filter((k) => k !== 'authd.yaml');
+    if (!ext.routes) {
+      expect(file === undefined, `ext-authz-routes ${file} without extAuthz.routes`);
+      expect(extraKeys.length === 0, `ConfigMap keys ${extraKeys} without extAuthz.routes`);
+      return;
+    }
+    const dir = `${configMount.mountPath}/`;
+    if (!expect(typeof file === 'string' && file.startsWith(dir) && !file.slice(dir.length).includes('/'),
+                `ext-authz-routes ${file} is not a file of the config mount ${dir}`)) return;
+    const key = file.slice(dir.length);
+    const items = configVol.configMap.items;
+    expect(!items || items.some((i) => i.key === key && i.path === key), `the config volume does not project ${key}`);
+    if (!expect((cm.data || {})[key] !== undefined, `the ConfigMap has no key ${key}`)) return;
+    expect(extraKeys.length === 1, `ConfigMap keys ${extraKeys}, want only ${key} beside authd.yaml`);
+    let table = null;
+    try { table = YAML.parse(cm.data[key]); } catch (e) { expect(false, `${key} is not YAML: ${e.message}`); }
+    if (!table) return;
+    expect(table.version === 1, `${key}: version ${table.version}, want 1`);
+    const routes = Array.isArray(table.routes) ? table.routes : [];
+    expect(routes.length === ext.routes, `${key}: ${routes.length} routes, want ${ext.routes}`);
+    routes.forEach((r, i) => expect(r && typeof r.path === 'string' && ['read', 'write'].includes(r.action) &&
+                                      typeof r.resource_type === 'string', `${key}: routes[${i}] is not a route`));
   }
 
   // A podAntiAffinity of `type` (soft: preferred, hard: required) on `topologyKey` against the
@@ -498,6 +542,7 @@ function checkVariant(file, variant) {
       expect((c.args || []).includes(`--config=${configMount.mountPath}/authd.yaml`),
              `args ${JSON.stringify(c.args)} do not pass --config=${configMount.mountPath}/authd.yaml`);
       checkEtcdConfig(cm, cfg);
+      checkExtAuthz(cm, cfg, configMount, configVol);
     }
   }
 

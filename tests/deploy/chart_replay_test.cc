@@ -13,7 +13,8 @@
 // probe holds while every HTTP connection is taken; http.enabled=false serves no HTTP. The
 // bundled-etcd variant runs too: its 3 members from their rendered command and args (Debian's
 // etcd 3.4 for the image's), and two authd replicas sharing it (their member addresses become
-// 127.0.0.1 ports, the only rewrite).
+// 127.0.0.1 ports, the only rewrite). The ext_authz variant's route table, header prefix and
+// authorization removal reach authd: Envoy's Check answers by them.
 //
 // Tools: helm from $AUTHD_TOOLS/node_modules/.bin and buf at $AUTHD_BUF (tools/test.sh passes
 // both); the test fails, never skips, when one is missing.
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -46,6 +48,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "envoy/service/auth/v3/external_auth.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/deploy/pod_replay.h"
@@ -865,6 +868,59 @@ TEST_F(ChartReplayTest, HttpDisabledVariantServesGrpcOnly) {
   ExpectProbesServing(container, run);
   EXPECT_EQ(run.http_address(), "");
   EXPECT_FALSE(absl::StrContains(ReadFileOrEmpty(log), "HTTP API")) << ReadFileOrEmpty(log);
+  EXPECT_EQ(StopWithinGrace(&run, Grace(docs), log), 0);
+}
+
+TEST_F(ChartReplayTest, ExtAuthzVariantRoutesReachCheck) {
+  // extAuthz.routes (a YAML string, as --set-file passes it) is a key of the ConfigMap on the
+  // read-only config mount, and ext-authz-routes names it: authd must load it at start, and
+  // Envoy's Check must answer by its routes, with the chart's header prefix, removing
+  // authorization.
+  std::vector<YAML::Node> docs = Render({"ci/ext-authz-values.yaml"});
+  ASSERT_FALSE(docs.empty());
+  auto pod = AuthdPod(docs, MakeTempDir("pod"));
+  ASSERT_NE(pod, nullptr);
+  ASSERT_TRUE(pod->RewriteListenToLoopback().ok());
+  auto routes = pod->LocalPath("/etc/authd/ext-authz-routes.yaml");
+  ASSERT_TRUE(routes.ok()) << routes.status();
+  EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(*routes), "path: /api/v2/write"));
+  const std::string token = pod->EnvValue("AUTHD_INIT_TOKEN");
+  ASSERT_FALSE(token.empty());
+  const std::string log = MakeTempDir("podlog") + "/authd.log";
+  RunningPod run(*pod, log);
+  ASSERT_TRUE(run.Start().ok()) << ReadFileOrEmpty(log);
+
+  auto stub = envoy::service::auth::v3::Authorization::NewStub(
+      grpc::CreateChannel(run.address(), grpc::InsecureChannelCredentials()));
+  // The operator token may write any bucket: what is asked comes from the table only.
+  auto check = [&](const std::string& method, const std::string& path,
+                   envoy::service::auth::v3::CheckResponse* response) {
+    envoy::service::auth::v3::CheckRequest request;
+    auto* http = request.mutable_attributes()->mutable_request()->mutable_http();
+    http->set_method(method);
+    http->set_path(path);
+    (*http->mutable_headers())["authorization"] = "Token " + token;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::Status s = stub->Check(&ctx, request, response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  };
+  envoy::service::auth::v3::CheckResponse response;
+  check("POST", "/api/v2/write?orgID=0000000000000a01&bucket=00000000000000b1", &response);
+  ASSERT_TRUE(response.has_ok_response()) << response.DebugString() << ReadFileOrEmpty(log);
+  std::vector<std::string> set;
+  for (const auto& h : response.ok_response().headers()) set.push_back(h.header().key());
+  EXPECT_EQ(set, (std::vector<std::string>{"x-influx-auth-authorization-id",
+                                           "x-influx-auth-user-id", "x-influx-auth-org-id"}));
+  ASSERT_EQ(response.ok_response().headers_to_remove_size(), 1);
+  EXPECT_EQ(response.ok_response().headers_to_remove(0), "authorization");
+  // The table's {query.bucket} takes IDs only; a method and path it does not route are 403.
+  check("POST", "/api/v2/write?orgID=0000000000000a01&bucket=metrics", &response);
+  EXPECT_EQ(response.denied_response().status().code(), envoy::type::v3::BadRequest);
+  check("DELETE", "/api/v2/orgs/0000000000000a01", &response);
+  EXPECT_EQ(response.denied_response().status().code(), envoy::type::v3::Forbidden);
+  EXPECT_EQ(response.status().message(), "no authd route for DELETE /api/v2/orgs/0000000000000a01");
+  EXPECT_FALSE(absl::StrContains(ReadFileOrEmpty(log), token));
   EXPECT_EQ(StopWithinGrace(&run, Grace(docs), log), 0);
 }
 

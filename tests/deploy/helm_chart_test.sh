@@ -3,7 +3,8 @@
 # default values and every variant in deploy/helm/authd/ci/; each rendered object validated against
 # the Kubernetes schemas (npm kubernetes-models, unknown fields included) and the chart's own
 # promises (chart_invariants.js), among them the etcd variants' (N replicas on an existing etcd or
-# the bundled 3-member one) and the InfluxDB HTTP port's (on and off); yamllint on the rendered output and the values files; every bad
+# the bundled 3-member one), the InfluxDB HTTP port's (on and off) and the ext_authz route
+# table's (given and not); yamllint on the rendered output and the values files; every bad
 # value in bad_values/ rejected by the schema (or the chart's checks) with the expected message;
 # the validators shown to catch broken manifests; every value documented in deploy/README.md.
 # Fails loudly, never skips, when a tool is missing (tools/install_deps.sh installs them all).
@@ -36,7 +37,7 @@ render() {  # render NAME [helm args...]: helm template into $work/NAME.yaml
 variants=(default)
 for f in "$CHART"/ci/*-values.yaml; do variants+=("$(basename "$f" -values.yaml)"); done
 [ "${#variants[@]}" -ge 4 ] || { echo "FAIL: want at least 3 variants in ci/"; exit 1; }
-for v in existing-secret no-persistence no-networkpolicy etcd-external etcd-bundled no-http; do
+for v in existing-secret no-persistence no-networkpolicy etcd-external etcd-bundled no-http ext-authz; do
   [ -f "$CHART/ci/$v-values.yaml" ] || { echo "FAIL: variant $v missing from ci/"; exit 1; }
 done
 
@@ -126,6 +127,15 @@ expect_fail "invariants catch a liveness probe on the HTTP port" \
      '$work/default.yaml' >'$work/http-liveness.yaml' && \
    grep -q 'path: /ping' '$work/http-liveness.yaml' && \
    node '$HERE/chart_invariants.js' '$TOOLS' '$work/http-liveness.yaml:default'"
+
+# The ext_authz promises bite both ways: a route table rendered without extAuthz.routes, and a
+# variant that asked for one but got none, are refused.
+expect_fail "invariants catch a route table without extAuthz.routes" \
+  "ext-authz-routes /etc/authd/ext-authz-routes.yaml without extAuthz.routes" \
+  node "$HERE/chart_invariants.js" "$TOOLS" "$work/ext-authz.yaml:default"
+expect_fail "invariants catch extAuthz.routes that reach no config file" \
+  "ext-authz-routes undefined is not a file of the config mount" \
+  node "$HERE/chart_invariants.js" "$TOOLS" "$work/default.yaml:ext-authz"
 
 run_case "yamllint values files" "${YAMLLINT_SOURCES[@]}" "$CHART/values.yaml" "$CHART/Chart.yaml" \
   "$CHART"/ci/*.yaml "$HERE"/bad_values/*.yaml

@@ -488,20 +488,26 @@ absl::Status PodReplay::RemapPathArgs() {
     kv = name + "=" + value;
     if (name == "AUTHD_CONFIG" && config_file_.empty()) config_file_ = value;
   }
-  // authd's config file: its data-dir is a pod path too.
+  // authd's config file: its data-dir is a pod path too, and so is any other absolute path on a
+  // volume (the ext_authz route table on the config mount, etcd's TLS files).
   if (!config_file_.empty()) {
     try {
       YAML::Node config = YAML::LoadFile(config_file_);
-      if (config["data-dir"].IsDefined()) {
-        std::string dir = config["data-dir"].as<std::string>();
-        auto local = LocalPath(dir);
-        if (!local.ok()) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("config data-dir ", dir,
-                           " is not on a volume: it would be written to the "
-                           "container's root filesystem"));
-        }
-        config["data-dir"] = *local;
+      if (config["data-dir"].IsDefined() &&
+          !LocalPath(config["data-dir"].as<std::string>()).ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("config data-dir ", config["data-dir"].as<std::string>(),
+                         " is not on a volume: it would be written to the "
+                         "container's root filesystem"));
+      }
+      std::vector<std::pair<std::string, std::string>> remapped;
+      for (const auto& kv : config) {
+        if (!kv.second.IsScalar() || !absl::StartsWith(kv.second.Scalar(), "/")) continue;
+        auto local = LocalPath(kv.second.Scalar());
+        if (local.ok()) remapped.emplace_back(kv.first.Scalar(), *local);
+      }
+      for (const auto& [key, local] : remapped) config[key] = local;
+      if (!remapped.empty()) {
         YAML::Emitter out;
         out << config;
         return WriteFile(config_file_, std::string(out.c_str()) + "\n");

@@ -5,7 +5,8 @@
 // volumes filled with their keys, PVCs and emptyDirs empty).
 //
 // Only these things differ from the pod, and each is a rewrite the caller asks for by name:
-//   - paths inside a volumeMount are moved under the pod root (so the data dir is a temp dir);
+//   - paths inside a volumeMount are moved under the pod root (so the data dir is a temp dir), in
+//     args, env and authd's config file;
 //   - authd's listen addresses (config file keys listen and http-listen, their flags, or
 //     AUTHD_LISTEN and AUTHD_HTTP_LISTEN) become 127.0.0.1:0;
 //   - for a client container, the Service address in its args becomes the server's bound address;

@@ -184,6 +184,16 @@ preferredDuringSchedulingIgnoredDuringExecution:
 {{- end }}
 
 {{/* Checks that combinations of values make sense; the schema checks each value alone. */}}
+{{/* The ConfigMap key holding the ext_authz route table, and where authd reads it (the config
+mount, /etc/authd, as the StatefulSet mounts it). */}}
+{{- define "authd.extAuthzRoutesKey" -}}
+ext-authz-routes.yaml
+{{- end }}
+
+{{- define "authd.extAuthzRoutesFile" -}}
+{{- printf "/etc/authd/%s" (include "authd.extAuthzRoutesKey" .) }}
+{{- end }}
+
 {{- define "authd.validate" -}}
 {{- if and .Values.dataHelper.enabled (ne (int .Values.replicaCount) 0) }}
 {{- fail "dataHelper.enabled needs replicaCount: 0 (authd must not run while the data volume is copied)" }}
@@ -232,6 +242,21 @@ preferredDuringSchedulingIgnoredDuringExecution:
 {{- if not (hasPrefix "https://" .) }}
 {{- fail (printf "etcd.tls needs https:// endpoints, and %s is not one" .) }}
 {{- end }}
+{{- end }}
+{{- end }}
+{{- /* A route table given as a string (--set-file) is YAML the schema cannot see into: check that
+       it is a version 1 table here, so a wrong file fails the install, not the pod's start. */}}
+{{- $routes := .Values.extAuthz.routes }}
+{{- if and $routes (kindIs "string" $routes) }}
+{{- $table := fromYaml $routes }}
+{{- if hasKey $table "Error" }}
+{{- fail (printf "extAuthz.routes: not a YAML mapping (%s)" $table.Error) }}
+{{- end }}
+{{- if not (eq (toString $table.version) "1") }}
+{{- fail "extAuthz.routes: want a route table with version: 1 (docs/envoy.md)" }}
+{{- end }}
+{{- if not (kindIs "slice" $table.routes) }}
+{{- fail "extAuthz.routes: want a list of routes under routes: (docs/envoy.md)" }}
 {{- end }}
 {{- end }}
 {{- $pdb := .Values.podDisruptionBudget }}
