@@ -13,7 +13,17 @@
 //       action: read                       # read | write
 //       resource_type: buckets             # any authd resource type
 //       resource_id: "{bucket}"            # optional: a literal ID, {capture} or {query.name}
-//       org_id: "{query.orgID}"            # optional, same forms
+//     - methods: [POST]
+//       path: /api/v2/write
+//       action: write
+//       resource_type: buckets
+//       org_id: "{query.orgID}"            # optional, same forms as resource_id
+//
+// Take `org_id` from the request only where the upstream scopes the request by that same org
+// (InfluxDB's /api/v2/write looks the bucket up in `orgID`). An org-wide permission matches
+// whatever org the request names (InfluxDB's matching rule), so for a bucket, org or token named
+// by ID the server replaces `org_id` with the resource's own org from its store
+// (services/ext_authz_service.h); for other types authd stores nothing to check it against.
 //
 // An absent value (no such query parameter) leaves the field empty, which asks for the wider
 // permission (all buckets of the org, or of every org), never a narrower one. Query values are

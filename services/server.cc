@@ -224,7 +224,9 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   s->services_.push_back(std::make_unique<SetupServiceImpl>(deps));
   s->services_.push_back(std::make_unique<SessionServiceImpl>(deps));
   s->services_.push_back(std::make_unique<TenantServiceImpl>(deps));
-  s->watch_hub_ = std::make_unique<WatchHub>(deps, WatchHubOptions());
+  WatchHubOptions watch_options;
+  watch_options.max_watchers = static_cast<size_t>(options.max_watch_streams);
+  s->watch_hub_ = std::make_unique<WatchHub>(deps, watch_options);
   s->watch_hub_->Start();
   s->services_.push_back(std::make_unique<AuthorizationServiceImpl>(deps, s->watch_hub_.get()));
   s->services_.push_back(std::make_unique<AuthorizeServiceImpl>(deps));

@@ -146,6 +146,9 @@ const std::vector<OptionSpec>& Specs() {
              return absl::InvalidArgumentError("want lower-case letters, digits, '-' or '_'");
            }
          }
+         if (!v.empty() && v.back() != '-' && v.back() != '_') {
+           return absl::InvalidArgumentError("want a prefix ending in '-' or '_', e.g. x-authd-");
+         }
          o->ext_authz_header_prefix = v;
          return absl::OkStatus();
        }},
@@ -156,6 +159,11 @@ const std::vector<OptionSpec>& Specs() {
          if (!b.ok()) return b.status();
          o->ext_authz_remove_authorization = *b;
          return absl::OkStatus();
+       }},
+      {"max-watch-streams", false,
+       "WatchAuthorizations streams open at once; more are refused (default 20000)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParseIntAtLeast(v, 1, &o->max_watch_streams);
        }},
       {"tls-cert", false, "PEM certificate chain: serve TLS (with --tls-key)",
        [](ServerOptions* o, const std::string& v) {

@@ -63,6 +63,10 @@ struct ServerOptions {
   // Default: false.
   bool ext_authz_remove_authorization = false;
 
+  // WatchAuthorizations streams open at once; more are refused RESOURCE_EXHAUSTED. Each holds at
+  // most 1,024 queued messages. Default: 20000.
+  int max_watch_streams = 20000;
+
   // Overload bounds (README "Overload"; services/server_limits.h applies the gRPC ones).
   // Threads serving every RPC except Authorize (gRPC's sync-server thread quota). When all but one
   // are busy, the last answers further calls with RESOURCE_EXHAUSTED at once. Minimum 2.

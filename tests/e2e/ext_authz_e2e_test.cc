@@ -31,7 +31,6 @@ routes:
     action: read
     resource_type: buckets
     resource_id: "{bucket}"
-    org_id: "{query.orgID}"
   - methods: [POST]
     path: /api/v2/write
     action: write
@@ -183,6 +182,34 @@ TEST_F(ExtAuthzE2eTest, EveryDecisionKindThroughTheRouteTable) {
   EXPECT_EQ(response.denied_response().body(),
             "{\"code\":\"invalid\",\"message\":\"resource id from {bucket} is not a valid ID\"}\n");
   EXPECT_EQ(HttpStatus(Request("GET", "/api/v2/buckets/../orgs", token)), 400);
+
+  // By ID, the bucket's own org decides: an org-wide token of acme reads acme's bucket, and
+  // cannot reach another org's bucket by naming acme in the query (orgID, as a route might take).
+  {
+    v1::CreateOrgRequest org_req;
+    org_req.set_name("other");
+    v1::Org other;
+    ASSERT_TRUE(client_->tenant->CreateOrg(AuthdClient::Ctx(operator_).get(), org_req, &other).ok());
+    v1::CreateBucketRequest bucket_req;
+    bucket_req.set_org_id(other.id());
+    bucket_req.set_name("theirs");
+    v1::Bucket theirs;
+    ASSERT_TRUE(
+        client_->tenant->CreateBucket(AuthdClient::Ctx(operator_).get(), bucket_req, &theirs).ok());
+    v1::CreateAuthorizationRequest all;
+    all.set_org_id(org_);
+    all.set_preset(v1::PRESET_ALL_ACCESS);
+    v1::Authorization acme_admin;
+    ASSERT_TRUE(client_->Create(operator_, all, &acme_admin).ok());
+    EXPECT_EQ(HttpStatus(Request("GET", BucketPath(bucket_), "Token " + acme_admin.token())), 200);
+    EXPECT_EQ(HttpStatus(Request("GET", BucketPath(theirs.id()), "Token " + acme_admin.token())),
+              403);
+    EXPECT_EQ(HttpStatus(Request("POST",
+                                 absl::StrCat("/api/v2/write?orgID=", org_, "&bucketID=", theirs.id()),
+                                 "Token " + acme_admin.token())),
+              403);
+    EXPECT_EQ(HttpStatus(Request("GET", BucketPath(theirs.id()), "Token " + operator_)), 200);
+  }
 
   // Inactive token.
   {
