@@ -194,6 +194,7 @@ void WatchHub::Start() {
   MutexLock lock(&mu_);
   if (thread_.joinable() || stopping_) return;
   live_next_ = deps_.store->AppliedPosition() + 1;
+  restores_seen_ = deps_.store->restores();
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -280,8 +281,10 @@ void WatchHub::Step() {
   };
   Round round(deps_);
 
-  if (applied + 1 < live_next_) {
-    // The log went back: a restore replaced the store. Positions from before mean nothing now.
+  const uint64_t restores = deps_.store->restores();
+  if (applied + 1 < live_next_ || restores != restores_seen_) {
+    // A restore replaced the store (or the log went back). Positions from before mean nothing.
+    restores_seen_ = restores;
     for (auto& [id, s] : streams_) {
       end(id, absl::AbortedError("the store was restored from a backup: relist (from_position 0)"));
     }
@@ -294,6 +297,17 @@ void WatchHub::Step() {
     if (!events.ok() || events->empty()) {
       if (!events.ok()) LogWarning(absl::StrCat("watch: reading the log: ", events.status().message()));
       break;
+    }
+    if (events->front().sequence() != live_next_) {
+      // A replica that resynced from a snapshot (etcd mode) has no local copy of the events in
+      // between: the live streams cannot be told what they were. They relist.
+      for (auto& [id, s] : streams_) {
+        if (s->phase != Phase::kLive) continue;
+        end(id, absl::OutOfRangeError(
+                    "this authd resynced from a snapshot past your position: relist "
+                    "(from_position 0)"));
+      }
+      live_next_ = events->front().sequence();
     }
     for (const spb::Event& e : *events) {
       std::optional<Change> c = round.Convert(e);

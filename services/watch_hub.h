@@ -102,6 +102,8 @@ class WatchHub {
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   // The position of the next event the live fan-out reads.
   uint64_t live_next_ ABSL_GUARDED_BY(mu_) = 1;
+  // TokenStore::restores() as of the last round: a change ends every stream ABORTED.
+  uint64_t restores_seen_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

@@ -998,6 +998,7 @@ absl::StatusOr<RestoreResult> TokenStore::RestoreFrom(const std::string& incomin
     state_ = std::move(*next);
     open_report_ = report;
   }
+  restores_.fetch_add(1, std::memory_order_release);
   live.reset();
   // Delete the old store now if nobody reads it any more; otherwise at the next start.
   if (old_db.expired()) data_dir_->RemoveTree(previous).IgnoreError();

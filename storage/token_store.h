@@ -20,6 +20,7 @@
 #ifndef AUTHD_STORAGE_TOKEN_STORE_H_
 #define AUTHD_STORAGE_TOKEN_STORE_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -185,6 +186,10 @@ class TokenStore {
   // starts the positions of the restored log. Errors: kUnavailable at `deadline` (this process
   // has not applied that far: retry, or ask another replica).
   uint64_t AppliedPosition() const;
+  // How many restores replaced the store since it was opened (RestoreFrom in RocksDB mode; in
+  // etcd mode a restore rewrites the shared log and replicas follow it). Log positions from
+  // before a restore mean nothing after it (WatchAuthorizations relists).
+  uint64_t restores() const { return restores_.load(std::memory_order_acquire); }
   absl::Status AwaitPosition(uint64_t position, absl::Time deadline) const;
   // How far behind the replicated log this process is (storage/replication_lag.h; never behind
   // with the embedded log).
@@ -373,6 +378,7 @@ class TokenStore {
   mutable authd::Mutex write_mu_;
   mutable authd::Mutex db_mu_;
   std::shared_ptr<StoreState> state_ ABSL_GUARDED_BY(db_mu_);
+  std::atomic<uint64_t> restores_{0};
   OpenReport open_report_ ABSL_GUARDED_BY(db_mu_);
 };
 

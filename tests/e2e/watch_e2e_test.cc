@@ -407,6 +407,37 @@ TEST_F(WatchE2eTest, BadInputAndRevokedCallersEndTheStreamWithClearErrors) {
   EXPECT_EQ(authd_->Log().find(caller.token()), std::string::npos);
 }
 
+TEST_F(WatchE2eTest, ARestoreEndsEveryStreamAborted) {
+  // A backup taken now, restored after more writes: the log goes back to this point.
+  std::vector<v1::BackupChunk> chunks;
+  {
+    auto ctx = AuthdClient::Ctx(operator_);
+    auto reader = client_->admin->Backup(ctx.get(), v1::BackupRequest());
+    v1::BackupChunk chunk;
+    for (int i = 0; i < 10000 && reader->Read(&chunk); ++i) chunks.push_back(chunk);
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  for (int i = 0; i < 3; ++i) Create(org_);
+  Watcher w(client_->auths.get(), operator_, From(Head()));
+  ASSERT_TRUE(w.AwaitCheckpoint(0));
+  {
+    auto ctx = AuthdClient::Ctx(operator_);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    v1::RestoreResponse resp;
+    auto writer = client_->admin->Restore(ctx.get(), &resp);
+    for (const auto& c : chunks) ASSERT_TRUE(writer->Write(c));
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  ASSERT_TRUE(PollUntil([&] { return w.done(); }, absl::Seconds(20)));
+  EXPECT_EQ(w.status().error_code(), grpc::StatusCode::ABORTED) << w.status().error_message();
+  EXPECT_NE(w.status().error_message().find("restored"), std::string::npos);
+  // Relisting works on the restored store.
+  Watcher again(client_->auths.get(), operator_, From(0));
+  ASSERT_TRUE(again.AwaitCheckpoint(0));
+}
+
 TEST_F(WatchE2eTest, AClientThatStopsReadingIsCutOffAndMemoryStaysBounded) {
   const uint64_t start = Head();
   v1::Authorization a = Create(org_);
