@@ -9,18 +9,25 @@
 #                               server, at concurrency 1 and 8 (perf stat)
 #   bench/profile.sh create     authd under CreateAuthorization load (concurrency 16, synced), with
 #                               server CPU time per create (perf stat) and a call-graph profile
+#   bench/profile.sh sibling    Envoy's Check vs Authorize on one authd (load_gen's route table,
+#                               2000 tokens, mix 80:10:10, concurrency 16; authd on CPU 0,
+#                               load_gen on CPU 1): server CPU time and context switches per call
+#                               (perf stat), then a call-graph profile of each
 #   bench/profile.sh startup    authd start-up on the 1M-token store of bench/run.sh
 #   bench/profile.sh replay     authd rebuild-projections on that store
 # Every server listens on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WHAT=${1:?usage: bench/profile.sh decision|authorize|cpu|create|startup|replay}
+WHAT=${1:?usage: bench/profile.sh decision|authorize|cpu|create|sibling|startup|replay}
 PROFILE_OUT=${PROFILE_OUT:-$(mktemp -d /tmp/authd-profile.XXXXXX)}
 mkdir -p "$PROFILE_OUT"
 SCALE_DIR=${BENCH_SCALE_CACHE:-/tmp/authd-bench-scale-1000000}
 tools/bazel.sh build -c opt //bench/... //services:authd >/dev/null 2>&1
 BIN=$(tools/bazel.sh info -c opt bazel-bin 2>/dev/null)
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); out: $PROFILE_OUT"
+
+SERVER_PIN=()
+CLIENT_PIN=()
 
 PIDS=()
 cleanup() {
@@ -45,7 +52,10 @@ wait_listening() {  # wait_listening LOG: prints the address
 
 start_pair() {  # a fresh authd with 2000 tokens and a null server: sets AUTHD AUTHD_PID NULL NULL_PID
   mkdir -p "$PROFILE_OUT/data"
-  "$BIN/services/authd" --listen=127.0.0.1:0 --data-dir="$PROFILE_OUT/data" >"$PROFILE_OUT/authd.log" 2>&1 &
+  # authd also serves Check, with the route table load_gen --rpc=check needs.
+  "$BIN/bench/load_gen" --print-ext-authz-routes >"$PROFILE_OUT/routes.yaml"
+  "${SERVER_PIN[@]}" "$BIN/services/authd" --listen=127.0.0.1:0 --data-dir="$PROFILE_OUT/data" \
+    --ext-authz-routes="$PROFILE_OUT/routes.yaml" >"$PROFILE_OUT/authd.log" 2>&1 &
   AUTHD_PID=$!
   PIDS+=("$AUTHD_PID")
   "$BIN/bench/null_server" >"$PROFILE_OUT/null.log" 2>&1 &
@@ -107,6 +117,37 @@ case "$WHAT" in
     cs=$(awk -F, '/context-switches/ {print $1}' "$PROFILE_OUT/stat.txt")
     python3 -c "print('creates: server CPU us/create=%6.1f context switches/create=%5.2f (perf stat over 4 s at %.0f/s)' % ($ms * 1000 / ($qps * 4), $cs / ($qps * 4), $qps))"
     top "$PROFILE_OUT/create.data"
+    ;;
+  sibling)
+    # One core each, so that "CPU per call" is the server's alone.
+    SERVER_PIN=(taskset -c 0)
+    CLIENT_PIN=(taskset -c 1)
+    start_pair
+    for rpc in authorize check; do
+      # perf stat in one run, perf record in another (recording slows the server).
+      "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --target="$AUTHD" --rpc="$rpc" --target-name="$rpc" \
+        --concurrency=16 --duration=6s --warmup=1s --tokens-file="$PROFILE_OUT/tokens.tsv" \
+        >"$PROFILE_OUT/lg-$rpc.txt" 2>&1 &
+      LOAD=$!
+      sleep 2
+      perf stat -x, -e task-clock,context-switches -p "$AUTHD_PID" -- sleep 4 2>"$PROFILE_OUT/stat-$rpc.txt"
+      wait "$LOAD"
+      grep -E 'ok in' "$PROFILE_OUT/lg-$rpc.txt"
+      qps=$(sed -n 's/.*-> \([0-9.]*\) req\/s.*/\1/p' "$PROFILE_OUT/lg-$rpc.txt")
+      ms=$(awk -F, '/task-clock/ {print $1}' "$PROFILE_OUT/stat-$rpc.txt")
+      cs=$(awk -F, '/context-switches/ {print $1}' "$PROFILE_OUT/stat-$rpc.txt")
+      python3 -c "print('%-9s qps=%8.0f server CPU us/call=%6.1f context switches/call=%5.2f (perf stat over 4 s)' % ('$rpc', $qps, $ms * 1000 / ($qps * 4), $cs / ($qps * 4)))"
+      "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --target="$AUTHD" --rpc="$rpc" --concurrency=16 \
+        --duration=8s --warmup=1s --tokens-file="$PROFILE_OUT/tokens.tsv" >/dev/null 2>&1 &
+      LOAD=$!
+      sleep 2
+      perf record -F 499 --call-graph dwarf,16384 -p "$AUTHD_PID" -o "$PROFILE_OUT/$rpc.data" -- sleep 5 2>/dev/null
+      wait "$LOAD"
+    done
+    for rpc in authorize check; do
+      echo "--- $rpc: self time by shared object and symbol"
+      top "$PROFILE_OUT/$rpc.data"
+    done
     ;;
   startup)
     perf record -F 499 -g -o "$PROFILE_OUT/startup.data" "$BIN/services/authd" --listen=127.0.0.1:0 \

@@ -11,6 +11,11 @@
 #             (--http2-front=false), on copies of one seeded store, at concurrency 1, 16, 64
 #   lifecycle Authorize with expiring tokens and last-used recording (flushed every second) vs the
 #             same binary with recording off (--last-used-interval=0), at concurrency 1, 16, 64
+#   sibling   Envoy's ext_authz Check vs Authorize on ONE authd (default flags plus the route table
+#             `load_gen --print-ext-authz-routes` writes to $OUT/sibling-routes.yaml), same tokens
+#             and mix, alternating rounds, at concurrency 1, 16, 64 (target: Check >= 0.9x);
+#             BatchAuthorize of 100 checks vs Authorize at concurrency 16 (checks/s vs req/s);
+#             then bench/ext_authz_bench (the same calls in process, without gRPC's transport)
 #   h2load    the cross-check with nghttp2's h2load against authd and the null server
 #   stall     writer_stall_bench (in-process TokenStore, synced writes): a probe writer's latency
 #             and longest stall alone, during a DeleteOrg of 100k tokens, during a Verify of 1M
@@ -20,18 +25,19 @@
 # Then bench/summarize.py prints the table and which targets were met. Results (JSON and logs) go
 # to $BENCH_OUT (default: a fresh /tmp/authd-bench.* dir). Every server listens on 127.0.0.1.
 #
-# Knobs (environment): BENCH_PIN=1 (servers on CPU 0, clients on CPU 1), BENCH_PARTS="decision load front write h2load stall scale" (a subset runs faster),
+# Knobs (environment): BENCH_PIN=1 (servers on CPU 0, clients on CPU 1), BENCH_PARTS="decision load front lifecycle sibling write h2load stall scale" (a subset runs faster),
 # BENCH_ROUNDS=3 BENCH_DURATION=3 BENCH_WARMUP=1 (each load_gen comparison runs ROUNDS rounds of
 # DURATION measured seconds per server, alternating which goes first), BENCH_CREATE_DURATION=5,
 # BENCH_SEED_TOKENS=2000 (tokens created over gRPC), BENCH_SCALE_TOKENS=1000000,
 # BENCH_SCALE_CACHE (where the seeded store is kept; empty = seed afresh inside BENCH_OUT),
 # BENCH_DECISION_FILTER (a --benchmark_filter regex), BENCH_STALL_DELETE_TOKENS=100000,
 # BENCH_STALL_VERIFY_TOKENS=1000000. About 7 minutes on the 2-core box after the build, 2 more the
-# first time (seeding 1M tokens), 2-3 more for stall (it seeds its own 1.1M tokens every run).
+# first time (seeding 1M tokens), 2-3 more for stall (it seeds its own 1.1M tokens every run), 3-4
+# more for sibling (5 with BENCH_ROUNDS=5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PARTS=${BENCH_PARTS:-decision load front lifecycle write h2load stall scale}
+PARTS=${BENCH_PARTS:-decision load front lifecycle sibling write h2load stall scale}
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-3}
 WARMUP=${BENCH_WARMUP:-1}
@@ -121,6 +127,8 @@ echo "BIN=$BIN"
 
 {
   machine_env
+  # The tree is shared: say which code the binaries were built from.
+  echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- services storage authz proto bench 2>/dev/null || echo ' (+ uncommitted changes in services storage authz proto bench)')"
   echo "out: $OUT"
 } | tee "$OUT/env.txt"
 
@@ -184,6 +192,42 @@ if has_part lifecycle; then
   done
   stop_pid "$ON_PID"
   stop_pid "$OFF_PID"
+fi
+
+if has_part sibling; then
+  # Issue 15: Check (as Envoy's ext_authz filter sends it) against Authorize on the same authd,
+  # tokens and mix, rounds alternating which goes first. Target: Check QPS >= 0.9x Authorize.
+  section "sibling: Envoy Check vs Authorize on one authd"
+  printf '+ %s\n' "\$BIN/bench/load_gen --print-ext-authz-routes >\$OUT/sibling-routes.yaml"
+  "$BIN/bench/load_gen" --print-ext-authz-routes >"$OUT/sibling-routes.yaml"
+  mkdir -p "$OUT/data-sibling"
+  start_authd "$OUT/data-sibling" "$OUT/authd-sibling.log" \
+    --ext-authz-routes="$OUT/sibling-routes.yaml"
+  SIBLING_ADDR=$AUTHD_ADDR SIBLING_PID=$AUTHD_PID
+  run "$BIN/bench/seed_tokens" --target="$SIBLING_ADDR" --count="$SEED_TOKENS" --threads=16 \
+    --out="$OUT/sibling-tokens.tsv"
+  for c in 1 16 64; do
+    section "sibling: Check vs Authorize closed loop, concurrency $c ($ROUNDS rounds of each)"
+    run "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --target="$SIBLING_ADDR" --rpc=check \
+      --baseline-rpc=authorize --concurrency="$c" --rounds="$ROUNDS" --duration="${DURATION}s" \
+      --warmup="${WARMUP}s" --mix=80:10:10 --tokens-file="$OUT/sibling-tokens.tsv" --json |
+      tee "$OUT/sibling_check_c$c.txt"
+    json_of "$OUT/sibling_check_c$c.txt" "$OUT/sibling_check_c$c.json"
+  done
+  section "sibling: BatchAuthorize of 100 vs Authorize closed loop, concurrency 16 ($ROUNDS rounds of each)"
+  run "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --target="$SIBLING_ADDR" --rpc=batch --batch-size=100 \
+    --baseline-rpc=authorize --concurrency=16 --rounds="$ROUNDS" --duration="${DURATION}s" \
+    --warmup="${WARMUP}s" --mix=80:10:10 --tokens-file="$OUT/sibling-tokens.tsv" --json |
+    tee "$OUT/sibling_batch_c16.txt"
+  json_of "$OUT/sibling_batch_c16.txt" "$OUT/sibling_batch_c16.json"
+  echo "RSS after: $(rss_kb "$SIBLING_PID") kB"
+  stop_pid "$SIBLING_PID"
+
+  section "sibling: the same calls in process, without gRPC's transport (bench/ext_authz_bench)"
+  run "${SERVER_PIN[@]}" "$BIN/bench/ext_authz_bench" --benchmark_min_time=0.3 \
+    --benchmark_repetitions=3 --benchmark_display_aggregates_only=true \
+    --benchmark_counters_tabular=true --benchmark_out="$OUT/sibling_inprocess.json" \
+    --benchmark_out_format=json | tee "$OUT/sibling_inprocess.txt"
 fi
 
 if has_part load || has_part write || has_part h2load; then

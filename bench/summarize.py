@@ -2,8 +2,8 @@
 """Summarizes a bench/run.sh results dir: one table per benchmark and the issue's targets.
 
 Usage: python3 bench/summarize.py RESULTS_DIR
-Reads what run.sh wrote there (decision.json from Google Benchmark, load_gen JSON lines, h2load
-text, scale.json) and prints plain text. Parts that did not run are left out. Standard library only.
+Reads what run.sh wrote there (decision.json and sibling_inprocess.json from Google Benchmark,
+load_gen JSON lines, h2load text, scale.json) and prints plain text. Parts that did not run are left out. Standard library only.
 """
 import json
 import os
@@ -16,7 +16,7 @@ def load_json(path):
     try:
         with open(path) as f:
             text = f.read().strip()
-        if path.endswith("decision.json"):
+        if path.endswith("decision.json") or path.endswith("inprocess.json"):
             return json.loads(text)
         return json.loads(text.splitlines()[-1])
     except (OSError, ValueError, IndexError):
@@ -161,6 +161,81 @@ def load(out):
                       "load_gen --rate=QUARTER while load_gen --rpc=create --concurrency=16 runs")
 
 
+def sibling(out):
+    rows = []
+    for c in (1, 16, 64):
+        r = load_json(os.path.join(out, "sibling_check_c%d.json" % c))
+        if r:
+            rows.append((c, r))
+    batch = load_json(os.path.join(out, "sibling_batch_c16.json"))
+    if not rows and not batch:
+        return
+    if rows:
+        print("\n## Envoy ext_authz Check vs Authorize on one authd (issue 15; same tokens, mix %s, %d alternating rounds)" % (
+            rows[0][1]["mix"], rows[0][1].get("rounds", 1)))
+        print("%4s %10s %10s %6s %-19s | %-26s | %-26s | %s" % (
+            "conc", "check/s", "authz/s", "ratio", " (rounds: med min-max)", "check p50/p99/p99.9 us",
+            "authorize p50/p99/p99.9 us", "load avg start-end"))
+        for c, r in rows:
+            ch, au = run_named(r, "check"), run_named(r, "authorize")
+            q = r["ratios"]
+            bad = sum(x["errors"] + x["unexpected"] for x in (ch, au))
+            print("%4d %10.0f %10.0f %6.3f  (%.2f %.2f-%.2f)    | %8.0f %8.0f %8.0f | %8.0f %8.0f %8.0f | %s-%s%s" % (
+                c, ch["qps"], au["qps"], q["qps"], q["qps_round_median"], q["qps_round_min"], q["qps_round_max"],
+                ch["p50_us"], ch["p99_us"], ch["p999_us"], au["p50_us"], au["p99_us"], au["p999_us"],
+                r["load_avg_1m"], r.get("load_avg_1m_end", "?"),
+                "" if bad == 0 else "  errors/unexpected: check %d/%d authorize %d/%d" % (
+                    ch["errors"], ch["unexpected"], au["errors"], au["unexpected"])))
+            if "round_qps" in ch:
+                print("      per round: check %s; authorize %s" % (
+                    " ".join("%.0f" % x for x in ch["round_qps"]), " ".join("%.0f" % x for x in au["round_qps"])))
+            verdict("Check QPS >= 0.9x Authorize, same authd, concurrency %d" % c, q["qps"], 0.9, True, "x",
+                    "load_gen --rpc=check --baseline-rpc=authorize --concurrency=%d" % c)
+    if batch:
+        b, au = run_named(batch, "batch"), run_named(batch, "authorize")
+        q = batch["ratios"]
+        print("\nBatchAuthorize of %d at concurrency %d: %.0f calls/s = %.0f checks/s (p50/p99 %.0f/%.0f us per call) vs "
+              "Authorize %.0f req/s (p50/p99 %.0f/%.0f us): %.2fx checks/s (rounds: med %.2f, %.2f-%.2f); "
+              "errors %d, unexpected %d (load avg %s-%s)" % (
+                  b["checks_per_call"], batch["concurrency"], b["qps"], b["checks_per_s"], b["p50_us"], b["p99_us"],
+                  au["qps"], au["p50_us"], au["p99_us"], q["checks"], q["checks_round_median"], q["checks_round_min"],
+                  q["checks_round_max"], b["errors"] + au["errors"], b["unexpected"] + au["unexpected"],
+                  batch["load_avg_1m"], batch.get("load_avg_1m_end", "?")))
+    inproc = load_json(os.path.join(out, "sibling_inprocess.json"))
+    if inproc:
+        medians = {}
+        for x in inproc["benchmarks"]:
+            name = x.get("run_name", x["name"])
+            if x.get("run_type") == "aggregate":
+                if x.get("aggregate_name") == "median":
+                    medians[name] = x
+            else:
+                medians.setdefault(name, x)
+        def row(label, name):
+            x = medians.get(name)
+            if x:
+                print("  %-58s %8.0f ns %7.1f allocs %7.0f B in %6.0f B out" % (
+                    label, x["real_time"], x.get("allocs_per_op", float("nan")), x.get("request_bytes", 0),
+                    x.get("response_bytes", 0)))
+        print("\nIn process, no transport (bench/ext_authz_bench, mix 80:10:10, medians; per call):")
+        row("Authorize: parse + AuthorizeOnce + serialize", "BM_Server/rpc:0/kind:3")
+        row("Check: parse + CheckOnce + serialize", "BM_Server/rpc:1/kind:3")
+        row("Check + the bucket's org read from the store (since 4d47dad)", "BM_Server/rpc:5/kind:3")
+        row("Check, messages on a protobuf Arena", "BM_Server/rpc:3/kind:3")
+        row("Check, request with the authorization header only", "BM_Server/rpc:4/kind:3")
+        row("BatchAuthorize of 100: parse + BatchAuthorizeOnce + serialize", "BM_Server/rpc:2/kind:3")
+        row("  parse AuthorizeRequest", "BM_Parse/rpc:0/kind:3")
+        row("  parse CheckRequest", "BM_Parse/rpc:1/kind:3")
+        row("  AuthorizeOnce (decision + response)", "BM_Handler/rpc:0/kind:3")
+        row("  CheckOnce (decision + response)", "BM_Handler/rpc:1/kind:3")
+        row("  serialize AuthorizeResponse", "BM_Serialize/rpc:0/kind:3")
+        row("  serialize CheckResponse", "BM_Serialize/rpc:1/kind:3")
+        for step, label in enumerate(("ReadCheckRequest (find authorization)", "context_extensions lookup",
+                                      "IsNormalPath", "route table Find", "ResolveTarget", "DecideToken (shared)",
+                                      "CheckOnce minus the decision", "TokenStore::GetBucket (by-ID org)")):
+            row("  Check step: " + label, "BM_CheckStep/step:%d" % step)
+
+
 def write(out):
     rows = []
     for c in (1, 16, 64):
@@ -245,6 +320,7 @@ def main():
         pass
     decision(out)
     load(out)
+    sibling(out)
     write(out)
     h2load(out)
     scale(out)
