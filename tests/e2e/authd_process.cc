@@ -90,6 +90,24 @@ bool PollUntil(const std::function<bool()>& done, absl::Duration limit) {
   }
 }
 
+absl::Status SetClockOffset(const AuthdProcess& authd, const std::string& offset_file,
+                            int64_t seconds) {
+  {
+    std::ofstream out(offset_file + ".tmp");
+    out << seconds << "\n";
+    if (!out.good()) return absl::InternalError(absl::StrCat("cannot write ", offset_file, ".tmp"));
+  }
+  if (std::rename((offset_file + ".tmp").c_str(), offset_file.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename onto ", offset_file));
+  }
+  if (!authd.running()) return absl::OkStatus();
+  const std::string line = absl::StrCat("test clock: offset ", seconds, "s");
+  if (!PollUntil([&] { return authd.Log().find(line) != std::string::npos; }, absl::Seconds(10))) {
+    return absl::DeadlineExceededError(absl::StrCat("authd did not log \"", line, "\""));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ProcessResult> RunCommand(const std::vector<std::string>& argv,
                                          absl::Duration timeout,
                                          const std::vector<std::string>& extra_env) {

@@ -49,6 +49,14 @@ absl::StatusOr<ProcessResult> RunAuthdOffline(const std::string& data_dir,
 // test waits for must be bounded, never a fixed sleep).
 bool PollUntil(const std::function<bool()>& done, absl::Duration limit);
 
+class AuthdProcess;
+
+// Moves the test clock of an authd started with --clock-offset-file=`offset_file` (and
+// AUTHD_TESTING=1) to `seconds` ahead of the wall clock: writes the file atomically, then waits
+// (at most 10 s) for authd to log the new offset. Errors: kInternal (the file), kDeadlineExceeded.
+absl::Status SetClockOffset(const AuthdProcess& authd, const std::string& offset_file,
+                            int64_t seconds);
+
 class AuthdProcess {
  public:
   // `data_dir` is kept across restarts; `extra_args` are appended to every start.

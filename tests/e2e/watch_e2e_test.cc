@@ -181,14 +181,8 @@ class WatchE2eTest : public ::testing::Test {
   }
 
   void SetClockOffset(int seconds) {
-    {
-      std::ofstream out(dir_ + "/clock.tmp");
-      out << seconds << "\n";
-    }
-    ASSERT_EQ(std::rename((dir_ + "/clock.tmp").c_str(), (dir_ + "/clock").c_str()), 0);
-    const std::string line = absl::StrCat("test clock: offset ", seconds, "s");
-    ASSERT_TRUE(PollUntil([&] { return authd_->Log().find(line) != std::string::npos; },
-                          absl::Seconds(10)));
+    absl::Status s = e2e::SetClockOffset(*authd_, dir_ + "/clock", seconds);
+    ASSERT_TRUE(s.ok()) << s << "\n" << authd_->Log();
   }
 
   std::string dir_;
