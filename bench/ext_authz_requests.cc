@@ -63,7 +63,8 @@ absl::StatusOr<HttpTarget> HttpTargetFor(const BenchRequest& r) {
   return t;
 }
 
-absl::StatusOr<CheckRequest> CheckRequestFor(const BenchRequest& r, uint64_t stream_id) {
+absl::StatusOr<CheckRequest> CheckRequestFor(const BenchRequest& r, uint64_t stream_id,
+                                             CheckHeaders which) {
   absl::StatusOr<HttpTarget> target = HttpTargetFor(r);
   if (!target.ok()) return target.status();
   CheckRequest req;
@@ -96,6 +97,10 @@ absl::StatusOr<CheckRequest> CheckRequestFor(const BenchRequest& r, uint64_t str
       static_cast<uint32_t>(a) & 0xfff, 0x8000 | (static_cast<uint32_t>(b >> 48) & 0x3fff),
       b & 0xffffffffffffULL);
   auto& headers = *http->mutable_headers();
+  if (which == CheckHeaders::kAuthorizationOnly) {
+    headers["authorization"] = absl::StrCat("Token ", r.token);
+    return req;
+  }
   headers[":authority"] = kHost;
   headers[":method"] = target->method;
   headers[":path"] = target->path;

@@ -40,10 +40,15 @@ struct HttpTarget {
 // resource type (no route could map it).
 absl::StatusOr<HttpTarget> HttpTargetFor(const BenchRequest& request);
 
+// Which request headers the CheckRequest carries: Envoy's default for a gRPC authorization
+// server (all of them: the 8 above), or only `authorization` (the filter's `allowed_headers`
+// listing just it).
+enum class CheckHeaders { kAll, kAuthorizationOnly };
+
 // The CheckRequest for `request`; `stream_id` becomes Envoy's request id and the x-request-id.
 // Errors: as HttpTargetFor.
-absl::StatusOr<envoy::service::auth::v3::CheckRequest> CheckRequestFor(const BenchRequest& request,
-                                                                      uint64_t stream_id);
+absl::StatusOr<envoy::service::auth::v3::CheckRequest> CheckRequestFor(
+    const BenchRequest& request, uint64_t stream_id, CheckHeaders headers = CheckHeaders::kAll);
 
 // The route table (YAML, format version 1) under which every HttpTargetFor path maps to its
 // line's permission. `bench/load_gen --print-ext-authz-routes` prints it.

@@ -23,7 +23,8 @@
 //                    `authorization: Token <t>`); the server needs the route table
 //                    `--print-ext-authz-routes` prints, under which each path asks for the line's
 //                    permission. --verify: allowed -> ok_response, denied -> denied_response 403,
-//                    unknown -> denied_response 401.
+//                    unknown -> denied_response 401. --check-headers=authorization sends that
+//                    header only (Envoy's ext_authz `allowed_headers` listing just it).
 //   --rpc=batch      AuthorizeService.BatchAuthorize with --batch-size checks (default 100) drawn
 //                    per --mix into 64 pre-built batches; reported as calls/s and checks/s.
 //                    --verify: every result's `allowed`, and no `errors` (counted per check).
@@ -88,6 +89,7 @@ struct Options {
   std::string rpc = "authorize";
   std::string baseline_rpc;  // empty: as `rpc`
   int batch_size = 0;        // 0: 100 when a run is --rpc=batch
+  std::string check_headers = "all";
   bool print_routes = false;
   int concurrency = 8;
   int channels = 0;
@@ -208,7 +210,10 @@ absl::StatusOr<Workload> BuildWorkload(const Options& o) {
       req.mutable_resource()->set_id(r.id);
       w.authorize[k].push_back(std::move(req));
       if (uses("check")) {
-        auto check = CheckRequestFor(r, stream_id++);
+        auto check = CheckRequestFor(r, stream_id++,
+                                     o.check_headers == "authorization"
+                                         ? CheckHeaders::kAuthorizationOnly
+                                         : CheckHeaders::kAll);
         if (!check.ok()) {
           return absl::InvalidArgumentError(absl::StrCat("--rpc=check: a ", kKindNames[k],
                                                          " line: ", check.status().message()));
@@ -613,6 +618,8 @@ int Main(int argc, char** argv) {
             "authorize, check or batch: the baseline runs this rpc, against --baseline if given, "
             "else against --target (one server, two rpcs, alternating rounds)");
   flags.Add("batch-size", &o.batch_size, "checks per BatchAuthorize call (1..1000; default 100)");
+  flags.Add("check-headers", &o.check_headers,
+            "all (Envoy's default: every request header) or authorization (only that one)");
   flags.Add("print-ext-authz-routes", &o.print_routes,
             "print the --ext-authz-routes file authd needs for --rpc=check, and exit");
   flags.Add("concurrency", &o.concurrency, "RPCs in flight");
@@ -665,6 +672,14 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
+  if (o.check_headers != "all" && o.check_headers != "authorization") {
+    std::fprintf(stderr, "load_gen: --check-headers must be all or authorization\n");
+    return 2;
+  }
+  if (o.check_headers != "all" && o.rpc != "check" && o.baseline_rpc != "check") {
+    std::fprintf(stderr, "load_gen: --check-headers needs --rpc=check or --baseline-rpc=check\n");
+    return 2;
+  }
   const bool batch = o.rpc == "batch" || o.baseline_rpc == "batch";
   if (o.batch_size != 0 && !batch) {
     std::fprintf(stderr, "load_gen: --batch-size needs --rpc=batch or --baseline-rpc=batch\n");
@@ -699,10 +714,11 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const std::string load_avg = LoadAverage();
-  std::printf("load_gen: rpc=%s%s%s concurrency=%d duration=%s warmup=%s mix=%s load_avg_1m=%s\n",
+  std::printf("load_gen: rpc=%s%s%s%s concurrency=%d duration=%s warmup=%s mix=%s load_avg_1m=%s\n",
               o.rpc.c_str(),
               o.baseline_rpc.empty() ? "" : absl::StrCat(" baseline-rpc=", o.baseline_rpc).c_str(),
-              batch ? absl::StrCat(" batch-size=", o.batch_size).c_str() : "", o.concurrency,
+              batch ? absl::StrCat(" batch-size=", o.batch_size).c_str() : "",
+              o.check_headers != "all" ? " check-headers=authorization" : "", o.concurrency,
               absl::FormatDuration(o.duration).c_str(), absl::FormatDuration(o.warmup).c_str(),
               o.mix.c_str(), load_avg.c_str());
 
@@ -801,9 +817,11 @@ int Main(int argc, char** argv) {
     }
     std::printf(
         "{\"tool\":\"load_gen\",\"rpc\":\"%s\",\"baseline_rpc\":\"%s\",\"batch_size\":%d,"
+        "\"check_headers\":\"%s\","
         "\"concurrency\":%d,\"rounds\":%d,\"duration_s\":%.3f,\"warmup_s\":%.3f,\"mix\":\"%s\","
         "\"rate\":%.1f,\"load_avg_1m\":%s,\"load_avg_1m_end\":%s,\"runs\":[%s]%s}\n",
-        o.rpc.c_str(), o.baseline_rpc.c_str(), o.batch_size, o.concurrency, o.rounds,
+        o.rpc.c_str(), o.baseline_rpc.c_str(), o.batch_size, o.check_headers.c_str(),
+        o.concurrency, o.rounds,
         absl::ToDoubleSeconds(o.duration), absl::ToDoubleSeconds(o.warmup), o.mix.c_str(), o.rate,
         load_avg.c_str(), LoadAverage().c_str(), runs_json.c_str(), ratios.c_str());
   }

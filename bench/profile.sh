@@ -146,7 +146,7 @@ case "$WHAT" in
     done
     for rpc in authorize check; do
       echo "--- $rpc: self time by shared object and symbol"
-      top "$PROFILE_OUT/$rpc.data"
+      top "$PROFILE_OUT/$rpc.data" || true  # head closes the pipe early (pipefail)
     done
     ;;
   startup)

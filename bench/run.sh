@@ -13,7 +13,8 @@
 #             same binary with recording off (--last-used-interval=0), at concurrency 1, 16, 64
 #   sibling   Envoy's ext_authz Check vs Authorize on ONE authd (default flags plus the route table
 #             `load_gen --print-ext-authz-routes` writes to $OUT/sibling-routes.yaml), same tokens
-#             and mix, alternating rounds, at concurrency 1, 16, 64 (target: Check >= 0.9x);
+#             and mix, alternating rounds, at concurrency 1, 16, 64 (target: Check >= 0.9x); at 16
+#             again with only the `authorization` header (Envoy's ext_authz allowed_headers);
 #             BatchAuthorize of 100 checks vs Authorize at concurrency 16 (checks/s vs req/s);
 #             then bench/ext_authz_bench (the same calls in process, without gRPC's transport)
 #   h2load    the cross-check with nghttp2's h2load against authd and the null server
@@ -214,6 +215,13 @@ if has_part sibling; then
       tee "$OUT/sibling_check_c$c.txt"
     json_of "$OUT/sibling_check_c$c.txt" "$OUT/sibling_check_c$c.json"
   done
+  # What Envoy's ext_authz `allowed_headers: {patterns: [{exact: authorization}]}` would save.
+  section "sibling: Check with the authorization header only vs Authorize, concurrency 16 ($ROUNDS rounds of each)"
+  run "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --target="$SIBLING_ADDR" --rpc=check \
+    --check-headers=authorization --baseline-rpc=authorize --concurrency=16 --rounds="$ROUNDS" \
+    --duration="${DURATION}s" --warmup="${WARMUP}s" --mix=80:10:10 \
+    --tokens-file="$OUT/sibling-tokens.tsv" --json | tee "$OUT/sibling_check1h_c16.txt"
+  json_of "$OUT/sibling_check1h_c16.txt" "$OUT/sibling_check1h_c16.json"
   section "sibling: BatchAuthorize of 100 vs Authorize closed loop, concurrency 16 ($ROUNDS rounds of each)"
   run "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --target="$SIBLING_ADDR" --rpc=batch --batch-size=100 \
     --baseline-rpc=authorize --concurrency=16 --rounds="$ROUNDS" --duration="${DURATION}s" \

@@ -167,6 +167,7 @@ def sibling(out):
         r = load_json(os.path.join(out, "sibling_check_c%d.json" % c))
         if r:
             rows.append((c, r))
+    one_header = load_json(os.path.join(out, "sibling_check1h_c16.json"))
     batch = load_json(os.path.join(out, "sibling_batch_c16.json"))
     if not rows and not batch:
         return
@@ -191,6 +192,14 @@ def sibling(out):
                     " ".join("%.0f" % x for x in ch["round_qps"]), " ".join("%.0f" % x for x in au["round_qps"])))
             verdict("Check QPS >= 0.9x Authorize, same authd, concurrency %d" % c, q["qps"], 0.9, True, "x",
                     "load_gen --rpc=check --baseline-rpc=authorize --concurrency=%d" % c)
+    if one_header:
+        ch, au = run_named(one_header, "check"), run_named(one_header, "authorize")
+        q = one_header["ratios"]
+        print("\nCheck with the authorization header only (Envoy allowed_headers), concurrency %d: %.0f vs Authorize %.0f req/s: "
+              "%.3f (rounds: med %.2f, %.2f-%.2f); check p50/p99 %.0f/%.0f us; errors %d, unexpected %d (load avg %s-%s)" % (
+                  one_header["concurrency"], ch["qps"], au["qps"], q["qps"], q["qps_round_median"], q["qps_round_min"],
+                  q["qps_round_max"], ch["p50_us"], ch["p99_us"], ch["errors"] + au["errors"],
+                  ch["unexpected"] + au["unexpected"], one_header["load_avg_1m"], one_header.get("load_avg_1m_end", "?")))
     if batch:
         b, au = run_named(batch, "batch"), run_named(batch, "authorize")
         q = batch["ratios"]

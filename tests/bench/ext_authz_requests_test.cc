@@ -147,6 +147,30 @@ TEST(ExtAuthzRequestsTest, CheckRequestCarriesWhatEnvoysFilterSends) {
   EXPECT_EQ(write->attributes().request().http().headers().at("content-encoding"), "gzip");
 }
 
+TEST(ExtAuthzRequestsTest, AuthorizationOnlyRequestKeepsOneHeaderAndItsPermission) {
+  services::ExtAuthzOptions options;
+  options.routes = Routes();
+  const std::string token = authz::GenerateToken();
+  const BenchRequest line{RequestKind::kDenied, token, "write", "buckets", kOrg, kBucket};
+  auto request = CheckRequestFor(line, 9, CheckHeaders::kAuthorizationOnly);
+  ASSERT_TRUE(request.ok()) << request.status();
+  const auto& http = request->attributes().request().http();
+  ASSERT_EQ(http.headers_size(), 1);
+  EXPECT_EQ(http.headers().at("authorization"), "Token " + token);
+  EXPECT_EQ(http.method(), "POST");
+  authz::Permission seen;
+  envoy::service::auth::v3::CheckResponse response;
+  ASSERT_TRUE(services::CheckOnce(options, *request,
+                                  [&](absl::string_view, const authz::Permission& p) {
+                                    seen = p;
+                                    return authz::Decision{};
+                                  },
+                                  &response)
+                  .ok());
+  EXPECT_EQ(seen, AuthorizePermission(line));
+  EXPECT_EQ(response.denied_response().status().code(), envoy::type::v3::Unauthorized);
+}
+
 TEST(ExtAuthzRequestsTest, LinesNoRouteCanMapAreRefused) {
   const std::string token = authz::GenerateToken();
   auto bad_action = CheckRequestFor(BenchRequest{RequestKind::kAllowed, token, "delete", "buckets", kOrg, ""}, 1);

@@ -233,6 +233,14 @@ TEST_F(LoadGenAuthdTest, CheckAgainstAuthorizeOnOneServerVerifiesEveryAnswer) {
   const Struct& ratios = report.fields().at("ratios").struct_value();
   EXPECT_GT(Number(ratios, "qps"), 0);
   EXPECT_EQ(Number(ratios, "qps"), Number(ratios, "checks"));
+
+  // Only the authorization header (Envoy's allowed_headers): the same answers.
+  Struct one = Run({"--rpc=check", "--check-headers=authorization", "--mix=60:20:20"}, tokens_);
+  EXPECT_EQ(one.fields().at("check_headers").string_value(), "authorization");
+  ASSERT_EQ(one.fields().at("runs").list_value().values_size(), 1);
+  EXPECT_GT(Number(RunAt(one, 0), "requests"), 0);
+  EXPECT_EQ(Number(RunAt(one, 0), "errors"), 0);
+  EXPECT_EQ(Number(RunAt(one, 0), "unexpected"), 0);
 }
 
 TEST_F(LoadGenAuthdTest, BatchReportsCallsAndChecksWithEveryResultVerified) {
@@ -292,6 +300,8 @@ TEST(LoadGenTest, RefusesBadDecisionRpcFlags) {
       {{"--rpc=authorize", "--batch-size=10"}, "--batch-size needs --rpc=batch"},
       {{"--rpc=batch", "--batch-size=1001"}, "--batch-size: 1..1000"},
       {{"--rpc=authorize", "--baseline-rpc=batch", "--batch-size=-1"}, "--batch-size: 1..1000"},
+      {{"--rpc=check", "--check-headers=some"}, "--check-headers must be all or authorization"},
+      {{"--rpc=authorize", "--check-headers=authorization"}, "--check-headers needs --rpc=check"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = {RunfilePath("bench/load_gen"), "--target=127.0.0.1:1"};
