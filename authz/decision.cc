@@ -12,6 +12,7 @@ Decision Decide(const TokenGrant* grant, bool user_active, const Permission& req
   d.authorization_id = grant->authorization_id;
   d.user_id = grant->user_id;
   d.org_id = grant->org_id;
+  d.previous_secret = grant->previous_secret;
   if (Expired(*grant, now_ns)) {
     d.reason = DenyReason::kExpired;
   } else if (!user_active) {

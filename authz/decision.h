@@ -109,6 +109,9 @@ static_assert(sizeof(TokenGrant) == 64, "TokenGrant is one per token: keep it at
 struct Decision {
   bool allowed = false;
   DenyReason reason = DenyReason::kUnknownToken;
+  // The token is a rotated-away secret (in its grace period, or just past it): a cache must not
+  // remember it as its token's secret.
+  bool previous_secret = false;
   // Set whenever the token is known.
   Id authorization_id = 0;
   Id user_id = 0;

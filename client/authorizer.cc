@@ -49,7 +49,7 @@ authz::TokenGrant GrantOf(const v1::Authorization& a) {
         *action, authz::Resource{*type, IdOr0(p.resource().id()), IdOr0(p.resource().org_id())}});
   }
   authz::TokenGrant g(IdOr0(a.id()), IdOr0(a.user_id()), IdOr0(a.org_id()),
-                      a.status() != "inactive", std::move(perms));
+                      a.status() == "active", std::move(perms));
   g.expires_at_ns = NanosOr0(a, &v1::Authorization::has_expires_at, &v1::Authorization::expires_at);
   return g;
 }
@@ -59,6 +59,7 @@ authz::TokenGrant GrantOf(const v1::Authorization& a) {
 absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Create(AuthorizerOptions options) {
   if (options.target.empty()) return absl::InvalidArgumentError("target: required");
   if (options.watch_token.empty()) return absl::InvalidArgumentError("watch_token: required");
+  if (absl::Status s = authz::ParseOptionalId(options.org_id, "org_id").status(); !s.ok()) return s;
   if (options.checkpoint_interval < absl::Milliseconds(100) ||
       options.checkpoint_interval > absl::Seconds(60)) {
     return absl::InvalidArgumentError("checkpoint_interval: want 100ms to 60s");
@@ -162,6 +163,10 @@ absl::StatusOr<Decision> Authorizer::AuthorizeByRpc(absl::string_view token,
   if (requested.resource.org_id != 0) {
     req.mutable_resource()->set_org_id(authz::FormatId(requested.resource.org_id));
   }
+  // Not older than what the cache has seen: behind a balancer the RPC may reach a replica that
+  // lags the one streaming, where a secret retired by a rotation the cache applied still works.
+  const uint64_t seen = position_.load(std::memory_order_acquire);
+  req.set_min_position(seen);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
   v1::AuthorizeResponse resp;
@@ -174,7 +179,13 @@ absl::StatusOr<Decision> Authorizer::AuthorizeByRpc(absl::string_view token,
   d.authorization_id = IdOr0(resp.authorization_id());
   d.user_id = IdOr0(resp.user_id());
   d.org_id = IdOr0(resp.org_id());
-  if (d.authorization_id == 0 || !Fresh()) return d;
+  // Never learned: unknown tokens, a rotated-away secret (in or just past its grace period), an
+  // expired token (its secret may be one the sweeper has not retired yet), or an answer from a
+  // view older than the cache's.
+  if (d.authorization_id == 0 || resp.previous_secret() || d.reason == authz::DenyReason::kExpired ||
+      (seen != 0 && resp.position() < seen) || !Fresh()) {
+    return d;
+  }
   // Learn it: known to authd, and to the cache with no rotation grace in progress.
   MutexLock lock(&mu_);
   if (epoch_ != epoch_before || rotations_ != rotations_before) return d;
@@ -182,12 +193,17 @@ absl::StatusOr<Decision> Authorizer::AuthorizeByRpc(absl::string_view token,
   auto g = live_.grants.find(d.authorization_id);
   if (g == live_.grants.end()) return d;  // not in the watch token's scope (or not listed yet)
   if (g->second.previous_valid_until_ns > CoarseNowNanos()) return d;
-  tokens_[digest] = d.authorization_id;
+  if (tokens_.emplace(digest, d.authorization_id).second) {
+    by_id_[d.authorization_id].push_back(digest);
+  }
   return d;
 }
 
 void Authorizer::ForgetTokensLocked(authz::Id id) {
-  absl::erase_if(tokens_, [id](const auto& kv) { return kv.second == id; });
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  for (const authz::TokenDigest& digest : it->second) tokens_.erase(digest);
+  by_id_.erase(it);
 }
 
 void Authorizer::ApplyLocked(const v1::WatchAuthorizationsResponse& m, Maps* maps) {
@@ -221,6 +237,15 @@ void Authorizer::ApplyLocked(const v1::WatchAuthorizationsResponse& m, Maps* map
   } else {
     maps->inactive_users.insert(e.grant.user_id);
   }
+  if (m.kind() == v1::CHANGE_KIND_EXPIRED) {
+    if (m.previous_secret()) {
+      if (maps == &live_) ForgetTokensLocked(id);  // defence: none should have been learned
+    } else {
+      // authd's clock said so: expired now, whatever this host's clock says.
+      const int64_t now = CoarseNowNanos();
+      if (e.grant.expires_at_ns == 0 || e.grant.expires_at_ns > now) e.grant.expires_at_ns = now;
+    }
+  }
   if (m.kind() == v1::CHANGE_KIND_ROTATED) {
     ++rotations_;
     // Which presented secret is the new one is unknown here: forget them all; authd judges the
@@ -250,6 +275,9 @@ void Authorizer::RunStream() {
     std::unique_ptr<grpc::ClientReader<v1::WatchAuthorizationsResponse>> reader =
         watch_->WatchAuthorizations(&ctx, req);
     Maps staged;  // a listing builds here and replaces the live maps at its checkpoint
+    // Freshness counts only from the first caught-up checkpoint of this connection: before it the
+    // stream is replaying what the cache missed.
+    bool caught_up = false;
     v1::WatchAuthorizationsResponse m;
     while (reader->Read(&m)) {
       backoff = absl::Milliseconds(100);
@@ -263,6 +291,7 @@ void Authorizer::RunStream() {
           live_ = std::move(staged);
           staged = Maps();
           tokens_.clear();
+          by_id_.clear();
           ++epoch_;
           relisting = false;
           relists_.fetch_add(1, std::memory_order_relaxed);
@@ -271,8 +300,9 @@ void Authorizer::RunStream() {
         }
       }
       position = m.position();
-      position_.store(position, std::memory_order_relaxed);
-      last_message_ns_.store(SteadyNowNs(), std::memory_order_release);
+      position_.store(position, std::memory_order_release);
+      if (m.kind() == v1::CHANGE_KIND_CHECKPOINT && m.caught_up()) caught_up = true;
+      if (caught_up) last_message_ns_.store(SteadyNowNs(), std::memory_order_release);
       if (options_.on_change && m.kind() != v1::CHANGE_KIND_CHECKPOINT) options_.on_change(m);
     }
     const grpc::Status status = reader->Finish();
@@ -283,6 +313,9 @@ void Authorizer::RunStream() {
     if (status.error_code() == grpc::StatusCode::OUT_OF_RANGE ||
         status.error_code() == grpc::StatusCode::ABORTED || position == 0) {
       relisting = true;
+      // The view is known to be wrong (a restore, a lost history): stale at once, so every
+      // decision goes to authd until the relist completes.
+      last_message_ns_.store(0, std::memory_order_release);
     }
     // Until the stream is back the cache ages; past max_staleness decisions go to authd.
     stop_cv_.WaitWithTimeout(&mu_, backoff);

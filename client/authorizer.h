@@ -7,15 +7,19 @@
 //     user status), by authorization ID, and which presented tokens (by their SHA-256, never the
 //     token itself) belong to which ID. A token's first decision is an Authorize RPC; the answer
 //     names its ID, and later decisions for it are local.
-//   - Freshness: every message of the stream (a change, or a checkpoint every
-//     `checkpoint_interval` when idle) proves the cache current through its position. Staleness()
-//     is the time since the last one. Past `max_staleness` every decision goes to authd (and fails
+//   - Freshness: a caught-up checkpoint (the server had nothing more to send; every
+//     `checkpoint_interval` when idle) and the live changes after it prove the cache current.
+//     Staleness() is the time since the last one; replayed history after a reconnect does not
+//     count, and a restore or lost history (ABORTED, OUT_OF_RANGE) makes the cache stale at once. Past `max_staleness` every decision goes to authd (and fails
 //     with its error if authd cannot be reached): the cache never answers from a view older than
 //     the bound.
 //   - A revocation (deactivated, deleted, expired, user deactivated) reaches the cache as soon as
 //     authd streams it, at worst within one checkpoint interval of the stream being healthy.
 //   - Rotation: a rotated token's presented secrets are forgotten, and none are learned while a
-//     previous secret is in its grace period, so an old secret is always judged by authd.
+//     previous secret is in its grace period, nor from an answer that says the secret is a
+//     rotated-away one (`previous_secret`) or expired, nor from an RPC that overlapped a rotation
+//     or answered from an older view than the cache's (`min_position`): an old secret is always
+//     judged by authd.
 //   - The stream resumes from its last position after an error; a position authd no longer has
 //     (OUT_OF_RANGE) or a restored store (ABORTED) makes it relist from scratch.
 //
@@ -31,6 +35,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -52,8 +57,9 @@ struct AuthorizerOptions {
   // Default: plaintext (insecure channel credentials).
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   // The token the stream is opened with: it decides which tokens can be cached (those it may
-  // read: `read orgs/<org>/authorizations` and `read users`, e.g. an org's all-access token or
-  // an operator token). Required.
+  // read: `read orgs/<org>/authorizations` and `read users/<user>`, as ListAuthorizations). An
+  // operator token, or a token of `read:orgs/<org>/authorizations` + `read:users` for one org.
+  // (An org's all-access token reads only its own user's tokens, as in InfluxDB.) Required.
   std::string watch_token;
   // Only cache tokens of this org (optional; empty = every org the watch token may read).
   std::string org_id;
@@ -65,7 +71,8 @@ struct AuthorizerOptions {
   size_t max_cached_tokens = 1000000;
   // Deadline of each Authorize RPC. Default: 2s.
   absl::Duration rpc_timeout = absl::Seconds(2);
-  // Called on the stream's thread for every change applied (not checkpoints). Optional.
+  // Called on the stream's thread for every change applied after the initial listing (not for
+  // the listing's EXISTING messages, nor checkpoints). Optional.
   std::function<void(const authd::v1::WatchAuthorizationsResponse&)> on_change;
 };
 
@@ -140,6 +147,8 @@ class Authorizer {
   Maps live_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<authz::TokenDigest, authz::Id, authz::TokenDigestHash> tokens_
       ABSL_GUARDED_BY(mu_);
+  // The reverse of tokens_, so a rotation or deletion forgets its tokens without a scan.
+  absl::flat_hash_map<authz::Id, std::vector<authz::TokenDigest>> by_id_ ABSL_GUARDED_BY(mu_);
   // Bumped by every relist and every rotation: a token learned by an RPC that overlapped one is
   // not kept (it might be a secret the rotation retired).
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;

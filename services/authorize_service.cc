@@ -30,6 +30,7 @@ absl::Status ParseRequest(const authd::v1::AuthorizeRequest& request, authz::Per
 void Fill(const authz::Decision& d, authd::v1::AuthorizeResponse* response) {
   response->set_allowed(d.allowed);
   response->set_reason(static_cast<authd::v1::DenyReason>(d.reason));
+  if (d.previous_secret) response->set_previous_secret(true);
   if (d.authorization_id != 0) {
     response->set_authorization_id(authz::FormatId(d.authorization_id));
     response->set_user_id(authz::FormatId(d.user_id));

@@ -89,6 +89,15 @@ void Allow(const ExtAuthzOptions& options, const authz::Decision& d, CheckRespon
   if (options.remove_authorization) ok->add_headers_to_remove("authorization");
 }
 
+// A request's method or path for a message: printable ASCII only, at most 200 bytes (the
+// message is a proto string, and a log line somewhere).
+std::string Printable(absl::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 200)) out += (c > ' ' && c < 0x7f) ? c : '?';
+  if (s.size() > 200) out += "...";
+  return out;
+}
+
 std::string PermissionText(const authz::Permission& p) {
   return absl::StrCat(authz::ActionName(p.action), " ", authz::ResourceTypeName(p.resource.type));
 }
@@ -192,7 +201,9 @@ absl::Status CheckOnce(const ExtAuthzOptions& options, const CheckRequest& reque
   } else {
     route = options.routes.Find(in->method, split.path, &captures);
     if (route == nullptr) {
-      Forbidden(absl::StrCat("no authd route for ", in->method, " ", split.path), response);
+      Forbidden(absl::StrCat("no authd route for ", Printable(in->method), " ",
+                             Printable(split.path)),
+                response);
       return absl::OkStatus();
     }
   }

@@ -90,32 +90,61 @@ absl::StatusOr<RouteTarget> ParseTarget(absl::string_view action, absl::string_v
   return t;
 }
 
-absl::StatusOr<std::optional<absl::string_view>> ResolveValue(const RouteValue& v,
-                                                              const PathCaptures& captures,
-                                                              absl::string_view query) {
+absl::StatusOr<std::optional<std::string>> ResolveValue(const RouteValue& v,
+                                                        const PathCaptures& captures,
+                                                        absl::string_view query) {
   switch (v.kind) {
     case RouteValue::Kind::kNone:
     case RouteValue::Kind::kLiteral:
-      return std::nullopt;
+      return std::optional<std::string>();
     case RouteValue::Kind::kCapture:
-      return std::optional<absl::string_view>(captures.values[v.capture]);
+      return std::optional<std::string>(std::string(captures.values[v.capture]));
     case RouteValue::Kind::kQuery:
       return QueryParam(query, v.query);
   }
-  return std::nullopt;
+  return std::optional<std::string>();
 }
 
 absl::StatusOr<authz::Id> ResolveId(const RouteValue& v, const PathCaptures& captures,
                                     absl::string_view query, absl::string_view what) {
   if (v.kind == RouteValue::Kind::kLiteral) return v.literal;
-  AUTHD_ASSIGN_OR_RETURN(std::optional<absl::string_view> text, ResolveValue(v, captures, query));
-  if (!text || text->empty()) return authz::Id{0};
-  absl::StatusOr<authz::Id> id = authz::ParseId(*text, what);
+  absl::StatusOr<std::optional<std::string>> text = ResolveValue(v, captures, query);
+  if (!text.ok()) return text.status();
+  if (!*text || (*text)->empty()) return authz::Id{0};
+  absl::StatusOr<authz::Id> id = authz::ParseId(**text, what);
   if (!id.ok()) {
     // The value came from the request: named by where the route takes it, never echoed.
     return absl::InvalidArgumentError(absl::StrCat(what, " from ", v.text, " is not a valid ID"));
   }
   return *id;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Form decoding, as the upstream's framework does it ('+' is a space, %XX a byte); nullopt for a
+// malformed escape.
+std::optional<std::string> FormDecode(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;  // "%" or "%X" at the end
+      const int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
 }
 
 // yaml-cpp throws; every access of the parsed document goes through these.
@@ -282,26 +311,50 @@ bool IsNormalPath(absl::string_view path) {
   for (absl::string_view s : absl::StrSplit(rest, '/')) {
     if (s.empty() || s == "." || s == "..") return false;
   }
-  // Encoded separators and dots could become "/" or ".." upstream.
-  const std::string lower = absl::AsciiStrToLower(path);
-  for (const char* encoded : {"%2f", "%5c", "%2e"}) {
-    if (absl::StrContains(lower, encoded)) return false;
+  // An escape of a separator, a dot or any unreserved character could match a different route
+  // upstream than here ("%2e%2e", "%62uckets"): such paths are not normal.
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '\\') return false;
+    if (path[i] != '%') continue;
+    if (i + 2 >= path.size()) return false;
+    const int hi = HexDigit(path[i + 1]), lo = HexDigit(path[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    const char c = static_cast<char>(hi * 16 + lo);
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/' ||
+        c == '\\') {
+      return false;
+    }
   }
-  return path.find('\\') == absl::string_view::npos;
+  return true;
 }
 
-std::optional<absl::string_view> QueryParam(absl::string_view query, absl::string_view name) {
+absl::StatusOr<std::optional<std::string>> QueryParam(absl::string_view query,
+                                                      absl::string_view name) {
+  if (query.find(';') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "the query holds ';', which upstreams split on differently: refused");
+  }
+  std::optional<std::string> found;
   while (!query.empty()) {
     const size_t amp = query.find('&');
     const absl::string_view pair = query.substr(0, amp);
     query = amp == absl::string_view::npos ? absl::string_view() : query.substr(amp + 1);
     const size_t eq = pair.find('=');
-    const absl::string_view key = pair.substr(0, eq);
-    if (key == name) {
-      return eq == absl::string_view::npos ? absl::string_view() : pair.substr(eq + 1);
+    const std::optional<std::string> key = FormDecode(pair.substr(0, eq));
+    const std::optional<std::string> value =
+        FormDecode(eq == absl::string_view::npos ? absl::string_view() : pair.substr(eq + 1));
+    if (!key || !value) {
+      return absl::InvalidArgumentError("the query holds a malformed %-escape");
     }
+    if (*key != name) continue;
+    if (found) {
+      // Which one would the upstream read? Frameworks differ (first, last, all): refused.
+      return absl::InvalidArgumentError(
+          absl::StrCat("query parameter \"", name, "\" appears more than once"));
+    }
+    found = *value;
   }
-  return std::nullopt;
+  return found;
 }
 
 absl::StatusOr<authz::Permission> ResolveTarget(const RouteTarget& target,
@@ -379,7 +432,16 @@ const ExtAuthzRoute* ExtAuthzRouteTable::Find(absl::string_view method, absl::st
 absl::StatusOr<std::optional<ExtAuthzRoute>> RouteFromContextExtensions(
     const std::function<std::optional<absl::string_view>(absl::string_view key)>& lookup) {
   const std::optional<absl::string_view> action = lookup(kExtActionKey);
-  if (!action) return std::optional<ExtAuthzRoute>();
+  if (!action) {
+    // Half a route would silently fall back to the table: refused instead.
+    for (absl::string_view key : {kExtResourceTypeKey, kExtResourceIdKey, kExtOrgIdKey, kExtPathKey}) {
+      if (lookup(key)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("context_extensions.", key, ": set without ", kExtActionKey));
+      }
+    }
+    return std::optional<ExtAuthzRoute>();
+  }
   ExtAuthzRoute route;
   route.where = "context_extensions";
   const absl::string_view path = lookup(kExtPathKey).value_or("/**");

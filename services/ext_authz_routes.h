@@ -26,8 +26,8 @@
 // (services/ext_authz_service.h); for other types authd stores nothing to check it against.
 //
 // An absent value (no such query parameter) leaves the field empty, which asks for the wider
-// permission (all buckets of the org, or of every org), never a narrower one. Query values are
-// used as sent (no percent-decoding): IDs are hex.
+// permission (all buckets of the org, or of every org), never a narrower one. Query parameters
+// are form-decoded; one named twice, a malformed escape or a ';' is refused (400).
 #ifndef AUTHD_SERVICES_EXT_AUTHZ_ROUTES_H_
 #define AUTHD_SERVICES_EXT_AUTHZ_ROUTES_H_
 
@@ -116,8 +116,12 @@ SplitPath SplitPathAndQuery(absl::string_view path);
 // allowed.
 bool IsNormalPath(absl::string_view path);
 
-// The value of query parameter `name` in `query` ("a=1&b=2"), as sent; nullopt if absent.
-std::optional<absl::string_view> QueryParam(absl::string_view query, absl::string_view name);
+// The value of query parameter `name` in `query` ("a=1&b=2"), form-decoded (%XX and '+') as the
+// upstream's framework decodes it, keys compared after decoding; nullopt if absent.
+// Errors: kInvalidArgument when the parameter appears more than once (frameworks differ on which
+// one they read), the query holds a malformed escape, or a ';' (some split on it).
+absl::StatusOr<std::optional<std::string>> QueryParam(absl::string_view query,
+                                                      absl::string_view name);
 
 // The permission `target` asks for on a request whose path captured `captures` with query `query`.
 // Errors: kInvalidArgument naming the value when it is not a valid ID.

@@ -226,6 +226,7 @@ absl::StatusOr<std::unique_ptr<AuthdServer>> AuthdServer::Start(const ServerOpti
   s->services_.push_back(std::make_unique<TenantServiceImpl>(deps));
   WatchHubOptions watch_options;
   watch_options.max_watchers = static_cast<size_t>(options.max_watch_streams);
+  watch_options.stall_timeout = options.watch_stall_timeout;
   s->watch_hub_ = std::make_unique<WatchHub>(deps, watch_options);
   s->watch_hub_->Start();
   s->services_.push_back(std::make_unique<AuthorizationServiceImpl>(deps, s->watch_hub_.get()));

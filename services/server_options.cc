@@ -165,6 +165,11 @@ const std::vector<OptionSpec>& Specs() {
        [](ServerOptions* o, const std::string& v) {
          return ParseIntAtLeast(v, 1, &o->max_watch_streams);
        }},
+      {"watch-stall-timeout", false,
+       "end a watch stream whose client reads nothing this long while messages wait (default 30s)",
+       [](ServerOptions* o, const std::string& v) {
+         return ParsePositiveDuration(v, &o->watch_stall_timeout);
+       }},
       {"tls-cert", false, "PEM certificate chain: serve TLS (with --tls-key)",
        [](ServerOptions* o, const std::string& v) {
          o->tls_cert = v;

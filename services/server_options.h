@@ -66,6 +66,9 @@ struct ServerOptions {
   // WatchAuthorizations streams open at once; more are refused RESOURCE_EXHAUSTED. Each holds at
   // most 1,024 queued messages. Default: 20000.
   int max_watch_streams = 20000;
+  // A watch stream whose client takes nothing while messages wait for this long is ended
+  // (RESOURCE_EXHAUSTED, or cancelled if a write is stuck). Default: 30s.
+  absl::Duration watch_stall_timeout = absl::Seconds(30);
 
   // Overload bounds (README "Overload"; services/server_limits.h applies the gRPC ones).
   // Threads serving every RPC except Authorize (gRPC's sync-server thread quota). When all but one

@@ -56,6 +56,11 @@ struct WatchHub::Stream {
   authz::Id list_after = 0;
   absl::Time ahead_deadline;
   absl::Time last_sent;
+  // When the caller's token was last checked (every checkpoint_interval, whatever the traffic).
+  absl::Time last_auth;
+  // The subscriber's Written() as last seen, and when it last moved (the stall clock).
+  uint64_t written_seen = 0;
+  absl::Time progress_at;
 };
 
 // What one round of the hub's thread shares: a renderer (its name caches live for one round) and
@@ -64,8 +69,9 @@ class WatchHub::Round {
  public:
   explicit Round(const ServiceDeps& deps) : deps_(deps), render_(deps.store) {}
 
-  // nullopt for an event no watcher sees (uses, hashing, tenants, setup).
-  std::optional<Change> Convert(const spb::Event& e) {
+  // nullopt for an event no watcher sees (uses, hashing, tenants, setup). Errors: the store's
+  // (not kNotFound): the change cannot be built now, and must not be skipped.
+  absl::StatusOr<std::optional<Change>> Convert(const spb::Event& e) {
     Change c;
     v1::ChangeKind kind = v1::CHANGE_KIND_UNSPECIFIED;
     authz::Id id = 0;
@@ -104,25 +110,26 @@ class WatchHub::Round {
         c.id = d.id();
         c.org_id = d.org_id();
         c.user_id = d.user_id();
-        return c;
+        return std::optional<Change>(std::move(c));
       }
       case spb::Event::kUserUpdated:
-        if (!e.user_updated().has_status()) return std::nullopt;
+        if (!e.user_updated().has_status()) return std::optional<Change>();
         return UserStatus(e.sequence(), e.user_updated().id(),
                           e.user_updated().status() != spb::STATUS_INACTIVE);
       case spb::Event::kUserDeleted:
         return UserStatus(e.sequence(), e.user_deleted().id(), false);
       default:
-        return std::nullopt;
+        return std::optional<Change>();
     }
     // The token as it is now (at or after this event). Gone: a deletion follows in the log.
     absl::StatusOr<spb::AuthorizationRecord> auth = deps_.store->GetAuthorization(id);
-    if (!auth.ok()) return std::nullopt;
+    if (absl::IsNotFound(auth.status())) return std::optional<Change>();
+    if (!auth.ok()) return auth.status();
     c.message = Render(e.sequence(), kind, *auth, previous_secret);
     c.id = auth->id();
     c.org_id = auth->org_id();
     c.user_id = auth->user_id();
-    return c;
+    return std::optional<Change>(std::move(c));
   }
 
   WatchMessage Render(uint64_t position, v1::ChangeKind kind, const spb::AuthorizationRecord& auth,
@@ -138,7 +145,8 @@ class WatchHub::Round {
   }
 
  private:
-  std::optional<Change> UserStatus(uint64_t position, authz::Id user_id, bool active) {
+  absl::StatusOr<std::optional<Change>> UserStatus(uint64_t position, authz::Id user_id,
+                                                   bool active) {
     Change c;
     c.user_status = true;
     c.user_id = user_id;
@@ -155,8 +163,8 @@ class WatchHub::Round {
                                                 return true;
                                               })
                          .status();
-    if (!s.ok()) LogWarning(absl::StrCat("watch: listing the tokens of a user: ", s.message()));
-    return c;
+    if (!s.ok()) return s;  // a partial list could hide the change from a stream that needs it
+    return std::optional<Change>(std::move(c));
   }
 
   const ServiceDeps& deps_;
@@ -166,6 +174,12 @@ class WatchHub::Round {
 namespace {
 
 bool Visible(const WatchSpec& spec, const Change& c) {
+  if (!c.user_status && c.org_id == 0) {
+    // A deletion logged before deletions named their token's org and user: only its id is
+    // sent, and to every stream (whatever its filters), since a cache that kept a deleted token
+    // would keep allowing it.
+    return true;
+  }
   if (spec.user_id != 0 && c.user_id != spec.user_id) return false;
   if (c.user_status) {
     for (const spb::AuthorizationRecord& auth : c.user_tokens) {
@@ -173,11 +187,6 @@ bool Visible(const WatchSpec& spec, const Change& c) {
       if (MayReadToken(spec.caller, auth.id(), auth.org_id(), auth.user_id())) return true;
     }
     return false;
-  }
-  if (c.org_id == 0) {
-    // A deletion logged before deletions named their token's org and user: only its id is
-    // sent, and to every stream, since a cache that kept a deleted token would keep allowing it.
-    return true;
   }
   if (spec.org_id != 0 && c.org_id != spec.org_id) return false;
   return MayReadToken(spec.caller, c.id, c.org_id, c.user_id);
@@ -231,6 +240,8 @@ absl::StatusOr<uint64_t> WatchHub::Subscribe(WatchSubscriber* subscriber, WatchS
   }
   stream->spec = std::move(spec);
   stream->last_sent = absl::Now();
+  stream->last_auth = stream->last_sent;
+  stream->progress_at = stream->last_sent;
   const uint64_t id = next_id_++;
   streams_.emplace(id, std::move(stream));
   return id;
@@ -269,15 +280,23 @@ void WatchHub::Step() {
   const uint64_t applied = deps_.store->AppliedPosition();
   std::vector<std::pair<uint64_t, absl::Status>> ending;
   auto end = [&](uint64_t id, absl::Status status) { ending.emplace_back(id, std::move(status)); };
-  auto deliver = [&](uint64_t id, Stream& s, WatchMessage m) {
+  // Queues `m`; a full queue sends the stream back to replay from `s.next` (paced by what its
+  // client reads), so a burst of changes does not cut off a client that keeps up.
+  auto deliver = [&](Stream& s, WatchMessage m) {
     if (!s.sink->Push(std::move(m))) {
-      end(id, absl::ResourceExhaustedError(absl::StrCat(
-                  "watch: the client reads too slowly (", kWatchQueueLimit,
-                  " messages waited): resume from the last position received")));
+      if (s.phase == Phase::kLive) s.phase = Phase::kReplay;
       return false;
     }
     s.last_sent = now;
     return true;
+  };
+  // The `caught_up` checkpoint: the stream has everything applied through `position`.
+  auto caught_up = [&](Stream& s) {
+    auto m = std::make_shared<v1::WatchAuthorizationsResponse>();
+    m->set_position(s.next - 1);
+    m->set_kind(v1::CHANGE_KIND_CHECKPOINT);
+    m->set_caught_up(true);
+    return deliver(s, std::move(m));
   };
   Round round(deps_);
 
@@ -292,6 +311,9 @@ void WatchHub::Step() {
   }
 
   // The live fan-out: each new event converted once, for every stream that is caught up.
+  bool any_live = false;
+  for (auto& [id, s] : streams_) any_live |= s->phase == Phase::kLive;
+  if (!any_live) live_next_ = std::max(live_next_, applied + 1);  // nobody to convert for
   while (live_next_ <= applied) {
     absl::StatusOr<std::vector<spb::Event>> events = deps_.store->ReadEvents(live_next_, kLiveChunk);
     if (!events.ok() || events->empty()) {
@@ -309,19 +331,57 @@ void WatchHub::Step() {
       }
       live_next_ = events->front().sequence();
     }
+    bool failed = false;
     for (const spb::Event& e : *events) {
-      std::optional<Change> c = round.Convert(e);
+      // Only what is applied (the log may hold an event a moment before it is): else the next
+      // round would see the applied position behind live_next_.
+      if (e.sequence() > applied) break;
+      absl::StatusOr<std::optional<Change>> c = round.Convert(e);
+      if (!c.ok()) {
+        // Not skipped: the next round tries this event again.
+        LogWarning(absl::StrCat("watch: building change ", e.sequence(), ": ", c.status().message()));
+        failed = true;
+        break;
+      }
       for (auto& [id, s] : streams_) {
         if (s->phase != Phase::kLive || s->next != e.sequence()) continue;
-        if (c && Visible(s->spec, *c) && !deliver(id, *s, c->message)) continue;
+        if (*c && Visible(s->spec, **c) && !deliver(*s, (*c)->message)) continue;
         s->next = e.sequence() + 1;
       }
       live_next_ = e.sequence() + 1;
     }
+    if (failed || live_next_ <= events->back().sequence()) break;
   }
 
   for (auto& [id, sp] : streams_) {
     Stream& s = *sp;
+    // The caller's token, checked again every interval whatever the stream is doing.
+    if (now - s.last_auth >= s.spec.checkpoint_interval) {
+      s.last_auth = now;
+      absl::StatusOr<authz::Principal> caller =
+          deps_.auth->AuthenticateToken(s.spec.token, s.spec.peer);
+      if (!caller.ok()) {
+        end(id, absl::UnauthenticatedError(
+                    absl::StrCat("watch: the caller's token no longer authenticates: ",
+                                 caller.status().message())));
+        continue;
+      }
+    }
+    // A client that reads nothing while messages wait is cut off after stall_timeout.
+    const uint64_t written = s.sink->Written();
+    if (written != s.written_seen || s.sink->Pending() == 0) {
+      s.written_seen = written;
+      s.progress_at = now;
+    } else if (now - s.progress_at >= options_.stall_timeout) {
+      LogWarning(absl::StrCat("watch: cut off a stream of ", s.spec.peer, " (authorization ",
+                              authz::FormatId(s.spec.caller.authorization_id), "): it read nothing for ",
+                              absl::FormatDuration(options_.stall_timeout)));
+      end(id, absl::ResourceExhaustedError(absl::StrCat(
+                  "watch: the client read nothing for ", absl::FormatDuration(options_.stall_timeout),
+                  " while ", s.sink->Pending(),
+                  " messages waited: resume from the last position received")));
+      continue;
+    }
     if (s.phase == Phase::kAhead) {
       if (s.next - 1 <= applied) {
         s.phase = Phase::kReplay;
@@ -342,7 +402,7 @@ void WatchHub::Step() {
       absl::StatusOr<bool> exhausted = deps_.store->ScanAuthorizations(
           s.spec.user_id, s.spec.org_id, s.list_after, [&](const spb::AuthorizationRecord& auth) {
             if (MayReadToken(s.spec.caller, auth.id(), auth.org_id(), auth.user_id()) &&
-                !deliver(id, s, round.Render(s.list_position, v1::CHANGE_KIND_EXISTING, auth))) {
+                !deliver(s, round.Render(s.list_position, v1::CHANGE_KIND_EXISTING, auth))) {
               full = true;
               return false;
             }
@@ -356,50 +416,48 @@ void WatchHub::Step() {
         continue;
       }
       if (*exhausted) {
-        if (!deliver(id, s, Checkpoint(s.list_position))) continue;
+        // The listing's end: not caught up yet (the replay from list_position follows).
+        if (!deliver(s, Checkpoint(s.list_position))) continue;
         s.next = s.list_position + 1;
         s.phase = Phase::kReplay;
       }
       continue;
     }
     if (s.phase == Phase::kReplay) {
-      if (s.next >= live_next_) {
-        s.phase = Phase::kLive;
-        continue;
+      if (s.next < live_next_) {
+        const size_t want = std::min<uint64_t>(kReplayChunk, live_next_ - s.next);
+        absl::StatusOr<std::vector<spb::Event>> events = deps_.store->ReadEvents(s.next, want);
+        if (!events.ok()) {
+          end(id, absl::UnavailableError(
+                      absl::StrCat("reading the log: ", events.status().message())));
+          continue;
+        }
+        if (events->empty() || events->front().sequence() != s.next) {
+          end(id, absl::OutOfRangeError(absl::StrCat(
+                      "from_position ", s.next - 1,
+                      " is older than this authd's log keeps: relist (from_position 0)")));
+          continue;
+        }
+        bool stop = false;
+        for (const spb::Event& e : *events) {
+          if (e.sequence() >= live_next_) break;
+          absl::StatusOr<std::optional<Change>> c = round.Convert(e);
+          if (!c.ok()) {
+            end(id, absl::UnavailableError(absl::StrCat("building a change: ", c.status().message())));
+            stop = true;
+            break;
+          }
+          if (*c && Visible(s.spec, **c) && !deliver(s, (*c)->message)) break;
+          s.next = e.sequence() + 1;
+        }
+        if (stop) continue;
       }
-      const size_t want = std::min<uint64_t>(kReplayChunk, live_next_ - s.next);
-      absl::StatusOr<std::vector<spb::Event>> events = deps_.store->ReadEvents(s.next, want);
-      if (!events.ok()) {
-        end(id, absl::UnavailableError(absl::StrCat("reading the log: ", events.status().message())));
-        continue;
-      }
-      if (events->empty() || events->front().sequence() != s.next) {
-        end(id, absl::OutOfRangeError(absl::StrCat(
-                    "from_position ", s.next - 1,
-                    " is older than this authd's log keeps: relist (from_position 0)")));
-        continue;
-      }
-      for (const spb::Event& e : *events) {
-        if (e.sequence() >= live_next_) break;
-        std::optional<Change> c = round.Convert(e);
-        if (c && Visible(s.spec, *c) && !deliver(id, s, c->message)) break;
-        s.next = e.sequence() + 1;
-      }
-      if (s.next >= live_next_) s.phase = Phase::kLive;
+      // Caught up: live from here, and the client is told so.
+      if (s.next >= live_next_ && caught_up(s)) s.phase = Phase::kLive;
       continue;
     }
-    // Live and idle: a checkpoint, after checking the caller's token again.
-    if (now - s.last_sent >= s.spec.checkpoint_interval) {
-      absl::StatusOr<authz::Principal> caller =
-          deps_.auth->AuthenticateToken(s.spec.token, s.spec.peer);
-      if (!caller.ok()) {
-        end(id, absl::UnauthenticatedError(
-                    absl::StrCat("watch: the caller's token no longer authenticates: ",
-                                 caller.status().message())));
-        continue;
-      }
-      deliver(id, s, Checkpoint(s.next - 1));
-    }
+    // Live and idle: a checkpoint.
+    if (now - s.last_sent >= s.spec.checkpoint_interval) caught_up(s);
   }
 
   for (auto& [id, status] : ending) {

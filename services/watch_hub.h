@@ -6,9 +6,12 @@
 // replay ends: no change is missed or sent twice. Idle streams get checkpoints, at which the
 // caller's token is checked again.
 //
-// Memory is bounded per stream: at most kWatchQueueLimit messages wait for a client; a stream
-// whose client reads slower than that is ended RESOURCE_EXHAUSTED (it resumes from the last
-// position it received), and listing or replay only runs while its queue is less than half full.
+// Memory is bounded per stream: at most kWatchQueueLimit messages wait for a client. A stream
+// whose queue fills (a burst, or a slow client) goes back to replaying from the log, which only
+// runs while its queue is less than half full; one whose client takes nothing for stall_timeout
+// is ended RESOURCE_EXHAUSTED (it resumes from the last position it received). A checkpoint with
+// `caught_up` marks the moment a stream has everything applied so far; the caller's token is
+// checked again every checkpoint interval, in every phase.
 // The hub owns its subscriptions' state; subscribers (the gRPC reactors) are borrowed and must
 // call Unsubscribe before they go away. Thread-safe.
 #ifndef AUTHD_SERVICES_WATCH_HUB_H_
@@ -44,7 +47,10 @@ class WatchSubscriber {
   virtual bool Push(WatchMessage message) = 0;
   // How many messages wait.
   virtual size_t Pending() const = 0;
-  // Ends the stream with `status` (after the write in flight, if any); called at most once.
+  // Messages the client has taken so far (writes completed): the hub's stall clock.
+  virtual uint64_t Written() const = 0;
+  // Ends the stream with `status` (after the write in flight, if any; a stalled one is
+  // cancelled); called at most once.
   virtual void End(absl::Status status) = 0;
 };
 
@@ -68,6 +74,9 @@ struct WatchHubOptions {
   absl::Duration ahead_wait = absl::Seconds(10);
   // How long the hub's thread sleeps when nothing is new. Default: 20ms.
   absl::Duration idle_wait = absl::Milliseconds(20);
+  // A stream whose client takes nothing while messages wait for this long is ended
+  // RESOURCE_EXHAUSTED. Default: 30s.
+  absl::Duration stall_timeout = absl::Seconds(30);
 };
 
 class WatchHub {

@@ -7,6 +7,22 @@
 #include "services/grpc_status.h"
 
 namespace authd::services {
+namespace {
+
+// A caller that holds no read permission on tokens at all (of any org) would only ever get
+// checkpoints, at the cost of a listing scan: refused.
+bool MayReadSomeToken(const authz::Principal& caller) {
+  for (const authz::Permission& p : caller.permissions) {
+    if (p.action == authz::Action::kRead &&
+        (p.resource.type == authz::ResourceType::kAuthorizations ||
+         p.resource.type == authz::ResourceType::kInstance)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 absl::StatusOr<WatchSpec> ParseWatchRequest(const authd::v1::WatchAuthorizationsRequest& request) {
   WatchSpec spec;
@@ -31,7 +47,7 @@ absl::StatusOr<WatchSpec> ParseWatchRequest(const authd::v1::WatchAuthorizations
 WatchStream::WatchStream(const ServiceDeps& deps, WatchHub* hub,
                          grpc::CallbackServerContext* context,
                          const authd::v1::WatchAuthorizationsRequest& request)
-    : hub_(hub) {
+    : hub_(hub), context_(context) {
   absl::StatusOr<uint64_t> id = absl::InternalError("not subscribed");
   absl::StatusOr<WatchSpec> spec = ParseWatchRequest(request);
   absl::StatusOr<authz::Principal> caller = deps.auth->Authenticate(*context);
@@ -40,6 +56,9 @@ WatchStream::WatchStream(const ServiceDeps& deps, WatchHub* hub,
     id = caller.status();  // first: an unauthenticated caller learns nothing about its request
   } else if (!spec.ok()) {
     id = spec.status();
+  } else if (!MayReadSomeToken(*caller)) {
+    id = absl::PermissionDeniedError(
+        "watch: the caller may read no tokens (it needs read permission on authorizations)");
   } else if (!token.ok()) {
     id = token.status();
   } else {
@@ -75,6 +94,11 @@ size_t WatchStream::Pending() const {
   return queue_.size();
 }
 
+uint64_t WatchStream::Written() const {
+  MutexLock lock(&mu_);
+  return written_;
+}
+
 void WatchStream::End(absl::Status status) {
   MutexLock lock(&mu_);
   if (ending_) return;
@@ -82,6 +106,8 @@ void WatchStream::End(absl::Status status) {
   end_status_ = ToGrpcStatus(status);
   // What was queued but not yet written is dropped: the client resumes from what it received.
   while (queue_.size() > (writing_ ? 1u : 0u)) queue_.pop_back();
+  // A client that stopped reading would hold the write in flight (and the Finish) forever.
+  if (writing_ && status.code() == absl::StatusCode::kResourceExhausted) context_->TryCancel();
   PumpLocked();
 }
 
@@ -101,6 +127,7 @@ void WatchStream::OnWriteDone(bool ok) {
   MutexLock lock(&mu_);
   writing_ = false;
   queue_.pop_front();
+  if (ok) ++written_;
   if (!ok && !ending_) {
     // The client went away (or the call was cancelled): nothing more can be written.
     ending_ = true;

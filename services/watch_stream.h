@@ -31,6 +31,7 @@ class WatchStream final : public grpc::ServerWriteReactor<authd::v1::WatchAuthor
   // WatchSubscriber (the hub's thread).
   bool Push(WatchMessage message) override;
   size_t Pending() const override;
+  uint64_t Written() const override;
   void End(absl::Status status) override;
 
   // grpc::ServerWriteReactor.
@@ -43,6 +44,7 @@ class WatchStream final : public grpc::ServerWriteReactor<authd::v1::WatchAuthor
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   WatchHub* const hub_;
+  grpc::CallbackServerContext* const context_;
   uint64_t id_ = 0;  // set once subscribed
   mutable Mutex mu_;
   std::deque<WatchMessage> queue_ ABSL_GUARDED_BY(mu_);  // front: in flight when writing_
@@ -50,6 +52,7 @@ class WatchStream final : public grpc::ServerWriteReactor<authd::v1::WatchAuthor
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool ending_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -169,6 +169,30 @@ TEST_F(AuthorizerE2eTest, RevocationsReachTheCacheFromTheStream) {
       absl::Seconds(5)));
 }
 
+TEST_F(AuthorizerE2eTest, ARotatedAwaySecretIsAlwaysJudgedByAuthd) {
+  std::unique_ptr<Authorizer> a = NewAuthorizer();
+  ASSERT_TRUE(a->Authorize(reader_.token(), ReadBucket()).ok());
+  ASSERT_TRUE(a->Authorize(reader_.token(), ReadBucket())->from_cache);
+  v1::RotateAuthorizationRequest rotate;
+  rotate.set_id(reader_.id());
+  rotate.mutable_grace_period()->set_seconds(3600);
+  v1::Authorization rotated;
+  ASSERT_TRUE(client_->auths->RotateAuthorization(AuthdClient::Ctx(operator_).get(), rotate, &rotated).ok());
+  // In its grace period the old secret is allowed, by authd each time: never learned.
+  ASSERT_TRUE(PollUntil([&] { return !a->Authorize(reader_.token(), ReadBucket())->from_cache; },
+                        absl::Seconds(5)));
+  for (int i = 0; i < 3; ++i) {
+    auto d = a->Authorize(reader_.token(), ReadBucket());
+    ASSERT_TRUE(d.ok());
+    EXPECT_TRUE(d->allowed);
+    EXPECT_FALSE(d->from_cache);
+  }
+  // The new secret is learned once the grace period's end is not ahead (here: not yet): by RPC.
+  auto fresh = a->Authorize(rotated.token(), ReadBucket());
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(fresh->allowed);
+}
+
 TEST_F(AuthorizerE2eTest, AStaleCacheNeverAnswersAndRecoversWhenAuthdIsBack) {
   std::unique_ptr<Authorizer> a = NewAuthorizer(/*staleness=*/absl::Seconds(1));
   ASSERT_TRUE(a->Authorize(reader_.token(), ReadBucket()).ok());

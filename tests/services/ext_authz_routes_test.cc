@@ -85,19 +85,36 @@ TEST(PathHelpersTest, SplitAndNormalAndQuery) {
   EXPECT_EQ(s.path, "/a");
   EXPECT_EQ(s.query, "");
 
-  for (const char* ok : {"/", "/a", "/a/b/", "/api/v2/buckets/0123"}) {
+  for (const char* ok : {"/", "/a", "/a/b/", "/api/v2/buckets/0123", "/a%20b", "/a%3Fb"}) {
     EXPECT_TRUE(IsNormalPath(ok)) << ok;
   }
   for (const char* bad : {"", "a/b", "//a", "/a//b", "/a/./b", "/a/../b", "/..", "/a/%2Fb",
-                          "/a/%2e%2E/b", "/a%5cb", "/a\\b"}) {
+                          "/a/%2e%2E/b", "/a%5cb", "/a\\b", "/api/v2/%62uckets", "/a%7e",
+                          "/a%", "/a%4", "/a%zz"}) {
     EXPECT_FALSE(IsNormalPath(bad)) << bad;
   }
 
-  EXPECT_EQ(QueryParam("orgID=1&bucket=2", "bucket"), "2");
-  EXPECT_EQ(QueryParam("orgID=1&bucket=2", "orgID"), "1");
-  EXPECT_EQ(QueryParam("orgID=1&bucket", "bucket"), "");
-  EXPECT_EQ(QueryParam("orgIDx=1", "orgID"), std::nullopt);
-  EXPECT_EQ(QueryParam("", "orgID"), std::nullopt);
+  auto q = [](absl::string_view query, absl::string_view name) {
+    absl::StatusOr<std::optional<std::string>> v = QueryParam(query, name);
+    return v.ok() ? (*v ? **v : std::string("<absent>")) : "error: " + std::string(v.status().message());
+  };
+  EXPECT_EQ(q("orgID=1&bucket=2", "bucket"), "2");
+  EXPECT_EQ(q("orgID=1&bucket=2", "orgID"), "1");
+  EXPECT_EQ(q("orgID=1&bucket", "bucket"), "");
+  EXPECT_EQ(q("orgIDx=1", "orgID"), "<absent>");
+  EXPECT_EQ(q("", "orgID"), "<absent>");
+  // Decoded as the upstream decodes them: keys and values.
+  EXPECT_EQ(q("bucke%74=ab%63d&x=1", "bucket"), "abcd");
+  EXPECT_EQ(q("a+b=c+d", "a b"), "c d");
+  // What upstreams read differently is refused.
+  EXPECT_EQ(q("bucke%74=victim&bucket=mine", "bucket"),
+            "error: query parameter \"bucket\" appears more than once");
+  EXPECT_EQ(q("bucket=a&bucket=b", "bucket"),
+            "error: query parameter \"bucket\" appears more than once");
+  EXPECT_EQ(q("bucket=a;bucket=b", "bucket"),
+            "error: the query holds ';', which upstreams split on differently: refused");
+  EXPECT_EQ(q("bucket=%zz", "bucket"), "error: the query holds a malformed %-escape");
+  EXPECT_EQ(q("bucket=%4", "bucket"), "error: the query holds a malformed %-escape");
 }
 
 constexpr char kTable[] = R"(
@@ -259,6 +276,12 @@ TEST(ContextExtensionsTest, DescribeARouteOrNone) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(*p, authz::OrgIdPermission(authz::Action::kWrite, authz::ResourceType::kBuckets,
                                        0xfedcba9876543210, 0x0123456789abcdef));
+
+  ext = {{"authd_resource_type", "buckets"}};
+  r = RouteFromContextExtensions(lookup);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "context_extensions.authd_resource_type: set without authd_action");
 
   ext = {{"authd_action", "write"}, {"authd_resource_type", "nope"}};
   r = RouteFromContextExtensions(lookup);
