@@ -243,8 +243,15 @@ absl::StatusOr<Decision> DecideDeleteOrgStep(StateReader& state, const CommandCo
     if (!auth_id) return absl::DataLossError("corrupt authorization secondary index");
     AUTHD_ASSIGN_OR_RETURN(std::optional<pb::AuthorizationRecord> auth,
                            FindAuthorization(state, *auth_id));
-    if (!auth) return absl::DataLossError("authorization secondary index names a missing token");
-    AddAuthorizationDeleted(*auth, &d);
+    if (auth) {
+      AddAuthorizationDeleted(*auth, &d);
+    } else {
+      // An index entry without its token (as before deletions named org and user): deleted by
+      // ID, as it always was, so the org can still go.
+      pb::AuthorizationDeleted* deleted = d.events.emplace_back().mutable_authorization_deleted();
+      deleted->set_id(*auth_id);
+      deleted->set_org_id(id);
+    }
   }
   next->from.clear();
   // Only a listing from the org's first token that came back short holds every token left: then
