@@ -1,8 +1,9 @@
 // NullServer: the limit of authd's gRPC stack on this machine. It is built exactly as
 // services/server.cc builds authd's grpc::Server (same ServerBuilder options, same health and
-// reflection plugins, the same mix of one callback service and five sync services, so the same
-// gRPC threads exist), but its AuthorizeService handler returns an empty AuthorizeResponse without
-// looking at the request. Load runs measure authd and a NullServer side by side and report the
+// reflection plugins, the same mix of callback and sync services, so the same gRPC threads
+// exist), but its AuthorizeService handler returns an empty AuthorizeResponse without looking at
+// the request, and so does its envoy.service.auth.v3.Authorization Check (an empty
+// CheckResponse). Load runs measure authd and a NullServer side by side and report the
 // ratios. Thread-safe; Shutdown may be called once from any thread.
 #ifndef AUTHD_BENCH_NULL_SERVER_H_
 #define AUTHD_BENCH_NULL_SERVER_H_

@@ -16,7 +16,8 @@
 #             and mix, alternating rounds, at concurrency 1, 16, 64 (target: Check >= 0.9x); at 16
 #             again with only the `authorization` header (Envoy's ext_authz allowed_headers);
 #             BatchAuthorize of 100 checks vs Authorize at concurrency 16 (checks/s vs req/s);
-#             then bench/ext_authz_bench (the same calls in process, without gRPC's transport)
+#             the same Check vs Authorize against the null server (gRPC + protobuf alone); then
+#             bench/ext_authz_bench (the same calls in process, without gRPC's transport)
 #   h2load    the cross-check with nghttp2's h2load against authd and the null server
 #   stall     writer_stall_bench (in-process TokenStore, synced writes): a probe writer's latency
 #             and longest stall alone, during a DeleteOrg of 100k tokens, during a Verify of 1M
@@ -230,6 +231,18 @@ if has_part sibling; then
   json_of "$OUT/sibling_batch_c16.txt" "$OUT/sibling_batch_c16.json"
   echo "RSS after: $(rss_kb "$SIBLING_PID") kB"
   stop_pid "$SIBLING_PID"
+
+  # The same two rpcs against the null server (no authd code, empty answers): what Envoy's larger
+  # messages cost gRPC and protobuf alone, the ceiling of Check/Authorize for any handler.
+  section "sibling: Check vs Authorize on the null server, concurrency 16 ($ROUNDS rounds of each)"
+  start_null "$OUT/null-sibling.log"
+  run "${CLIENT_PIN[@]}" "$BIN/bench/load_gen" --target="$NULL_ADDR" --rpc=check \
+    --baseline-rpc=authorize --verify=false --concurrency=16 --rounds="$ROUNDS" \
+    --duration="${DURATION}s" --warmup="${WARMUP}s" --mix=80:10:10 \
+    --tokens-file="$OUT/sibling-tokens.tsv" --json | tee "$OUT/sibling_null_c16.txt"
+  json_of "$OUT/sibling_null_c16.txt" "$OUT/sibling_null_c16.json"
+  stop_pid "$NULL_PID"
+  NULL_PID=
 
   section "sibling: the same calls in process, without gRPC's transport (bench/ext_authz_bench)"
   run "${SERVER_PIN[@]}" "$BIN/bench/ext_authz_bench" --benchmark_min_time=0.3 \

@@ -200,6 +200,14 @@ def sibling(out):
                   one_header["concurrency"], ch["qps"], au["qps"], q["qps"], q["qps_round_median"], q["qps_round_min"],
                   q["qps_round_max"], ch["p50_us"], ch["p99_us"], ch["errors"] + au["errors"],
                   ch["unexpected"] + au["unexpected"], one_header["load_avg_1m"], one_header.get("load_avg_1m_end", "?")))
+    null = load_json(os.path.join(out, "sibling_null_c16.json"))
+    if null:
+        ch, au = run_named(null, "check"), run_named(null, "authorize")
+        q = null["ratios"]
+        print("\nThe null server (no authd code, empty answers), concurrency %d: Check %.0f vs Authorize %.0f req/s: %.3f "
+              "(rounds: med %.2f, %.2f-%.2f): the ceiling of Check/Authorize that gRPC and protobuf leave (load avg %s-%s)" % (
+                  null["concurrency"], ch["qps"], au["qps"], q["qps"], q["qps_round_median"], q["qps_round_min"],
+                  q["qps_round_max"], null["load_avg_1m"], null.get("load_avg_1m_end", "?")))
     if batch:
         b, au = run_named(batch, "batch"), run_named(batch, "authorize")
         q = batch["ratios"]
