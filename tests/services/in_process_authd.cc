@@ -54,7 +54,9 @@ InProcessAuthd::InProcessAuthd() : clock_(absl::FromUnixSeconds(1700000000)) {
   services_.push_back(std::make_unique<SetupServiceImpl>(deps));
   services_.push_back(std::make_unique<SessionServiceImpl>(deps));
   services_.push_back(std::make_unique<TenantServiceImpl>(deps));
-  services_.push_back(std::make_unique<AuthorizationServiceImpl>(deps));
+  watch_hub_ = std::make_unique<WatchHub>(deps, WatchHubOptions());
+  watch_hub_->Start();
+  services_.push_back(std::make_unique<AuthorizationServiceImpl>(deps, watch_hub_.get()));
   services_.push_back(std::make_unique<AuthorizeServiceImpl>(deps));
   services_.push_back(std::make_unique<AdminServiceImpl>(deps));
   grpc::ServerBuilder builder;
@@ -63,6 +65,9 @@ InProcessAuthd::InProcessAuthd() : clock_(absl::FromUnixSeconds(1700000000)) {
   channel_ = server_->InProcessChannel(grpc::ChannelArguments());
 }
 
-InProcessAuthd::~InProcessAuthd() { server_->Shutdown(); }
+InProcessAuthd::~InProcessAuthd() {
+  watch_hub_->Stop();  // ends the streams first, as the server does
+  server_->Shutdown();
+}
 
 }  // namespace authd::services

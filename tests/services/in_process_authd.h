@@ -16,6 +16,7 @@
 #include "services/caller_auth.h"
 #include "services/password_hasher.h"
 #include "services/service_deps.h"
+#include "services/watch_hub.h"
 #include "storage/token_store.h"
 
 namespace authd::services {
@@ -37,6 +38,7 @@ class InProcessAuthd {
   std::unique_ptr<CallerAuthenticator> auth_;
   std::unique_ptr<PasswordHasher> passwords_;
   ServerInfo info_;
+  std::unique_ptr<WatchHub> watch_hub_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
