@@ -95,6 +95,21 @@ void TokenIndex::SetUserActive(Id user_id, bool active) {
   }
 }
 
+void TokenIndex::SetBucketOrg(Id bucket_id, Id org_id) {
+  MutexLock lock(&buckets_mu_);
+  if (org_id != 0) {
+    bucket_orgs_[bucket_id] = org_id;
+  } else {
+    bucket_orgs_.erase(bucket_id);
+  }
+}
+
+Id TokenIndex::BucketOrg(Id bucket_id) const {
+  ReaderMutexLock lock(&buckets_mu_);
+  auto it = bucket_orgs_.find(bucket_id);
+  return it == bucket_orgs_.end() ? 0 : it->second;
+}
+
 void TokenIndex::Clear() {
   for (Shard& s : shards_) {
     MutexLock lock(&s.mu);
@@ -103,6 +118,10 @@ void TokenIndex::Clear() {
   {
     MutexLock lock(&users_mu_);
     active_users_.clear();
+  }
+  {
+    MutexLock lock(&buckets_mu_);
+    bucket_orgs_.clear();
   }
   {
     MutexLock lock(&usage_mu_);
@@ -142,6 +161,11 @@ void TokenIndex::SwapContents(TokenIndex* other) {
     MutexLock a(&users_mu_);
     MutexLock b(&other->users_mu_);
     active_users_.swap(other->active_users_);
+  }
+  {
+    MutexLock a(&buckets_mu_);
+    MutexLock b(&other->buckets_mu_);
+    bucket_orgs_.swap(other->bucket_orgs_);
   }
   {
     MutexLock a(&usage_mu_);

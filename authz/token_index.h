@@ -60,6 +60,9 @@ class TokenIndex {
   void Erase(const TokenDigest& digest);
   // Marks a user active (present) or inactive/deleted (absent).
   void SetUserActive(Id user_id, bool active);
+  // Records which org a bucket belongs to (org 0: the bucket is gone). Envoy's Check judges a
+  // request for a bucket by ID against this org, from memory.
+  void SetBucketOrg(Id bucket_id, Id org_id);
   // Drops everything.
   void Clear();
   // Makes room for about `tokens` tokens in all, so that a bulk load (start-up, reload) does not
@@ -83,6 +86,8 @@ class TokenIndex {
   void MarkUsed(const TokenDigest& digest, int64_t now_ns) const;
 
   bool UserActive(Id user_id) const;
+  // The org of bucket `bucket_id`, or 0 when no such bucket exists.
+  Id BucketOrg(Id bucket_id) const;
 
   // Number of tokens indexed (a rotated token in its grace period counts twice).
   size_t size() const;
@@ -126,6 +131,8 @@ class TokenIndex {
   std::array<Shard, kShards> shards_;
   mutable Mutex users_mu_;
   absl::flat_hash_set<Id> active_users_ ABSL_GUARDED_BY(users_mu_);
+  mutable Mutex buckets_mu_;
+  absl::flat_hash_map<Id, Id> bucket_orgs_ ABSL_GUARDED_BY(buckets_mu_);
   const bool record_usage_;
   // Serialises TakeUsage; holds the unflushed uses of erased grants.
   mutable Mutex usage_mu_;

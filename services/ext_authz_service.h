@@ -2,8 +2,9 @@
 // served on authd's own port (docs/adr/0008, docs/envoy.md). A thin callback adapter over
 // CheckOnce (services/ext_authz_check.h) and DecideToken (services/token_decision.h), like
 // Authorize outside CallBudget. A request for a bucket, org or token by ID is judged against that
-// resource's own org, read from the store (one point read; the only time Check leaves memory),
-// never the org the request names. Thread-safe.
+// resource's own org (a bucket's from the token index's memory; a token's from one point read of
+// the store, only for a caller token that is valid at all), never the org the request names.
+// Thread-safe.
 #ifndef AUTHD_SERVICES_EXT_AUTHZ_SERVICE_H_
 #define AUTHD_SERVICES_EXT_AUTHZ_SERVICE_H_
 

@@ -29,6 +29,9 @@ void PublishIndexOps(const std::vector<IndexOp>& ops, authz::TokenIndex* index) 
       case IndexOp::Kind::kSetUserActive:
         index->SetUserActive(op.user_id, op.active);
         break;
+      case IndexOp::Kind::kSetBucketOrg:
+        index->SetBucketOrg(op.bucket_id, op.org_id);
+        break;
     }
   }
 }
@@ -56,6 +59,16 @@ absl::Status LoadTokenIndex(Db& db, authz::TokenIndex* index) {
       fresh.SetUserActive(user.id(), IsActive(user.status()));
     }
     if (!it->status().ok()) return FromRocksDb(it->status(), "loading users");
+  }
+  {
+    auto it = db.NewIterator(kTenantsCf);
+    std::string prefix(1, kBucketTag);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      AUTHD_ASSIGN_OR_RETURN(pb::BucketRecord bucket,
+                             Decode<pb::BucketRecord>(View(it->value()), "bucket"));
+      fresh.SetBucketOrg(bucket.id(), bucket.org_id());
+    }
+    if (!it->status().ok()) return FromRocksDb(it->status(), "loading buckets");
   }
   // Sized up front: growing 64 shards from empty rehashed each of them ~15 times at 1M tokens
   // (22% of start-up in docs/performance.md §5).

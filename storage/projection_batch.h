@@ -29,12 +29,15 @@ class ProjectionReader {
 
 // An update to publish to authz::TokenIndex after the commit is durable.
 struct IndexOp {
-  enum class Kind { kPutToken, kEraseToken, kSetUserActive };
+  enum class Kind { kPutToken, kEraseToken, kSetUserActive, kSetBucketOrg };
   Kind kind;
   authz::TokenDigest digest{};
   authz::TokenGrant grant;
   authz::Id user_id = 0;
   bool active = false;
+  // kSetBucketOrg: the bucket, and its org (0: deleted).
+  authz::Id bucket_id = 0;
+  authz::Id org_id = 0;
 };
 
 class ProjectionBatch final : public ProjectionReader {

@@ -116,6 +116,10 @@ absl::Status ProjectBucketCreated(const pb::BucketCreated& e, ProjectionBatch* b
   const pb::BucketRecord& bucket = e.bucket();
   batch->Put(kTenantsCf, TaggedIdKey(kBucketTag, bucket.id()), bucket.SerializeAsString());
   batch->Put(kTenantsCf, BucketNameKey(bucket.org_id(), bucket.name()), EncodeU64(bucket.id()));
+  IndexOp op{IndexOp::Kind::kSetBucketOrg};
+  op.bucket_id = bucket.id();
+  op.org_id = bucket.org_id();
+  batch->Publish(std::move(op));
   return absl::OkStatus();
 }
 
@@ -125,6 +129,9 @@ absl::Status ProjectBucketDeleted(const pb::BucketDeleted& e, ProjectionBatch* b
                          Load<pb::BucketRecord>(batch, kTenantsCf, key, "bucket", e.id()));
   batch->Delete(kTenantsCf, key);
   batch->Delete(kTenantsCf, BucketNameKey(bucket.org_id(), bucket.name()));
+  IndexOp op{IndexOp::Kind::kSetBucketOrg};
+  op.bucket_id = bucket.id();
+  batch->Publish(std::move(op));
   return absl::OkStatus();
 }
 

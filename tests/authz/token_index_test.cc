@@ -178,6 +178,24 @@ TEST_F(TokenIndexTest, ClearDropsTokensAndUsers) {
   EXPECT_TRUE(index_.Authorize(digest_, kReadBucket, kNow).allowed);
 }
 
+TEST_F(TokenIndexTest, BucketOrgsAreSetErasedClearedAndSwapped) {
+  authz::TokenIndex index;
+  EXPECT_EQ(index.BucketOrg(0xb1), 0u);
+  index.SetBucketOrg(0xb1, 0x0a);
+  index.SetBucketOrg(0xb2, 0x0b);
+  EXPECT_EQ(index.BucketOrg(0xb1), 0x0au);
+  EXPECT_EQ(index.BucketOrg(0xb2), 0x0bu);
+  index.SetBucketOrg(0xb2, 0);  // deleted
+  EXPECT_EQ(index.BucketOrg(0xb2), 0u);
+  authz::TokenIndex fresh;
+  fresh.SetBucketOrg(0xb3, 0x0c);
+  index.SwapContents(&fresh);
+  EXPECT_EQ(index.BucketOrg(0xb1), 0u);
+  EXPECT_EQ(index.BucketOrg(0xb3), 0x0cu);
+  index.Clear();
+  EXPECT_EQ(index.BucketOrg(0xb3), 0u);
+}
+
 TEST_F(TokenIndexTest, SizeCountsTokensAcrossShards) {
   std::vector<TokenDigest> digests;
   for (int i = 0; i < 1000; ++i) digests.push_back(DigestToken("token-" + std::to_string(i)));

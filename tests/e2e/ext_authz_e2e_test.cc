@@ -202,6 +202,13 @@ TEST_F(ExtAuthzE2eTest, EveryDecisionKindThroughTheRouteTable) {
                                  "Token " + acme_admin.token())),
               403);
     EXPECT_EQ(HttpStatus(Request("GET", BucketPath(theirs.id()), "Token " + operator_)), 200);
+    // The buckets' orgs are in memory, loaded again at start-up.
+    ASSERT_TRUE(authd_->Restart().ok()) << authd_->Log();
+    client_ = std::make_unique<AuthdClient>(authd_->channel());
+    check_ = envoy::service::auth::v3::Authorization::NewStub(authd_->channel());
+    EXPECT_EQ(HttpStatus(Request("GET", BucketPath(bucket_), "Token " + acme_admin.token())), 200);
+    EXPECT_EQ(HttpStatus(Request("GET", BucketPath(theirs.id()), "Token " + acme_admin.token())),
+              403);
   }
 
   // Inactive token.

@@ -269,14 +269,17 @@ TEST_F(ProjectorTest, OrgDeletedMissingOrgIsDataLoss) {
   EXPECT_EQ(Run(e).code(), absl::StatusCode::kDataLoss);
 }
 
-TEST_F(ProjectorTest, BucketCreatedWritesRecordAndPerOrgName) {
+TEST_F(ProjectorTest, BucketCreatedWritesRecordAndPerOrgNameAndPublishesItsOrg) {
   pb::Event e;
   *e.mutable_bucket_created()->mutable_bucket() = Bucket();
   ASSERT_TRUE(Run(e).ok());
   EXPECT_EQ(batch_.writes(),
             (Writes{{K(kTenantsCf, TaggedIdKey(kBucketTag, kBucket)), Bucket().SerializeAsString()},
                     {K(kTenantsCf, BucketNameKey(kOrg, "metrics")), EncodeU64(kBucket)}}));
-  EXPECT_TRUE(batch_.index_ops().empty());
+  ASSERT_EQ(batch_.index_ops().size(), 1u);
+  EXPECT_EQ(batch_.index_ops()[0].kind, IndexOp::Kind::kSetBucketOrg);
+  EXPECT_EQ(batch_.index_ops()[0].bucket_id, kBucket);
+  EXPECT_EQ(batch_.index_ops()[0].org_id, kOrg);
 }
 
 TEST_F(ProjectorTest, BucketDeletedRemovesRecordAndName) {
@@ -289,6 +292,10 @@ TEST_F(ProjectorTest, BucketDeletedRemovesRecordAndName) {
   EXPECT_EQ(batch_.writes(),
             (Writes{{K(kTenantsCf, TaggedIdKey(kBucketTag, kBucket)), std::nullopt},
                     {K(kTenantsCf, BucketNameKey(kOrg, "metrics")), std::nullopt}}));
+  ASSERT_EQ(batch_.index_ops().size(), 1u);
+  EXPECT_EQ(batch_.index_ops()[0].kind, IndexOp::Kind::kSetBucketOrg);
+  EXPECT_EQ(batch_.index_ops()[0].bucket_id, kBucket);
+  EXPECT_EQ(batch_.index_ops()[0].org_id, 0u);
 }
 
 TEST_F(ProjectorTest, BucketDeletedMissingBucketIsDataLoss) {
