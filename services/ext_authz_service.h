@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "envoy/service/auth/v3/external_auth.grpc.pb.h"
+#include "services/arena_allocator.h"
 #include "services/ext_authz_check.h"
 #include "services/service_deps.h"
 
@@ -19,7 +20,9 @@ namespace authd::services {
 class ExtAuthzServiceImpl final : public envoy::service::auth::v3::Authorization::CallbackService {
  public:
   ExtAuthzServiceImpl(ServiceDeps deps, std::shared_ptr<const ExtAuthzOptions> options)
-      : deps_(deps), options_(std::move(options)) {}
+      : deps_(deps), options_(std::move(options)) {
+    SetMessageAllocatorFor_Check(&allocator_);
+  }
 
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
                                   const envoy::service::auth::v3::CheckRequest* request,
@@ -28,6 +31,10 @@ class ExtAuthzServiceImpl final : public envoy::service::auth::v3::Authorization
  private:
   ServiceDeps deps_;
   std::shared_ptr<const ExtAuthzOptions> options_;
+  // Each Check's request and response on one arena (services/arena_allocator.h).
+  ArenaMessageAllocator<envoy::service::auth::v3::CheckRequest,
+                        envoy::service::auth::v3::CheckResponse>
+      allocator_;
 };
 
 }  // namespace authd::services
