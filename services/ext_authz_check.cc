@@ -1,5 +1,8 @@
 #include "services/ext_authz_check.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -37,8 +40,9 @@ std::string JsonEscape(absl::string_view s) {
 void AddHeader(google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>* out,
                absl::string_view key, absl::string_view value) {
   envoy::config::core::v3::HeaderValueOption* option = out->Add();
-  option->mutable_header()->set_key(std::string(key));
-  option->mutable_header()->set_value(std::string(value));
+  // Straight into the (arena) message: no temporary strings.
+  option->mutable_header()->set_key(key.data(), key.size());
+  option->mutable_header()->set_value(value.data(), value.size());
   option->set_append_action(
       envoy::config::core::v3::HeaderValueOption::OVERWRITE_IF_EXISTS_OR_ADD);
 }
@@ -76,13 +80,21 @@ void Allow(const ExtAuthzOptions& options, const authz::Decision& d, CheckRespon
   if (!options.header_prefix.empty()) {
     const std::pair<const char*, authz::Id> kHeaders[] = {
         {"authorization-id", d.authorization_id}, {"user-id", d.user_id}, {"org-id", d.org_id}};
+    // The key in a stack buffer (the prefix is validated short), the ID in 16 hex digits.
+    char key[96];
+    const size_t prefix = std::min(options.header_prefix.size(), sizeof(key) - 20);
+    std::memcpy(key, options.header_prefix.data(), prefix);
     for (const auto& [name, id] : kHeaders) {
-      std::string key = absl::StrCat(options.header_prefix, name);
+      const size_t n = std::strlen(name);
+      std::memcpy(key + prefix, name, n);
+      const absl::string_view k(key, prefix + n);
       // Set or removed, never passed through: a client cannot forge them.
       if (id != 0) {
-        AddHeader(ok->mutable_headers(), key, authz::FormatId(id));
+        char hex[16];
+        for (int i = 0; i < 16; ++i) hex[i] = "0123456789abcdef"[(id >> (60 - 4 * i)) & 0xf];
+        AddHeader(ok->mutable_headers(), k, absl::string_view(hex, sizeof(hex)));
       } else {
-        ok->add_headers_to_remove(std::move(key));
+        ok->add_headers_to_remove(k.data(), k.size());
       }
     }
   }
@@ -160,12 +172,15 @@ absl::Status CheckOnce(const ExtAuthzOptions& options, const CheckRequest& reque
   // The route, from the request's context_extensions or the table. A malformed extension is the
   // Envoy configuration's fault: an error Envoy logs, not a denial the client sees as theirs.
   const auto& extensions = request.attributes().context_extensions();
-  absl::StatusOr<std::optional<ExtAuthzRoute>> ext_route =
-      RouteFromContextExtensions([&](absl::string_view key) -> std::optional<absl::string_view> {
-        auto it = extensions.find(std::string(key));
-        if (it == extensions.end()) return std::nullopt;
-        return absl::string_view(it->second);
-      });
+  absl::StatusOr<std::optional<ExtAuthzRoute>> ext_route = std::optional<ExtAuthzRoute>();
+  if (!extensions.empty()) {  // most requests use the table: nothing to look up
+    ext_route =
+        RouteFromContextExtensions([&](absl::string_view key) -> std::optional<absl::string_view> {
+          auto it = extensions.find(std::string(key));
+          if (it == extensions.end()) return std::nullopt;
+          return absl::string_view(it->second);
+        });
+  }
   if (!ext_route.ok()) return ext_route.status();
 
   const SplitPath split = SplitPathAndQuery(in->path);

@@ -108,6 +108,15 @@ absl::StatusOr<std::optional<std::string>> ResolveValue(const RouteValue& v,
 absl::StatusOr<authz::Id> ResolveId(const RouteValue& v, const PathCaptures& captures,
                                     absl::string_view query, absl::string_view what) {
   if (v.kind == RouteValue::Kind::kLiteral) return v.literal;
+  if (v.kind == RouteValue::Kind::kCapture) {  // a view into the path: no copy
+    const absl::string_view text = captures.values[v.capture];
+    if (text.empty()) return authz::Id{0};
+    absl::StatusOr<authz::Id> id = authz::ParseId(text, what);
+    if (!id.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " from ", v.text, " is not a valid ID"));
+    }
+    return *id;
+  }
   absl::StatusOr<std::optional<std::string>> text = ResolveValue(v, captures, query);
   if (!text.ok()) return text.status();
   if (!*text || (*text)->empty()) return authz::Id{0};
@@ -129,6 +138,7 @@ int HexDigit(char c) {
 // Form decoding, as the upstream's framework does it ('+' is a space, %XX a byte); nullopt for a
 // malformed escape.
 std::optional<std::string> FormDecode(absl::string_view s) {
+  if (s.find_first_of("%+") == absl::string_view::npos) return std::string(s);
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
