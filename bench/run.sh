@@ -11,6 +11,9 @@
 #             (--http2-front=false), on copies of one seeded store, at concurrency 1, 16, 64
 #   lifecycle Authorize with expiring tokens and last-used recording (flushed every second) vs the
 #             same binary with recording off (--last-used-interval=0), at concurrency 1, 16, 64
+#   client    the sibling client library (client/authorizer.h) against a seeded authd: ns per
+#             cached decision (SHA-256 alone and an Authorize RPC for scale), and how long a token
+#             change takes to reach it over WatchAuthorizations (p50/p99 over 500 writes)
 #   sibling   Envoy's ext_authz Check vs Authorize on ONE authd (default flags plus the route table
 #             `load_gen --print-ext-authz-routes` writes to $OUT/sibling-routes.yaml), same tokens
 #             and mix, alternating rounds, at concurrency 1, 16, 64 (target: Check >= 0.9x); at 16
@@ -27,7 +30,7 @@
 # Then bench/summarize.py prints the table and which targets were met. Results (JSON and logs) go
 # to $BENCH_OUT (default: a fresh /tmp/authd-bench.* dir). Every server listens on 127.0.0.1.
 #
-# Knobs (environment): BENCH_PIN=1 (servers on CPU 0, clients on CPU 1), BENCH_PARTS="decision load front lifecycle sibling write h2load stall scale" (a subset runs faster),
+# Knobs (environment): BENCH_PIN=1 (servers on CPU 0, clients on CPU 1), BENCH_PARTS="decision load front lifecycle sibling client write h2load stall scale" (a subset runs faster),
 # BENCH_ROUNDS=3 BENCH_DURATION=3 BENCH_WARMUP=1 (each load_gen comparison runs ROUNDS rounds of
 # DURATION measured seconds per server, alternating which goes first), BENCH_CREATE_DURATION=5,
 # BENCH_SEED_TOKENS=2000 (tokens created over gRPC), BENCH_SCALE_TOKENS=1000000,
@@ -39,7 +42,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PARTS=${BENCH_PARTS:-decision load front lifecycle sibling write h2load stall scale}
+PARTS=${BENCH_PARTS:-decision load front lifecycle sibling client write h2load stall scale}
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-3}
 WARMUP=${BENCH_WARMUP:-1}
@@ -194,6 +197,21 @@ if has_part lifecycle; then
   done
   stop_pid "$ON_PID"
   stop_pid "$OFF_PID"
+fi
+
+if has_part client; then
+  # Issue 15: what the sibling client library (client/authorizer.h) costs: a cached decision
+  # (target <= 200 ns) and how fast a change reaches it over WatchAuthorizations (p50/p99).
+  section "client: cached decisions and Watch propagation (bench/client_bench)"
+  mkdir -p "$OUT/data-client"
+  start_authd "$OUT/data-client" "$OUT/authd-client.log"
+  CLIENT_ADDR=$AUTHD_ADDR CLIENT_AUTHD_PID=$AUTHD_PID
+  run "$BIN/bench/seed_tokens" --target="$CLIENT_ADDR" --count="$SEED_TOKENS" --threads=16 \
+    --out="$OUT/client-tokens.tsv"
+  run "${CLIENT_PIN[@]}" "$BIN/bench/client_bench" --target="$CLIENT_ADDR" \
+    --tokens-file="$OUT/client-tokens.tsv" --samples=500 --json | tee "$OUT/client_bench.txt"
+  json_of "$OUT/client_bench.txt" "$OUT/client_bench.json"
+  stop_pid "$CLIENT_AUTHD_PID"
 fi
 
 if has_part sibling; then
