@@ -53,47 +53,12 @@
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "bench/histogram.h"
+#include "bench/alloc_counter.h"
 #include "benchmark/benchmark.h"
 #include "services/authorize_service.h"
 #include "services/service_deps.h"
 
-// ---- Allocation counting: interpose the malloc family and count operator new.
-namespace {
-std::atomic<uint64_t> g_mallocs{0};
-std::atomic<uint64_t> g_news{0};
-}  // namespace
-
-extern "C" {
-void* __libc_malloc(size_t size);
-void* __libc_calloc(size_t n, size_t size);
-void* __libc_realloc(void* p, size_t size);
-void __libc_free(void* p);
-
-void* malloc(size_t size) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(size);
-}
-void* calloc(size_t n, size_t size) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, size_t size) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, size);
-}
-void free(void* p) { __libc_free(p); }
-}  // extern "C"
-
-void* operator new(size_t size) {
-  g_news.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t size) { return ::operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
+// Allocations are counted by //bench:alloc_counter (MallocCount, NewCount).
 
 namespace authd::bench {
 namespace {
@@ -227,15 +192,15 @@ void BM_Decision(benchmark::State& state) {
   const bool want_allowed = kind == kAllowed;
   size_t i = static_cast<size_t>(state.thread_index()) * 7919;
   uint64_t wrong = 0;
-  const uint64_t mallocs0 = g_mallocs.load();
-  const uint64_t news0 = g_news.load();
+  const uint64_t mallocs0 = MallocCount();
+  const uint64_t news0 = NewCount();
   for (auto _ : state) {
     authz::Decision d = DecideOnce(f.index, pool[i++ % pool.size()], requested);
     benchmark::DoNotOptimize(d);
     wrong += d.allowed != want_allowed;
   }
-  const uint64_t mallocs = g_mallocs.load() - mallocs0;
-  const uint64_t news = g_news.load() - news0;
+  const uint64_t mallocs = MallocCount() - mallocs0;
+  const uint64_t news = NewCount() - news0;
   if (wrong != 0) state.SkipWithError("a decision differed from the expected one");
   // With several threads the process-wide counts are attributed to each thread's iterations.
   Counters(state, f, mallocs / state.threads(), news / state.threads());
@@ -298,8 +263,8 @@ void BM_Lifecycle(benchmark::State& state) {
   const int64_t fixed_now = authd::CoarseNowNanos();
   size_t i = static_cast<size_t>(state.thread_index()) * 7919;
   uint64_t wrong = 0;
-  const uint64_t mallocs0 = g_mallocs.load();
-  const uint64_t news0 = g_news.load();
+  const uint64_t mallocs0 = MallocCount();
+  const uint64_t news0 = NewCount();
   for (auto _ : state) {
     const int64_t now = mode == kBefore ? fixed_now : authd::CoarseNowNanos();
     authz::Decision d = index.Authorize(f.digests[i++ % f.digests.size()], f.requested, now);
@@ -308,7 +273,7 @@ void BM_Lifecycle(benchmark::State& state) {
   }
   if (wrong != 0) state.SkipWithError("a decision differed from the expected one");
   state.counters["allocs_per_op"] = benchmark::Counter(
-      static_cast<double>(g_mallocs.load() - mallocs0 + g_news.load() - news0) / state.threads(),
+      static_cast<double>(MallocCount() - mallocs0 + NewCount() - news0) / state.threads(),
       benchmark::Counter::kAvgIterations);
 }
 
@@ -325,8 +290,8 @@ void BM_DecisionProposed(benchmark::State& state) {
   Fixture& f = GetFixture(state.range(0), static_cast<int>(state.range(1)));
   size_t i = static_cast<size_t>(state.thread_index()) * 7919;
   uint64_t wrong = 0;
-  const uint64_t mallocs0 = g_mallocs.load();
-  const uint64_t news0 = g_news.load();
+  const uint64_t mallocs0 = MallocCount();
+  const uint64_t news0 = NewCount();
   for (auto _ : state) {
     const std::string& token = f.known[i++ % f.known.size()];
     authz::Decision d = authz::ClassifyToken(token) == authz::TokenShape::kImpossible
@@ -335,8 +300,8 @@ void BM_DecisionProposed(benchmark::State& state) {
     benchmark::DoNotOptimize(d);
     wrong += !d.allowed;
   }
-  const uint64_t mallocs = g_mallocs.load() - mallocs0;
-  const uint64_t news = g_news.load() - news0;
+  const uint64_t mallocs = MallocCount() - mallocs0;
+  const uint64_t news = NewCount() - news0;
   if (wrong != 0) state.SkipWithError("a decision differed from the expected one");
   Counters(state, f, mallocs / state.threads(), news / state.threads());
 }
@@ -350,8 +315,8 @@ void BM_Step(benchmark::State& state) {
   std::vector<authz::TokenDigest> digests;
   for (const std::string& t : f.known) digests.push_back(authz::DigestToken(t));
   size_t i = 0;
-  const uint64_t mallocs0 = g_mallocs.load();
-  const uint64_t news0 = g_news.load();
+  const uint64_t mallocs0 = MallocCount();
+  const uint64_t news0 = NewCount();
   for (auto _ : state) {
     const size_t k = i++ % f.known.size();
     switch (step) {
@@ -366,7 +331,7 @@ void BM_Step(benchmark::State& state) {
         break;
     }
   }
-  Counters(state, f, g_mallocs.load() - mallocs0, g_news.load() - news0);
+  Counters(state, f, MallocCount() - mallocs0, NewCount() - news0);
 }
 
 // Arg: 0 = authz::DigestToken (SHA256() one-shot), 1 = DigestLowLevel, 2 = DigestEvpReused.
@@ -379,7 +344,7 @@ void BM_Digest(benchmark::State& state) {
     state.SkipWithError("the digests differ");
   }
   size_t i = 0;
-  const uint64_t mallocs0 = g_mallocs.load();
+  const uint64_t mallocs0 = MallocCount();
   for (auto _ : state) {
     const std::string& t = tokens[i++ % tokens.size()];
     benchmark::DoNotOptimize(how == 0   ? authz::DigestToken(t)
@@ -387,7 +352,7 @@ void BM_Digest(benchmark::State& state) {
                                         : DigestEvpReused(t));
   }
   state.counters["allocs_per_op"] = benchmark::Counter(
-      static_cast<double>(g_mallocs.load() - mallocs0), benchmark::Counter::kAvgIterations);
+      static_cast<double>(MallocCount() - mallocs0), benchmark::Counter::kAvgIterations);
 }
 
 // Args: tokens, permissions. Allowed requests, every call timed.
@@ -436,16 +401,16 @@ void BM_AuthorizeOnce(benchmark::State& state) {
   }
   size_t i = 0;
   uint64_t wrong = 0;
-  const uint64_t mallocs0 = g_mallocs.load();
-  const uint64_t news0 = g_news.load();
+  const uint64_t mallocs0 = MallocCount();
+  const uint64_t news0 = NewCount();
   for (auto _ : state) {
     authd::v1::AuthorizeResponse response;
     absl::Status s = services::AuthorizeOnce(deps, requests[i++ % requests.size()], &response);
     benchmark::DoNotOptimize(response);
     wrong += !s.ok() || !response.allowed();
   }
-  const uint64_t mallocs = g_mallocs.load() - mallocs0;
-  const uint64_t news = g_news.load() - news0;
+  const uint64_t mallocs = MallocCount() - mallocs0;
+  const uint64_t news = NewCount() - news0;
   if (wrong != 0) state.SkipWithError("AuthorizeOnce did not allow a valid request");
   Counters(state, f, mallocs, news);
 }

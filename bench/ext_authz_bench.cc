@@ -59,6 +59,7 @@
 #include "base/clock.h"
 #include "bench/ext_authz_requests.h"
 #include "bench/tokens_file.h"
+#include "bench/alloc_counter.h"
 #include "benchmark/benchmark.h"
 #include "envoy/service/auth/v3/external_auth.pb.h"
 #include "services/authorize_service.h"
@@ -68,41 +69,7 @@
 #include "services/token_decision.h"
 #include "storage/token_store.h"
 
-// ---- Allocation counting: interpose the malloc family (as bench/authorize_decision_bench.cc).
-namespace {
-std::atomic<uint64_t> g_mallocs{0};
-}  // namespace
-
-extern "C" {
-void* __libc_malloc(size_t size);
-void* __libc_calloc(size_t n, size_t size);
-void* __libc_realloc(void* p, size_t size);
-void __libc_free(void* p);
-
-void* malloc(size_t size) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(size);
-}
-void* calloc(size_t n, size_t size) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, size_t size) {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, size);
-}
-void free(void* p) { __libc_free(p); }
-}  // extern "C"
-
-void* operator new(size_t size) {
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t size) { return ::operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
+// Allocations are counted by //bench:alloc_counter (MallocCount, NewCount).
 
 namespace authd::bench {
 namespace {
@@ -290,7 +257,7 @@ absl::Status CheckStoredOrg(const Fixture& f, const CheckRequest& request,
 void Finish(benchmark::State& state, uint64_t mallocs0, double request_bytes,
             double response_bytes, uint64_t errors) {
   state.counters["allocs_per_op"] = benchmark::Counter(
-      static_cast<double>(g_mallocs.load() - mallocs0), benchmark::Counter::kAvgIterations);
+      static_cast<double>(MallocCount() - mallocs0), benchmark::Counter::kAvgIterations);
   state.counters["request_bytes"] = request_bytes;
   state.counters["response_bytes"] = response_bytes;
   if (errors != 0) state.SkipWithError("a handler returned an error");
@@ -305,7 +272,7 @@ void BM_Server(benchmark::State& state) {
   uint64_t errors = 0;
   double request_bytes = 0, response_bytes = 0;
   std::string out;
-  const uint64_t mallocs0 = g_mallocs.load();
+  const uint64_t mallocs0 = MallocCount();
   for (auto _ : state) {
     const Pick p = seq[i++ % seq.size()];
     switch (rpc) {
@@ -384,7 +351,7 @@ void BM_Parse(benchmark::State& state) {
   size_t i = 0;
   uint64_t errors = 0;
   double bytes = 0;
-  const uint64_t mallocs0 = g_mallocs.load();
+  const uint64_t mallocs0 = MallocCount();
   for (auto _ : state) {
     const Pick p = seq[i++ % seq.size()];
     if (rpc == kAuthorize) {
@@ -411,7 +378,7 @@ void BM_Handler(benchmark::State& state) {
   const std::vector<Pick> seq = Sequence(static_cast<int>(state.range(1)));
   size_t i = 0;
   uint64_t errors = 0;
-  const uint64_t mallocs0 = g_mallocs.load();
+  const uint64_t mallocs0 = MallocCount();
   for (auto _ : state) {
     const Pick p = seq[i++ % seq.size()];
     if (rpc == kAuthorize) {
@@ -445,7 +412,7 @@ void BM_Serialize(benchmark::State& state) {
   size_t i = 0;
   double bytes = 0;
   std::string out;
-  const uint64_t mallocs0 = g_mallocs.load();
+  const uint64_t mallocs0 = MallocCount();
   for (auto _ : state) {
     const size_t k = i++ % seq.size();
     out.clear();
@@ -503,7 +470,7 @@ void BM_CheckStep(benchmark::State& state) {
   constant.authorization_id = constant.user_id = constant.org_id = 0x100000;
   size_t i = 0;
   uint64_t errors = 0;
-  const uint64_t mallocs0 = g_mallocs.load();
+  const uint64_t mallocs0 = MallocCount();
   for (auto _ : state) {
     Parts& p = parts[i++ % parts.size()];
     switch (step) {
