@@ -194,7 +194,8 @@ TEST(ExtAuthzRouteTableTest, ResolveRefusesAValueThatIsNotAnIdWithoutEchoingIt) 
   EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(p.status().message(), "resource id from {bucket} is not a valid ID");
   p = ResolveTarget(route->target, captures, "orgID=zz");
-  route = table->Find("GET", absl::StrCat("/api/v2/buckets/", kBucket), &captures);
+  const std::string path = absl::StrCat("/api/v2/buckets/", kBucket);  // captures view into it
+  route = table->Find("GET", path, &captures);
   p = ResolveTarget(route->target, captures, "orgID=zz");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().message(), "org id from {query.orgID} is not a valid ID");
