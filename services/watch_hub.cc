@@ -36,10 +36,12 @@ struct Change {
   std::vector<spb::AuthorizationRecord> user_tokens;
 };
 
-WatchMessage Checkpoint(uint64_t position) {
+// A checkpoint at `position`; `caught_up` when the stream has everything applied so far.
+WatchMessage Checkpoint(uint64_t position, bool caught_up) {
   auto m = std::make_shared<v1::WatchAuthorizationsResponse>();
   m->set_position(position);
   m->set_kind(v1::CHANGE_KIND_CHECKPOINT);
+  m->set_caught_up(caught_up);
   return m;
 }
 
@@ -291,13 +293,7 @@ void WatchHub::Step() {
     return true;
   };
   // The `caught_up` checkpoint: the stream has everything applied through `position`.
-  auto caught_up = [&](Stream& s) {
-    auto m = std::make_shared<v1::WatchAuthorizationsResponse>();
-    m->set_position(s.next - 1);
-    m->set_kind(v1::CHANGE_KIND_CHECKPOINT);
-    m->set_caught_up(true);
-    return deliver(s, std::move(m));
-  };
+  auto caught_up = [&](Stream& s) { return deliver(s, Checkpoint(s.next - 1, true)); };
   Round round(deps_);
 
   const uint64_t restores = deps_.store->restores();
@@ -417,7 +413,7 @@ void WatchHub::Step() {
       }
       if (*exhausted) {
         // The listing's end: not caught up yet (the replay from list_position follows).
-        if (!deliver(s, Checkpoint(s.list_position))) continue;
+        if (!deliver(s, Checkpoint(s.list_position, /*caught_up=*/false))) continue;
         s.next = s.list_position + 1;
         s.phase = Phase::kReplay;
       }

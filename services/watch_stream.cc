@@ -101,14 +101,19 @@ uint64_t WatchStream::Written() const {
 
 void WatchStream::End(absl::Status status) {
   MutexLock lock(&mu_);
-  if (ending_) return;
+  // A client that stopped reading would hold the write in flight (and the Finish) forever.
+  const bool stalled = status.code() == absl::StatusCode::kResourceExhausted;
+  if (EndLocked(ToGrpcStatus(status)) && writing_ && stalled) context_->TryCancel();
+}
+
+bool WatchStream::EndLocked(grpc::Status status) {
+  if (ending_) return false;
   ending_ = true;
-  end_status_ = ToGrpcStatus(status);
+  end_status_ = std::move(status);
   // What was queued but not yet written is dropped: the client resumes from what it received.
   while (queue_.size() > (writing_ ? 1u : 0u)) queue_.pop_back();
-  // A client that stopped reading would hold the write in flight (and the Finish) forever.
-  if (writing_ && status.code() == absl::StatusCode::kResourceExhausted) context_->TryCancel();
   PumpLocked();
+  return true;
 }
 
 void WatchStream::PumpLocked() {
@@ -139,11 +144,7 @@ void WatchStream::OnWriteDone(bool ok) {
 
 void WatchStream::OnCancel() {
   MutexLock lock(&mu_);
-  if (ending_) return;
-  ending_ = true;
-  end_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-  while (queue_.size() > (writing_ ? 1u : 0u)) queue_.pop_back();
-  PumpLocked();
+  EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
 }
 
 void WatchStream::OnDone() {

@@ -42,6 +42,9 @@ class WatchStream final : public grpc::ServerWriteReactor<authd::v1::WatchAuthor
  private:
   // Starts the next write, or the pending Finish once nothing is in flight.
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the stream with `status` once (the queue beyond the write in flight is dropped); false
+  // if it was already ending.
+  bool EndLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   WatchHub* const hub_;
   grpc::CallbackServerContext* const context_;
